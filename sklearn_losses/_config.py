@@ -1,0 +1,59 @@
+"""Numba compilation settings, kept in one place.
+
+Every jitted function of the package takes its options from here, so a change of
+flags (or a switch to debug mode) is one edit.
+
+Notes on the choices (measured on the project's reference machine, see
+``benchmarks/bench_losses.py``):
+
+* ``error_model="numpy"``: with numba's default (``"python"``) every division
+  carries a zero check, which blocks SIMD vectorisation of the loops.
+* Scalar maths (``SCALAR_OPTIONS``) uses the fast-math flags ``contract`` (fused
+  multiply-add), ``arcp`` and ``nsz`` only. It deliberately omits ``reassoc``,
+  which would let LLVM undo the exact order of operations that range reductions
+  (``exp``, ``log1p``) depend on, and ``nnan``/``ninf``, which would remove the
+  NaN and infinity tests that keep the kernels stable at extreme inputs.
+* Array kernels (``KERNEL_OPTIONS``) add ``reassoc`` so that the per-chunk
+  reductions vectorise. Reductions are computed over fixed-size chunks whose
+  partial sums are added in a fixed order, so serial and parallel kernels give
+  bit-identical results whatever the number of threads.
+"""
+
+import os
+
+__all__ = [
+    "CHUNK_SIZE",
+    "KERNEL_OPTIONS",
+    "PARALLEL_KERNEL_OPTIONS",
+    "SCALAR_OPTIONS",
+    "parallel_threshold",
+]
+
+SCALAR_FASTMATH = frozenset({"contract", "arcp", "nsz"})
+KERNEL_FASTMATH = frozenset({"reassoc", "contract", "arcp", "nsz"})
+
+SCALAR_OPTIONS = dict(
+    nogil=True, cache=True, fastmath=set(SCALAR_FASTMATH), error_model="numpy"
+)
+KERNEL_OPTIONS = dict(
+    nogil=True, cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy"
+)
+PARALLEL_KERNEL_OPTIONS = dict(KERNEL_OPTIONS, parallel=True)
+
+#: Number of samples summed serially into one partial sum. The partial sums are
+#: then added in order, which makes every reduction independent of threading.
+CHUNK_SIZE = 4096
+
+_DEFAULT_PARALLEL_THRESHOLD = 200_000
+
+
+def parallel_threshold():
+    """Number of array elements from which the threaded kernels are used.
+
+    Set the environment variable ``SKLEARN_LOSSES_PARALLEL_THRESHOLD`` to change
+    it (``0`` always uses the threaded kernels). Results do not depend on it.
+    """
+    value = os.environ.get("SKLEARN_LOSSES_PARALLEL_THRESHOLD")
+    if value is None:
+        return _DEFAULT_PARALLEL_THRESHOLD
+    return int(value)

@@ -1,0 +1,51 @@
+"""Losses as first-class objects: the catalogue, the base class and the registry.
+
+Importing this package compiles nothing; each loss's kernels are generated and
+compiled (or loaded from numba's disk cache) on first use.
+"""
+
+from ._base import BaseLoss
+from ._factory import KernelSpec
+from ._registry import LossInfo, available_losses, get_loss, register_loss
+from .asymmetric import LINEX, Expectile, Quantile
+from .binary import Exponential, Focal, Hinge, LogLoss, ModifiedHuber, SquaredHinge
+from .deviance import Gamma, Poisson, Tweedie
+from .distribution import KLDivergence, SoftCrossEntropy
+from .multiclass import CrossEntropy, MulticlassFocal, MulticlassHinge
+from .regression import AbsoluteError, EpsilonInsensitive, SquaredEpsilonInsensitive, SquaredError
+from .robust import GeneralRobust, Huber, LogCosh, PseudoHuber, SmoothL1
+
+__all__ = [
+    "AbsoluteError",
+    "BaseLoss",
+    "CrossEntropy",
+    "EpsilonInsensitive",
+    "Exponential",
+    "Expectile",
+    "Focal",
+    "Gamma",
+    "GeneralRobust",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "KernelSpec",
+    "LINEX",
+    "LogCosh",
+    "LogLoss",
+    "LossInfo",
+    "ModifiedHuber",
+    "MulticlassFocal",
+    "MulticlassHinge",
+    "Poisson",
+    "PseudoHuber",
+    "Quantile",
+    "SmoothL1",
+    "SoftCrossEntropy",
+    "SquaredEpsilonInsensitive",
+    "SquaredError",
+    "SquaredHinge",
+    "Tweedie",
+    "available_losses",
+    "get_loss",
+    "register_loss",
+]

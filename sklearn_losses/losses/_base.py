@@ -1,0 +1,289 @@
+"""The Loss base class: parameters, validation, reductions and kernel dispatch.
+
+A concrete loss declares its per-sample maths (a :class:`KernelSpec`), its
+hyperparameters (``__init__`` arguments plus ``_parameter_constraints``) and its
+properties as class attributes. Everything else -- input checks, weights, the
+mean/sum/none reductions, multi-output targets, dtype handling and the choice
+between serial and threaded kernels -- happens here, once, for every loss.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import validate_parameter_constraints
+
+from .._config import parallel_threshold
+from ..links import IdentityLink
+from ._domain import RealInterval
+from ._factory import get_kernels
+
+__all__ = ["BaseLoss"]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+#: Names of the declared properties reported by :meth:`BaseLoss.properties`.
+PROPERTY_NAMES = (
+    "task",
+    "link",
+    "convex",
+    "differentiable",
+    "twice_differentiable",
+    "robust",
+    "growth",
+    "target_domain",
+    "has_hessian",
+)
+
+
+class _Batch:
+    """Validated, flattened arrays of one call and the reduction factor."""
+
+    __slots__ = ("y", "raw", "w", "params", "factor", "n_samples", "n_outputs", "shape", "dtype")
+
+
+class BaseLoss(BaseEstimator):
+    """Base class of every loss.
+
+    Subclasses set the class attributes below and define ``__init__`` with
+    their hyperparameters as keyword arguments stored unchanged (the
+    scikit-learn parameter protocol: ``get_params``, ``set_params``,
+    ``clone``, ``repr`` and pickling come from :class:`~sklearn.base.BaseEstimator`).
+
+    Attributes
+    ----------
+    name : str
+        Registry name (snake_case).
+    task : {"regression", "binary", "multiclass", "distribution", ...}
+        Kind of target the loss is defined for.
+    link : BaseLink
+        Maps ``raw_prediction`` to the prediction (:meth:`inverse_link`).
+    convex, differentiable, twice_differentiable, robust : bool
+        Declared properties of the loss as a function of ``raw_prediction``
+        (``robust``: bounded influence of a single large residual).
+    growth : {"bounded", "linear", "quadratic", "exponential"}
+        How fast the loss grows when the residual or margin is large.
+    target_domain : domain object
+        Where ``y_true`` must lie; see :meth:`validate_target`.
+    """
+
+    name = None
+    task = "regression"
+    link = IdentityLink()
+    convex = True
+    differentiable = True
+    twice_differentiable = True
+    robust = False
+    growth = "quadratic"
+    target_domain = RealInterval()
+    _kernel_spec = None
+    _parameter_constraints = {}
+
+    # ------------------------------------------------------------------ params
+    def _kernel_params(self):
+        """Validated hyperparameters as the float arguments of the kernels."""
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        self._check_params()
+        return self._as_floats()
+
+    def _check_params(self):
+        """Checks beyond ``_parameter_constraints``; raise ``ValueError``."""
+
+    def _as_floats(self):
+        """The hyperparameters as kernel arguments (override for non-floats)."""
+        return tuple(float(getattr(self, name)) for name in self._get_param_names())
+
+    @property
+    def has_hessian(self):
+        """Whether :meth:`gradient_hessian` is available."""
+        return self._kernel_spec.has_hessian
+
+    def properties(self):
+        """The declared properties as a dict (drives solvers, docs and tests)."""
+        return {name: getattr(self, name) for name in PROPERTY_NAMES}
+
+    # ------------------------------------------------------------------ inputs
+    def validate_target(self, y_true, n_classes=None):
+        """Raise ``ValueError`` naming the loss if ``y_true`` is outside its domain.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Targets.
+        n_classes : int, default=None
+            Number of classes (columns of ``raw_prediction``), for losses on
+            class indices.
+        """
+        problem = self.target_domain.violation(y_true, n_classes)
+        if problem is not None:
+            raise ValueError(f"{type(self).__name__}: {problem}.")
+
+    def _prepare(self, y_true, raw_prediction, sample_weight, reduction, check_input):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+        name = type(self).__name__
+        params = self._kernel_params()
+        raw = np.asarray(raw_prediction)
+        if raw.dtype.kind not in "fiub":
+            raise TypeError(f"{name}: raw_prediction must be numeric; got dtype {raw.dtype}.")
+        dtype = np.float32 if raw.dtype == np.float32 else np.float64
+        raw = np.ascontiguousarray(raw, dtype=dtype)
+        row_kernel = self._kernel_spec.kind == "row"
+        if row_kernel and (raw.ndim != 2 or raw.shape[1] < 2):
+            raise ValueError(
+                f"{name}: raw_prediction must have shape (n_samples, n_classes) with at least "
+                f"2 columns; got shape {raw.shape}."
+            )
+        if not row_kernel and raw.ndim not in (1, 2):
+            raise ValueError(f"{name}: raw_prediction must be 1-D or 2-D; got shape {raw.shape}.")
+        if raw.shape[0] == 0:
+            raise ValueError(f"{name}: raw_prediction is empty.")
+        y = np.asarray(y_true)
+        if y.dtype.kind not in "fiub":
+            raise TypeError(f"{name}: y_true must be numeric; got dtype {y.dtype}.")
+        expected = raw.shape[:1] if row_kernel and self.target_domain.shape == "scalar" else raw.shape
+        if y.shape != expected:
+            raise ValueError(
+                f"{name}: y_true has shape {y.shape} but raw_prediction has shape {raw.shape}; "
+                f"expected y_true of shape {expected}."
+            )
+        if check_input:
+            self.validate_target(y, raw.shape[1] if row_kernel else None)
+        batch = _Batch()
+        batch.params, batch.dtype, batch.shape = params, dtype, raw.shape
+        batch.n_samples = raw.shape[0]
+        batch.n_outputs = 1 if row_kernel or raw.ndim == 1 else raw.shape[1]
+        batch.y = np.ascontiguousarray(y, dtype=dtype)
+        batch.raw = raw
+        if not row_kernel:  # multi-output: one flat pass, each output weighted 1/k
+            batch.y, batch.raw = batch.y.ravel(), raw.ravel()
+        total_weight = batch.n_samples
+        batch.w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.shape != (batch.n_samples,):
+                raise ValueError(
+                    f"sample_weight must have shape ({batch.n_samples},); got {w.shape}."
+                )
+            if check_input and (not np.all(np.isfinite(w)) or np.any(w < 0)):
+                raise ValueError("sample_weight must be finite and non-negative.")
+            total_weight = w.sum()
+            if batch.n_outputs > 1:
+                w = np.repeat(w, batch.n_outputs)
+            batch.w = np.ascontiguousarray(w, dtype=dtype)
+        batch.factor = 1.0 / batch.n_outputs
+        if reduction == "mean":
+            if not total_weight > 0:
+                raise ValueError("sample_weight sums to zero: the weighted mean is undefined.")
+            batch.factor /= total_weight
+        return batch
+
+    def _run(self, entry, batch, *outputs):
+        kernels = get_kernels(self._kernel_spec, self.name or type(self).__name__)
+        parallel = batch.raw.size >= parallel_threshold()
+        kernel = kernels.get(entry, batch.w is not None, parallel)
+        weights = () if batch.w is None else (batch.w,)
+        return kernel(batch.y, batch.raw, *weights, *outputs, *batch.params)
+
+    def _out(self, batch, out, name):
+        if out is None:
+            return np.empty(batch.raw.shape, dtype=batch.dtype)
+        if out.shape != batch.shape or out.dtype != batch.dtype or not out.flags.c_contiguous:
+            raise ValueError(
+                f"{name} must be a C-contiguous {np.dtype(batch.dtype).name} array of shape "
+                f"{batch.shape}."
+            )
+        return out.reshape(batch.raw.shape)
+
+    def _per_sample(self, batch, values):
+        if batch.n_outputs > 1:
+            return values.reshape(batch.n_samples, batch.n_outputs).sum(axis=1) * batch.factor
+        return values
+
+    # ------------------------------------------------------------------ public
+    def loss(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+             check_input=True):
+        """Loss value, reduced over samples.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Targets (see the loss's ``target_domain``).
+        raw_prediction : array-like of shape (n_samples,), (n_samples, n_outputs) or (n_samples, n_classes)
+            Prediction before the inverse link.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights.
+        reduction : {"mean", "sum", "none"}, default="mean"
+            ``"mean"``: sum(w_i l_i) / sum(w_i); ``"sum"``: sum(w_i l_i);
+            ``"none"``: the array of w_i l_i. For multi-output targets the
+            per-sample loss l_i is the mean over the outputs.
+        check_input : bool, default=True
+            Check that ``y_true`` lies in the target domain and the weights are
+            valid. Shapes are always checked.
+
+        Returns
+        -------
+        float or ndarray of shape (n_samples,)
+        """
+        batch = self._prepare(y_true, raw_prediction, sample_weight, reduction, check_input)
+        if reduction == "none":
+            out = np.empty(batch.raw.shape[0], dtype=batch.dtype)
+            self._run("value_none", batch, out)
+            return self._per_sample(batch, out)
+        return float(self._run("value_sum", batch) * batch.factor)
+
+    def __call__(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                 check_input=True):
+        """Same as :meth:`loss`."""
+        return self.loss(y_true, raw_prediction, sample_weight, reduction, check_input)
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                 gradient_out=None, check_input=True):
+        """Derivative of the reduced loss with respect to ``raw_prediction``.
+
+        Same shape as ``raw_prediction``; for ``reduction="none"`` the (weighted)
+        per-sample derivatives. ``gradient_out`` receives the result when given.
+        Other parameters as in :meth:`loss`.
+        """
+        batch = self._prepare(y_true, raw_prediction, sample_weight, reduction, check_input)
+        gout = self._out(batch, gradient_out, "gradient_out")
+        self._run("gradient", batch, batch.factor, gout)
+        return gout.reshape(batch.shape)
+
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                      gradient_out=None, check_input=True):
+        """``(loss, gradient)`` computed in one fused pass; see :meth:`loss` and :meth:`gradient`."""
+        batch = self._prepare(y_true, raw_prediction, sample_weight, reduction, check_input)
+        gout = self._out(batch, gradient_out, "gradient_out")
+        if reduction == "none":
+            lout = np.empty(batch.raw.shape[0], dtype=batch.dtype)
+            self._run("loss_gradient_none", batch, batch.factor, lout, gout)
+            return self._per_sample(batch, lout), gout.reshape(batch.shape)
+        total = self._run("loss_gradient_sum", batch, batch.factor, gout)
+        return float(total * batch.factor), gout.reshape(batch.shape)
+
+    def gradient_hessian(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                         gradient_out=None, hessian_out=None, check_input=True):
+        """``(gradient, hessian)`` of the reduced loss in one pass.
+
+        The hessian is the second derivative for element-wise losses and the
+        diagonal of each sample's hessian block for losses on rows (softmax
+        losses). Only available when ``has_hessian`` is true; piecewise losses
+        return their second derivative where it exists (0 on linear pieces).
+        """
+        if not self.has_hessian:
+            raise ValueError(
+                f"{type(self).__name__} declares no hessian (has_hessian is False); "
+                "use a gradient-only method."
+            )
+        batch = self._prepare(y_true, raw_prediction, sample_weight, reduction, check_input)
+        gout = self._out(batch, gradient_out, "gradient_out")
+        hout = self._out(batch, hessian_out, "hessian_out")
+        self._run("gradient_hessian", batch, batch.factor, gout, hout)
+        return gout.reshape(batch.shape), hout.reshape(batch.shape)
+
+    def inverse_link(self, raw_prediction):
+        """Prediction in target space: the inverse link applied to ``raw_prediction``."""
+        return self.link.inverse(raw_prediction)

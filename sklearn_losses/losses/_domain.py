@@ -1,0 +1,135 @@
+"""Target domains: where ``y_true`` must lie, declared by each loss as data.
+
+A domain checks targets (``check``), describes itself for errors and docs
+(``str``) and draws valid targets for the loss contract (``sample``).
+"""
+
+import math
+
+import numpy as np
+
+__all__ = ["BinaryLabels", "ClassIndices", "ProbabilityRows", "RealInterval"]
+
+
+class RealInterval:
+    """Real targets in an interval, e.g. ``RealInterval(0, inf, low_closed=True)``."""
+
+    shape = "scalar"
+
+    def __init__(self, low=-math.inf, high=math.inf, low_closed=False, high_closed=False):
+        self.low, self.high = float(low), float(high)
+        self.low_closed, self.high_closed = low_closed, high_closed
+
+    def __str__(self):
+        left = "[" if self.low_closed else "("
+        right = "]" if self.high_closed else ")"
+        return f"{left}{self.low:g}, {self.high:g}{right}"
+
+    def __eq__(self, other):
+        return isinstance(other, RealInterval) and vars(self) == vars(other)
+
+    def violation(self, y_true, n_columns=None):
+        y = np.asarray(y_true, dtype=float)
+        if not np.all(np.isfinite(y)):
+            return "y_true contains NaN or infinity"
+        low_ok = y >= self.low if self.low_closed else y > self.low
+        high_ok = y <= self.high if self.high_closed else y < self.high
+        bad = ~(low_ok & high_ok)
+        if np.any(bad):
+            first = np.flatnonzero(bad.ravel())[0]
+            return f"y_true must lie in {self}; got {y.ravel()[first]!r} at position {first}"
+        return None
+
+    def sample(self, rng, n_samples, n_columns=None):
+        low = self.low if math.isfinite(self.low) else -3.0
+        high = self.high if math.isfinite(self.high) else low + 6.0
+        if not math.isfinite(self.low) and math.isfinite(self.high):
+            low = high - 6.0
+        margin = 1e-3 * (high - low)
+        return rng.uniform(low + margin, high - margin, size=n_samples)
+
+
+class BinaryLabels:
+    """Binary targets in {0, 1}."""
+
+    shape = "scalar"
+
+    def __str__(self):
+        return "{0, 1}"
+
+    def __eq__(self, other):
+        return isinstance(other, BinaryLabels)
+
+    def violation(self, y_true, n_columns=None):
+        y = np.asarray(y_true, dtype=float).ravel()
+        bad = (y != 0) & (y != 1)
+        if np.any(bad):
+            first = np.flatnonzero(bad)[0]
+            return f"y_true must be 0 or 1 (encode labels first); got {y[first]!r} at position {first}"
+        return None
+
+    def sample(self, rng, n_samples, n_columns=None):
+        y = rng.integers(0, 2, size=n_samples).astype(float)
+        y[:2] = (0.0, 1.0)
+        return y
+
+
+class ClassIndices:
+    """Class indices 0, 1, ..., K - 1 (K = number of columns of raw_prediction)."""
+
+    shape = "scalar"
+
+    def __str__(self):
+        return "{0, ..., K-1}"
+
+    def __eq__(self, other):
+        return isinstance(other, ClassIndices)
+
+    def violation(self, y_true, n_columns=None):
+        y = np.asarray(y_true, dtype=float).ravel()
+        bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
+        if n_columns is not None:
+            bad |= y >= n_columns
+        if np.any(bad):
+            first = np.flatnonzero(bad)[0]
+            upper = "K-1" if n_columns is None else str(n_columns - 1)
+            return (f"y_true must hold class indices in 0..{upper} (encode labels first); "
+                    f"got {y[first]!r} at position {first}")
+        return None
+
+    def sample(self, rng, n_samples, n_columns):
+        y = rng.integers(0, n_columns, size=n_samples).astype(float)
+        y[: min(n_columns, n_samples)] = np.arange(min(n_columns, n_samples))
+        return y
+
+
+class ProbabilityRows:
+    """Rows of K non-negative probabilities summing to 1."""
+
+    shape = "row"
+    atol = 1e-6
+
+    def __str__(self):
+        return "rows of probabilities summing to 1"
+
+    def __eq__(self, other):
+        return isinstance(other, ProbabilityRows)
+
+    def violation(self, y_true, n_columns=None):
+        y = np.asarray(y_true, dtype=float)
+        if y.ndim != 2:
+            return f"y_true must be 2-D (n_samples, n_classes); got shape {y.shape}"
+        if not np.all(np.isfinite(y)) or np.any(y < 0):
+            return "y_true must hold finite non-negative probabilities"
+        sums = y.sum(axis=1)
+        bad = np.abs(sums - 1.0) > self.atol
+        if np.any(bad):
+            first = np.flatnonzero(bad)[0]
+            return f"each row of y_true must sum to 1; row {first} sums to {sums[first]!r}"
+        return None
+
+    def sample(self, rng, n_samples, n_columns):
+        y = rng.dirichlet(np.ones(n_columns), size=n_samples)
+        y[0] = 0.0
+        y[0, 0] = 1.0  # a one-hot row: 0 * log 0 must be handled
+        return y

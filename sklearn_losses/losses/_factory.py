@@ -1,0 +1,274 @@
+"""The kernel factory: one set of array kernels generated from per-sample maths.
+
+A loss is written once as scalar ``@njit`` functions (see :class:`KernelSpec`).
+This module generates, for every loss, the fused and reduced array kernels
+(value, gradient, value+gradient, gradient+hessian; weighted or not; serial or
+threaded) from one template, so no array loop is ever written by hand twice.
+
+Numba can only cache functions to disk when they live in a real source file
+(closures made by a factory are recompiled in every process). The generated
+kernels are therefore written to a small Python file in a cache directory and
+imported from there; numba then caches their machine code beside that file.
+The file name carries a hash of the template, of the package's own sources and
+of the numba version, so a change to any of them selects fresh kernels and the
+numba cache can never serve stale code.
+
+Loss hyperparameters are runtime scalar arguments of the kernels, never
+compile-time constants: changing ``delta`` does not recompile anything.
+"""
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numba
+
+__all__ = ["KernelSpec", "get_kernels", "kernel_dir"]
+
+ENTRIES = (
+    "value_sum",
+    "value_none",
+    "gradient",
+    "loss_gradient_sum",
+    "loss_gradient_none",
+    "gradient_hessian",
+)
+
+# Extra arguments of each entry after (y, r[, w]); the hyperparameters follow.
+_OUTPUTS = {
+    "value_sum": "",
+    "value_none": ", out",
+    "gradient": ", scale, gout",
+    "loss_gradient_sum": ", scale, gout",
+    "loss_gradient_none": ", scale, lout, gout",
+    "gradient_hessian": ", scale, gout, hout",
+}
+_REDUCING = {"value_sum", "loss_gradient_sum"}
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """The per-sample functions that define a loss, as data for the factory.
+
+    Parameters
+    ----------
+    kind : {"elementwise", "row"}
+        ``"elementwise"``: each function takes scalars ``(y, r, *params)``;
+        ``value`` returns the loss, ``gradient`` its derivative in ``r``,
+        ``loss_gradient`` (optional) both, ``gradient_hessian`` (optional)
+        the first and second derivatives.
+        ``"row"``: one sample is a row ``r`` of shape (K,) and ``y`` is a
+        scalar or a row; ``value(y, r, *params)`` returns the loss,
+        ``loss_gradient(y, r, g, *params)`` writes the gradient into ``g``
+        and returns the loss, ``gradient_hessian(y, r, g, h, *params)``
+        (optional) writes the gradient and the diagonal of the hessian.
+    value, gradient, loss_gradient, gradient_hessian : numba dispatchers
+        Module-level ``@njit`` functions.
+    n_params : int
+        Number of float hyperparameters passed after ``(y, r)``.
+    """
+
+    kind: str
+    value: object
+    gradient: object = None
+    loss_gradient: object = None
+    gradient_hessian: object = None
+    n_params: int = 0
+    extra_sources: tuple = field(default=(), compare=False)
+
+    @property
+    def has_hessian(self):
+        return self.gradient_hessian is not None
+
+    def functions(self):
+        names = ("value", "gradient", "loss_gradient", "gradient_hessian")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+def _indent(lines, depth):
+    return "\n".join("    " * depth + line for line in lines)
+
+
+def _elementwise_body(entry, spec, wi, params):
+    call = f"(y[i], r[i]{params})"
+    if entry == "value_sum":
+        return [f"acc += {wi}_value{call}"]
+    if entry == "value_none":
+        return [f"out[i] = {wi}_value{call}"]
+    if entry == "gradient":
+        return [f"gout[i] = scale * {wi}_gradient{call}"]
+    if entry == "gradient_hessian":
+        return [f"g, h = _gradient_hessian{call}", f"f = scale{wi and ' * w[i]'}",
+                "gout[i] = f * g", "hout[i] = f * h"]
+    if spec.loss_gradient is not None:
+        lines = [f"l, g = _loss_gradient{call}"]
+    else:
+        lines = [f"l = _value{call}", f"g = _gradient{call}"]
+    if entry == "loss_gradient_sum":
+        return lines + [f"acc += {wi}l", f"gout[i] = scale * {wi}g"]
+    return lines + [f"lout[i] = {wi}l", f"gout[i] = scale * {wi}g"]
+
+
+def _row_body(entry, spec, wi, params):
+    scale_rows = [f"f = scale{wi and ' * w[i]'}", "for k in range(gout.shape[1]):"]
+    if entry == "value_sum":
+        return [f"acc += {wi}_value(y[i], r[i]{params})"]
+    if entry == "value_none":
+        return [f"out[i] = {wi}_value(y[i], r[i]{params})"]
+    if entry == "gradient_hessian":
+        return [f"_gradient_hessian(y[i], r[i], gout[i], hout[i]{params})"] + scale_rows + [
+            "    gout[i, k] *= f", "    hout[i, k] *= f"]
+    lines = [f"l = _loss_gradient(y[i], r[i], gout[i]{params})"]
+    if entry == "loss_gradient_sum":
+        lines.append(f"acc += {wi}l")
+    elif entry == "loss_gradient_none":
+        lines.append(f"lout[i] = {wi}l")
+    return lines + scale_rows + ["    gout[i, k] *= f"]
+
+
+def _entry_source(entry, spec, weighted, parallel):
+    params = "".join(f", p{j}" for j in range(spec.n_params))
+    wi = "w[i] * " if weighted else ""
+    make_body = _elementwise_body if spec.kind == "elementwise" else _row_body
+    body = make_body(entry, spec, wi, params)
+    loop = "prange" if parallel else "range"
+    name = f"{entry}__w{int(weighted)}__p{int(parallel)}"
+    options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
+    args = "y, r" + (", w" if weighted else "") + _OUTPUTS[entry] + params
+    lines = [f"@njit(**{options})", f"def {name}({args}):", "    n = r.shape[0]"]
+    if entry in _REDUCING:
+        lines += [
+            "    nchunks = (n + _CHUNK - 1) // _CHUNK",
+            "    partial = np.empty(nchunks)",
+            f"    for c in {loop}(nchunks):",
+            "        start = c * _CHUNK",
+            "        stop = min(start + _CHUNK, n)",
+            "        acc = 0.0",
+            "        for i in range(start, stop):",
+            _indent(body, 3),
+            "        partial[c] = acc",
+            "    total = 0.0",
+            "    for c in range(nchunks):",
+            "        total += partial[c]",
+            "    return total",
+        ]
+    else:
+        lines += [f"    for i in {loop}(n):", _indent(body, 2)]
+    return "\n".join(lines) + "\n"
+
+
+def generate_source(spec):
+    """Return the Python source of the kernel module for ``spec``."""
+    imports = []
+    for role, func in spec.functions().items():
+        py_func = getattr(func, "py_func", func)
+        imports.append(f"from {py_func.__module__} import {py_func.__qualname__} as _{role}")
+    entries = [e for e in ENTRIES if e != "gradient_hessian" or spec.has_hessian]
+    parts = [
+        "# Generated by sklearn_losses.losses._factory. Do not edit.",
+        "import numpy as np",
+        "from numba import njit, prange",
+        "from sklearn_losses._config import CHUNK_SIZE as _CHUNK",
+        "from sklearn_losses._config import KERNEL_OPTIONS as _OPTIONS",
+        "from sklearn_losses._config import PARALLEL_KERNEL_OPTIONS as _PARALLEL_OPTIONS",
+        *imports,
+        "",
+    ]
+    for entry in entries:
+        for weighted in (False, True):
+            for parallel in (False, True):
+                parts.append("\n" + _entry_source(entry, spec, weighted, parallel))
+    return "\n".join(parts)
+
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_lock = threading.RLock()
+_memo = {}
+_source_hashes = {}
+
+
+def kernel_dir():
+    """Directory of the generated kernel modules (and of numba's cache for them).
+
+    ``SKLEARN_LOSSES_KERNEL_DIR`` if set, else ``$XDG_CACHE_HOME/sklearn_losses``
+    (``~/.cache/sklearn_losses``), else a directory in the system's temporary
+    directory when the home cache is not writable.
+    """
+    env = os.environ.get("SKLEARN_LOSSES_KERNEL_DIR")
+    candidates = [Path(env)] if env else []
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    candidates.append(Path(cache_home) / "sklearn_losses" / "kernels")
+    candidates.append(Path(tempfile.gettempdir()) / f"sklearn_losses-{os.getuid() if hasattr(os, 'getuid') else 'user'}")
+    for path in candidates:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            if os.access(path, os.W_OK):
+                return path
+        except OSError:
+            continue
+    raise OSError("sklearn_losses: no writable directory for compiled kernels; set SKLEARN_LOSSES_KERNEL_DIR")
+
+
+def _file_hash(path):
+    path = str(path)
+    if path not in _source_hashes:
+        _source_hashes[path] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    return _source_hashes[path]
+
+
+def _dependency_fingerprint(spec):
+    files = sorted(_PACKAGE_ROOT.rglob("*.py"))
+    for func in spec.functions().values():
+        module = sys.modules.get(getattr(func, "py_func", func).__module__)
+        source = getattr(module, "__file__", None)
+        if source and Path(source).resolve() not in files:
+            files.append(Path(source).resolve())
+    files.extend(Path(p) for p in spec.extra_sources)
+    digest = hashlib.sha1(f"{numba.__version__}|{sys.version}".encode())
+    for path in files:
+        digest.update(_file_hash(path).encode())
+    return digest.hexdigest()
+
+
+def _load_module(path, module_name):
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    module_spec.loader.exec_module(module)
+    return module
+
+
+class Kernels:
+    """The generated kernels of one loss; ``get(entry, weighted, parallel)``."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def get(self, entry, weighted, parallel):
+        return getattr(self._module, f"{entry}__w{int(weighted)}__p{int(parallel)}")
+
+
+def get_kernels(spec, name):
+    """Return the (memoised) :class:`Kernels` of ``spec``; compile nothing yet."""
+    with _lock:
+        kernels = _memo.get(spec)
+        if kernels is not None:
+            return kernels
+        source = generate_source(spec)
+        digest = hashlib.sha1((source + _dependency_fingerprint(spec)).encode()).hexdigest()[:20]
+        stem = f"{name}_{digest}"
+        path = kernel_dir() / f"{stem}.py"
+        if not path.exists() or path.read_text() != source:
+            # Write atomically: concurrent processes may generate the same file.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as handle:
+                handle.write(source)
+            os.replace(tmp, path)
+        kernels = Kernels(_load_module(path, f"sklearn_losses._generated.{stem}"))
+        _memo[spec] = kernels
+        return kernels

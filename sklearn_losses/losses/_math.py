@@ -1,0 +1,202 @@
+"""Numerically stable scalar building blocks shared by the loss kernels.
+
+numba on this platform has no vector maths library, so ``math.exp`` and
+``math.log1p`` inside a loop are scalar library calls that stop SIMD
+vectorisation. :func:`exp` and :func:`log1p_unit` are branch-free polynomial
+versions (about 1 ulp, see ``tests/test_math.py``) that LLVM vectorises; the
+rest are the usual stable compositions (log1p-exp, log-sum-exp, ...).
+"""
+
+import math
+import struct
+
+import llvmlite.ir as lir
+import numba
+import numpy as np
+from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
+
+from .._config import SCALAR_OPTIONS
+
+LOG2E = 1.4426950408889634
+LN2 = 0.6931471805599453
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT2_M1 = 0.41421356237309503
+
+if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_JIT=1
+
+    def _int64_as_float64(bits):
+        return struct.unpack("<d", struct.pack("<q", int(bits)))[0]
+
+else:
+
+    @intrinsic
+    def _int64_as_float64(typingctx, bits):
+        """Reinterpret the bits of an int64 as a float64 (no conversion)."""
+        if bits != types.int64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], lir.DoubleType())
+
+        return types.float64(types.int64), codegen
+
+
+@njit(**SCALAR_OPTIONS)
+def exp(x):
+    """exp(x) for float64, vectorisable; inf, 0 and NaN as ``math.exp``."""
+    xc = x if x < 709.9 else 709.9
+    xc = xc if xc > -745.5 else -745.5
+    k = math.floor(xc * LOG2E + 0.5)
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    # Taylor polynomial of degree 13 on |r| <= ln(2)/2: truncation < 4e-18.
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    # 2**k as two normal powers of two, so that results near the overflow and
+    # underflow limits (k up to 1024 or down to -1075) are rounded only once.
+    ki = np.int64(k)
+    k1 = ki >> 1
+    k2 = ki - k1
+    result = p * _int64_as_float64((k1 + 1023) << 52) * _int64_as_float64((k2 + 1023) << 52)
+    return result if x == x else x
+
+
+@njit(**SCALAR_OPTIONS)
+def log1p_unit(t):
+    """log(1 + t) for t in [0, 1], vectorisable, with full relative accuracy.
+
+    Uses log(1 + t) = c + 2 atanh(u) with u = t / (2 + t), c = 0 for
+    t <= sqrt(2) - 1, else u = (t - 1) / (t + 3), c = log(2); then |u| < 0.172
+    and eleven terms of the atanh series reach double precision.
+    """
+    small = t <= _SQRT2_M1
+    u = t / (2.0 + t) if small else (t - 1.0) / (t + 3.0)
+    c = 0.0 if small else LN2
+    s = u * u
+    p = 1.0 / 21.0
+    p = p * s + 1.0 / 19.0
+    p = p * s + 1.0 / 17.0
+    p = p * s + 1.0 / 15.0
+    p = p * s + 1.0 / 13.0
+    p = p * s + 1.0 / 11.0
+    p = p * s + 1.0 / 9.0
+    p = p * s + 1.0 / 7.0
+    p = p * s + 1.0 / 5.0
+    p = p * s + 1.0 / 3.0
+    p = p * s + 1.0
+    return c + 2.0 * u * p
+
+
+@njit(**SCALAR_OPTIONS)
+def softplus(x):
+    """log(1 + exp(x)), finite for every finite x."""
+    return (x if x > 0.0 else 0.0) + log1p_unit(exp(-abs(x)))
+
+
+@njit(**SCALAR_OPTIONS)
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow."""
+    e = exp(-abs(x))
+    d = 1.0 / (1.0 + e)
+    return d if x >= 0.0 else e * d
+
+
+@njit(**SCALAR_OPTIONS)
+def softplus_sigmoid(x):
+    """(softplus(x), softplus(-x), sigmoid(x), sigmoid(-x)) from one exponential."""
+    e = exp(-abs(x))
+    lp = log1p_unit(e)
+    d = 1.0 / (1.0 + e)
+    pos = x >= 0.0
+    sp = (x + lp) if pos else lp
+    sm = lp if pos else (lp - x)
+    sig = d if pos else e * d
+    sig_m = e * d if pos else d
+    return sp, sm, sig, sig_m
+
+
+@njit(**SCALAR_OPTIONS)
+def log_sum_exp(z):
+    """log(sum(exp(z))) of a 1-D array, stable for any finite entries."""
+    m = z[0]
+    for k in range(1, z.shape[0]):
+        m = z[k] if z[k] > m else m
+    s = 0.0
+    for k in range(z.shape[0]):
+        s += exp(z[k] - m)
+    return m + math.log(s)
+
+
+@njit(**SCALAR_OPTIONS)
+def signed_exp_sum(s1, l1, s2, l2):
+    """s1 * exp(l1) + s2 * exp(l2) for signs s1, s2 in {-1, 1}.
+
+    Computed from the larger exponent, so that the result is +-inf (never NaN)
+    when it overflows and cancellation is handled by ``expm1``.
+    """
+    if l1 < l2:
+        s1, l1, s2, l2 = s2, l2, s1, l1
+    if l1 == -math.inf:
+        return 0.0
+    d = l2 - l1
+    if s1 == s2:
+        factor = math.log1p(math.exp(d))
+    else:
+        f = -math.expm1(d)
+        if f == 0.0:
+            return 0.0
+        factor = math.log(f)
+    return s1 * math.exp(l1 + factor)
+
+
+#: Decorator for the per-sample loss functions (module-level, disk-cached).
+jit_scalar = njit(**SCALAR_OPTIONS)
+
+
+@njit(**SCALAR_OPTIONS)
+def expm1_minus_x(x):
+    """exp(x) - 1 - x without cancellation (a series for |x| < 0.1)."""
+    if abs(x) < 0.1:
+        p = 1.0 / 39916800.0
+        p = p * x + 1.0 / 3628800.0
+        p = p * x + 1.0 / 362880.0
+        p = p * x + 1.0 / 40320.0
+        p = p * x + 1.0 / 5040.0
+        p = p * x + 1.0 / 720.0
+        p = p * x + 1.0 / 120.0
+        p = p * x + 1.0 / 24.0
+        p = p * x + 1.0 / 6.0
+        p = p * x + 0.5
+        return p * x * x
+    return math.expm1(x) - x
+
+
+@njit(**SCALAR_OPTIONS)
+def softmax_into(z, out):
+    """Write softmax(z) into ``out`` and return log(sum(exp(z)))."""
+    m = z[0]
+    for k in range(1, z.shape[0]):
+        m = z[k] if z[k] > m else m
+    s = 0.0
+    for k in range(z.shape[0]):
+        e = exp(z[k] - m)
+        out[k] = e
+        s += e
+    inv = 1.0 / s
+    for k in range(z.shape[0]):
+        out[k] *= inv
+    return m + math.log(s)

@@ -1,0 +1,116 @@
+"""Losses between a target distribution y (rows of K probabilities) and softmax(z).
+
+Useful for soft labels and knowledge distillation. The gradient is
+``sum(y) * softmax(z) - y`` and the hessian diagonal ``sum(y) p (1 - p)``.
+"""
+
+import math
+
+from ..links import SoftmaxLink
+from ._base import BaseLoss
+from ._domain import ProbabilityRows
+from ._factory import KernelSpec
+from ._math import jit_scalar, log_sum_exp, softmax_into
+from ._registry import register_loss
+
+__all__ = ["KLDivergence", "SoftCrossEntropy"]
+
+
+@jit_scalar
+def _neg_entropy(y):
+    total = 0.0
+    for k in range(y.shape[0]):
+        if y[k] > 0.0:
+            total += y[k] * math.log(y[k])
+    return total
+
+
+@jit_scalar
+def _soft_ce_value(y, z):
+    lse = log_sum_exp(z)
+    total = 0.0
+    for k in range(z.shape[0]):
+        if y[k] > 0.0:
+            total += y[k] * (lse - z[k])
+    return total
+
+
+@jit_scalar
+def _soft_ce_loss_gradient(y, z, g):
+    lse = softmax_into(z, g)
+    total = 0.0
+    mass = 0.0
+    for k in range(z.shape[0]):
+        mass += y[k]
+        if y[k] > 0.0:
+            total += y[k] * (lse - z[k])
+    for k in range(z.shape[0]):
+        g[k] = mass * g[k] - y[k]
+    return total
+
+
+@jit_scalar
+def _soft_ce_gradient_hessian(y, z, g, h):
+    softmax_into(z, h)
+    mass = 0.0
+    for k in range(z.shape[0]):
+        mass += y[k]
+    for k in range(z.shape[0]):
+        p = h[k]
+        g[k] = mass * p - y[k]
+        h[k] = mass * p * (1.0 - p)
+
+
+@jit_scalar
+def _kl_value(y, z):
+    return _soft_ce_value(y, z) + _neg_entropy(y)
+
+
+@jit_scalar
+def _kl_loss_gradient(y, z, g):
+    return _soft_ce_loss_gradient(y, z, g) + _neg_entropy(y)
+
+
+class _DistributionLoss(BaseLoss):
+    task = "distribution"
+    target_domain = ProbabilityRows()
+    link = SoftmaxLink()
+    growth = "linear"
+    robust = True
+
+
+@register_loss
+class SoftCrossEntropy(_DistributionLoss):
+    r"""Cross-entropy against soft targets.
+
+    .. math:: \ell(y, z) = -\sum_k y_k \log \mathrm{softmax}(z)_k
+    """
+
+    name = "soft_cross_entropy"
+    _kernel_spec = KernelSpec(
+        "row", _soft_ce_value, loss_gradient=_soft_ce_loss_gradient,
+        gradient_hessian=_soft_ce_gradient_hessian,
+    )
+
+    def __init__(self):
+        pass
+
+
+@register_loss
+class KLDivergence(_DistributionLoss):
+    r"""Kullback-Leibler divergence KL(y || softmax(z)).
+
+    .. math:: \ell(y, z) = \sum_k y_k \left(\log y_k - \log \mathrm{softmax}(z)_k\right)
+
+    with :math:`0 \log 0 = 0`. Differs from :class:`SoftCrossEntropy` by the
+    entropy of y, a constant in z: same gradient, zero at z = log y.
+    """
+
+    name = "kl_divergence"
+    _kernel_spec = KernelSpec(
+        "row", _kl_value, loss_gradient=_kl_loss_gradient,
+        gradient_hessian=_soft_ce_gradient_hessian,
+    )
+
+    def __init__(self):
+        pass

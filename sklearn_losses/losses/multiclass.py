@@ -1,0 +1,261 @@
+"""Multiclass losses on class indices y in {0, ..., K-1} and rows of K scores.
+
+``raw_prediction`` has shape (n_samples, K). Softmax losses share one stable
+log-sum-exp; their ``gradient_hessian`` returns the diagonal of each sample's
+K x K hessian block.
+"""
+
+import math
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..links import IdentityLink, SoftmaxLink
+from ._base import BaseLoss
+from ._domain import ClassIndices
+from ._factory import KernelSpec
+from ._math import exp, jit_scalar, log_sum_exp, softmax_into
+from ._registry import register_loss
+
+__all__ = ["CrossEntropy", "MulticlassFocal", "MulticlassHinge"]
+
+
+class _MulticlassLoss(BaseLoss):
+    task = "multiclass"
+    target_domain = ClassIndices()
+    link = SoftmaxLink()
+    growth = "linear"
+    robust = True
+
+
+@jit_scalar
+def _ce_value(y, z, smoothing):
+    c = int(y)
+    lse = log_sum_exp(z)
+    total = 0.0
+    if smoothing > 0.0:
+        for k in range(z.shape[0]):
+            total += lse - z[k]
+    return (1.0 - smoothing) * (lse - z[c]) + smoothing / z.shape[0] * total
+
+
+@jit_scalar
+def _ce_loss_gradient(y, z, g, smoothing):
+    c = int(y)
+    lse = softmax_into(z, g)
+    uniform = smoothing / z.shape[0]
+    total = 0.0
+    for k in range(z.shape[0]):
+        total += lse - z[k]
+        g[k] -= uniform
+    g[c] -= 1.0 - smoothing
+    return (1.0 - smoothing) * (lse - z[c]) + uniform * total
+
+
+@jit_scalar
+def _ce_gradient_hessian(y, z, g, h, smoothing):
+    softmax_into(z, h)
+    for k in range(z.shape[0]):
+        p = h[k]
+        g[k] = p - smoothing / z.shape[0]
+        h[k] = p * (1.0 - p)
+    g[int(y)] -= 1.0 - smoothing
+
+
+@register_loss
+class CrossEntropy(_MulticlassLoss):
+    r"""Softmax cross-entropy, as ``torch.nn.functional.cross_entropy``.
+
+    .. math::
+
+        \ell(y, z) = (1 - \varepsilon)\left(-\log p_y\right)
+        + \frac{\varepsilon}{K} \sum_{k=1}^{K} \left(-\log p_k\right),
+        \quad p = \mathrm{softmax}(z)
+
+    With ``label_smoothing=0`` the mean equals :func:`sklearn.metrics.log_loss`
+    on the softmax probabilities.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        Mass epsilon in [0, 1] spread uniformly over the K classes.
+    """
+
+    name = "cross_entropy"
+    _parameter_constraints = {"label_smoothing": [Interval(Real, 0, 1, closed="both")]}
+    _kernel_spec = KernelSpec(
+        "row", _ce_value, loss_gradient=_ce_loss_gradient, gradient_hessian=_ce_gradient_hessian,
+        n_params=1,
+    )
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+
+@jit_scalar
+def _hinge_loss_gradient(y, z, g, weston_watkins):
+    c = int(y)
+    n_classes = z.shape[0]
+    for k in range(n_classes):
+        g[k] = 0.0
+    if weston_watkins > 0.5:
+        total = 0.0
+        active = 0
+        for k in range(n_classes):
+            d = 1.0 - z[c] + z[k]
+            if k != c and d > 0.0:
+                total += d
+                g[k] = 1.0 / n_classes
+                active += 1
+        g[c] = -active / n_classes
+        return total / n_classes
+    best = -math.inf
+    arg = 0 if c != 0 else 1
+    for k in range(n_classes):
+        if k != c and z[k] > best:
+            best = z[k]
+            arg = k
+    d = 1.0 + best - z[c]
+    if d > 0.0:
+        g[arg] = 1.0
+        g[c] = -1.0
+        return d
+    return 0.0
+
+
+@jit_scalar
+def _hinge_value(y, z, weston_watkins):
+    c = int(y)
+    if weston_watkins > 0.5:
+        total = 0.0
+        for k in range(z.shape[0]):
+            d = 1.0 - z[c] + z[k]
+            if k != c and d > 0.0:
+                total += d
+        return total / z.shape[0]
+    best = -math.inf
+    for k in range(z.shape[0]):
+        if k != c and z[k] > best:
+            best = z[k]
+    d = 1.0 + best - z[c]
+    return d if d > 0.0 else 0.0
+
+
+@jit_scalar
+def _hinge_gradient_hessian(y, z, g, h, weston_watkins):
+    _hinge_loss_gradient(y, z, g, weston_watkins)
+    for k in range(z.shape[0]):
+        h[k] = 0.0
+
+
+@register_loss
+class MulticlassHinge(_MulticlassLoss):
+    r"""Multiclass hinge loss.
+
+    ``kind="crammer_singer"`` (Crammer and Singer 2001):
+
+    .. math:: \ell(y, z) = \max\left(0, 1 + \max_{k \ne y} z_k - z_y\right)
+
+    ``kind="weston_watkins"`` (as ``torch.nn.functional.multi_margin_loss``):
+
+    .. math:: \ell(y, z) = \frac{1}{K} \sum_{k \ne y} \max(0, 1 - z_y + z_k)
+
+    The link is the identity: the scores are not probabilities.
+
+    Parameters
+    ----------
+    kind : {"crammer_singer", "weston_watkins"}, default="crammer_singer"
+    """
+
+    name = "multiclass_hinge"
+    link = IdentityLink()
+    differentiable = False
+    twice_differentiable = False
+    _parameter_constraints = {"kind": [StrOptions({"crammer_singer", "weston_watkins"})]}
+    _kernel_spec = KernelSpec(
+        "row", _hinge_value, loss_gradient=_hinge_loss_gradient,
+        gradient_hessian=_hinge_gradient_hessian, n_params=1,
+    )
+
+    def __init__(self, kind="crammer_singer"):
+        self.kind = kind
+
+    def _as_floats(self):
+        return (1.0 if self.kind == "weston_watkins" else 0.0,)
+
+
+@jit_scalar
+def _focal_terms(q, log_p, gamma):
+    """(1 - p)^gamma and an accurate log p from q = 1 - p (sum of the others)."""
+    if q < 0.5:
+        log_p = math.log1p(-q)
+    if gamma == 0.0:
+        a = 1.0
+    elif q > 0.0:
+        a = exp(gamma * math.log(q))
+    else:
+        a = 0.0
+    return a, log_p
+
+
+@jit_scalar
+def _mfocal_value(y, z, gamma):
+    c = int(y)
+    m = z[0]
+    for k in range(1, z.shape[0]):
+        m = z[k] if z[k] > m else m
+    s = 0.0
+    others = 0.0
+    for k in range(z.shape[0]):
+        e = exp(z[k] - m)
+        s += e
+        if k != c:
+            others += e
+    a, log_p = _focal_terms(others / s, z[c] - m - math.log(s), gamma)
+    return -a * log_p
+
+
+@jit_scalar
+def _mfocal_loss_gradient(y, z, g, gamma):
+    c = int(y)
+    lse = softmax_into(z, g)
+    q = 0.0
+    for k in range(z.shape[0]):
+        if k != c:
+            q += g[k]
+    a, log_p = _focal_terms(q, z[c] - lse, gamma)
+    ratio = log_p / q if q > 0.0 else -1.0  # log(p) / (1 - p) -> -1 as p -> 1
+    coef = a * (gamma * g[c] * ratio - 1.0)
+    for k in range(z.shape[0]):
+        g[k] = -coef * g[k]
+    g[c] = coef * q
+    return -a * log_p
+
+
+@register_loss
+class MulticlassFocal(_MulticlassLoss):
+    r"""Multiclass (softmax) focal loss.
+
+    .. math:: \ell(y, z) = -(1 - p_y)^\gamma \log p_y, \quad p = \mathrm{softmax}(z)
+
+    :math:`1 - p_y` is computed as the sum of the other probabilities and
+    :math:`\log p_y` as ``log1p(-(1 - p_y))`` when p_y is close to 1, so the
+    loss and gradient stay accurate for confident predictions. ``gamma=0``
+    is :class:`CrossEntropy`. No hessian is provided.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter, >= 0.
+    """
+
+    name = "multiclass_focal"
+    _parameter_constraints = {"gamma": [Interval(Real, 0, None, closed="left")]}
+    _kernel_spec = KernelSpec("row", _mfocal_value, loss_gradient=_mfocal_loss_gradient, n_params=1)
+
+    def __init__(self, gamma=2.0):
+        self.gamma = gamma
+
+    @property
+    def convex(self):
+        return self.gamma == 0
