@@ -9,7 +9,7 @@ Numba can only cache functions to disk when they live in a real source file
 (closures made by a factory are recompiled in every process). The generated
 kernels are therefore written to a small Python file in a cache directory and
 imported from there; numba then caches their machine code beside that file.
-The file name carries a hash of the template, of the package's own sources and
+The file name carries a hash of the template, of the loss modules' sources and
 of the numba version, so a change to any of them selects fresh kernels and the
 numba cache can never serve stale code.
 
@@ -222,7 +222,9 @@ def _file_hash(path):
 
 
 def _dependency_fingerprint(spec):
-    files = sorted(_PACKAGE_ROOT.rglob("*.py"))
+    # The generated kernels depend on the loss modules and on the numba flags.
+    files = sorted(_PACKAGE_ROOT.joinpath("losses").glob("*.py"))
+    files.append(_PACKAGE_ROOT / "_config.py")
     for func in spec.functions().values():
         module = sys.modules.get(getattr(func, "py_func", func).__module__)
         source = getattr(module, "__file__", None)

@@ -255,8 +255,11 @@ def _barron_gradient_hessian(y, r, alpha, scale):
             q = x * x + 2.0
             d1, d2 = 2.0 * x / q, (4.0 - 2.0 * x * x) / (q * q)
     elif alpha == -math.inf:
-        g = math.exp(-0.5 * x * x)
-        d1, d2 = x * g, g * (1.0 - x * x)
+        if abs(x) > 40.0:  # exp(-x^2 / 2) underflows: avoid 0 * inf
+            d1, d2 = 0.0, 0.0
+        else:
+            g = math.exp(-0.5 * x * x)
+            d1, d2 = x * g, g * (1.0 - x * x)
     else:
         b = abs(alpha - 2.0)
         log_term = _barron_log_term(x, b)
@@ -307,7 +310,7 @@ class GeneralRobust(BaseLoss):
 
     name = "general_robust"
     _parameter_constraints = {
-        "alpha": [Interval(Real, None, None, closed="neither")],
+        "alpha": [Interval(Real, None, None, closed="left")],  # admits -inf
         "scale": [_POSITIVE],
     }
     _kernel_spec = KernelSpec(

@@ -1,0 +1,238 @@
+"""The loss contract: :func:`check_loss` verifies any loss, built-in or custom.
+
+The test suite runs it over every registered loss, so a loss is tested the
+moment it is registered; users run it on their own losses.
+"""
+
+import pickle
+
+import numpy as np
+from sklearn.base import clone
+
+from .losses import get_loss
+
+__all__ = ["check_loss"]
+
+_UNBOUNDED_VALUE = ("quadratic", "polynomial", "exponential")
+_UNBOUNDED_GRADIENT = ("polynomial", "exponential")
+_EXTREMES = np.array([-1e300, -1e10, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1e10, 1e300])
+
+
+def _is_row_loss(loss):
+    return loss._kernel_spec.kind == "row"
+
+
+def _sample(loss, rng, n_samples, n_classes):
+    """Targets in the loss's domain and raw predictions around them."""
+    if _is_row_loss(loss):
+        y = loss.target_domain.sample(rng, n_samples, n_classes)
+        return y, 2.0 * rng.normal(size=(n_samples, n_classes))
+    y = loss.target_domain.sample(rng, n_samples)
+    if loss.task != "regression":
+        return y, 2.0 * rng.normal(size=n_samples)
+    if loss.link.name == "log":
+        return y, np.log(np.clip(np.abs(y), 0.1, None)) + 0.7 * rng.normal(size=n_samples)
+    return y, y + 1.5 * rng.normal(size=n_samples)
+
+
+def _fail(loss, message):
+    raise AssertionError(f"check_loss({loss!r}): {message}")
+
+
+def _close(loss, what, actual, expected, rtol, atol=0.0):
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape:
+        _fail(loss, f"{what}: shape {actual.shape} != expected {expected.shape}")
+    bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=False)
+    if np.any(bad):
+        i = np.flatnonzero(bad.ravel())[0]
+        _fail(loss, f"{what}: {actual.ravel()[i]!r} != {expected.ravel()[i]!r} at flat index {i}")
+
+
+def _derivative_check(loss, what, func, raw, analytic, rtol):
+    """Compare ``analytic`` with 4th-order central differences of ``func``.
+
+    ``func(raw)`` returns per-sample values (or per-element gradients); the
+    derivative is taken element by element (column by column for rows). Points
+    where the estimates with steps h and h/2 disagree lie near a kink and are
+    skipped; at least half of the points must be checkable.
+    """
+
+    def fd(step):
+        out = np.empty_like(raw)
+        columns = range(raw.shape[1]) if raw.ndim == 2 else [None]
+        for k in columns:
+            h = step * np.maximum(1.0, np.abs(raw if k is None else raw[:, k]))
+
+            def at(shift):
+                shifted = raw.copy()
+                if k is None:
+                    shifted += shift * h
+                    return func(shifted)
+                shifted[:, k] += shift * h
+                values = func(shifted)
+                return values if values.ndim == 1 else values[:, k]
+
+            estimate = (-at(2) + 8 * at(1) - 8 * at(-1) + at(-2)) / (12 * h)
+            if k is None:
+                out[:] = estimate
+            else:
+                out[:, k] = estimate
+        return out
+
+    coarse, fine = fd(1e-3), fd(5e-4)
+    scale = 1.0 + np.abs(fine)
+    smooth = np.abs(coarse - fine) <= rtol * scale
+    if smooth.mean() < 0.5:
+        _fail(loss, f"{what}: finite differences were inconclusive at most points")
+    analytic = np.asarray(analytic, dtype=float)
+    err = np.abs(analytic - fine) / scale
+    bad = smooth & (err > rtol)
+    if np.any(bad):
+        i = np.flatnonzero(bad.ravel())[0]
+        _fail(loss, f"{what} disagrees with finite differences at flat index {i}: "
+                    f"analytic {analytic.ravel()[i]!r}, numeric {fine.ravel()[i]!r}")
+
+
+def _check_params_protocol(loss):
+    params = loss.get_params()
+    twin = clone(loss)
+    if twin.get_params() != params or repr(twin) != repr(loss):
+        _fail(loss, "clone does not reproduce the parameters")
+    if params:
+        twin.set_params(**params)
+    for obj in (pickle.loads(pickle.dumps(loss)),):
+        if obj.get_params() != params:
+            _fail(loss, "pickling does not preserve the parameters")
+
+
+def _check_entry_points(loss, y, raw, w, rtol):
+    for weights in (None, w):
+        for reduction in ("mean", "sum", "none"):
+            value = loss.loss(y, raw, weights, reduction)
+            called = loss(y, raw, sample_weight=weights, reduction=reduction)
+            fused_value, fused_grad = loss.loss_gradient(y, raw, weights, reduction)
+            grad = loss.gradient(y, raw, weights, reduction)
+            what = f"reduction={reduction!r}, weighted={weights is not None}"
+            _close(loss, f"__call__ vs loss ({what})", called, value, 1e-13)
+            _close(loss, f"loss_gradient value vs loss ({what})", fused_value, value, 1e-12, 1e-300)
+            _close(loss, f"loss_gradient gradient vs gradient ({what})", fused_grad, grad, 1e-12, 1e-300)
+            if grad.shape != np.shape(raw):
+                _fail(loss, f"gradient shape {grad.shape} != raw_prediction shape {np.shape(raw)}")
+            if loss.has_hessian:
+                g2, hess = loss.gradient_hessian(y, raw, weights, reduction)
+                _close(loss, f"gradient_hessian gradient vs gradient ({what})", g2, grad, 1e-12, 1e-300)
+                if hess.shape != np.shape(raw):
+                    _fail(loss, f"hessian shape {hess.shape} != raw_prediction shape")
+
+
+def _check_reductions_and_weights(loss, y, raw, w, rtol):
+    per_sample = loss.loss(y, raw, reduction="none")
+    n = per_sample.shape[0]
+    if per_sample.shape != (n,) or n != np.shape(raw)[0]:
+        _fail(loss, f"reduction='none' must return shape ({np.shape(raw)[0]},); got {per_sample.shape}")
+    _close(loss, "mean vs mean of 'none'", loss.loss(y, raw), per_sample.mean(), rtol)
+    _close(loss, "sum vs sum of 'none'", loss.loss(y, raw, reduction="sum"), per_sample.sum(), rtol)
+    _close(loss, "weighted 'none'", loss.loss(y, raw, w, "none"), w * per_sample, rtol)
+    _close(loss, "weighted sum", loss.loss(y, raw, w, "sum"), np.sum(w * per_sample), rtol)
+    _close(loss, "weighted mean", loss.loss(y, raw, w), np.sum(w * per_sample) / w.sum(), rtol)
+    _close(loss, "mean invariant to scaling the weights", loss.loss(y, raw, 3.5 * w), loss.loss(y, raw, w), rtol)
+    grad_none = loss.gradient(y, raw, reduction="none")
+    w_col = w if np.ndim(raw) == 1 else w[:, None]
+    _close(loss, "weighted gradient 'none'", loss.gradient(y, raw, w, "none"), w_col * grad_none, rtol, 1e-300)
+    _close(loss, "weighted gradient 'mean'", loss.gradient(y, raw, w), w_col * grad_none / w.sum(), rtol, 1e-300)
+    # integer weights are repetitions
+    counts = np.arange(n) % 3
+    idx = np.repeat(np.arange(n), counts)
+    _close(loss, "integer weights equal repeated samples",
+           loss.loss(y, raw, counts.astype(float)), loss.loss(y[idx], np.asarray(raw)[idx]), rtol)
+
+
+def _check_derivatives(loss, y, raw, rtol):
+    _derivative_check(loss, "gradient", lambda r: loss.loss(y, r, reduction="none"), raw,
+                      loss.gradient(y, raw, reduction="none"), rtol)
+    if loss.has_hessian:
+        _, hess = loss.gradient_hessian(y, raw, reduction="none")
+        _derivative_check(loss, "hessian", lambda r: loss.gradient(y, r, reduction="none"), raw,
+                          hess, rtol)
+
+
+def _check_extremes(loss, rng, n_classes):
+    if _is_row_loss(loss):
+        pattern = np.array([1.0, -1.0, 0.5, 0.0, -0.25])[np.arange(n_classes) % 5]
+        raw = np.concatenate([v * np.roll(pattern, j)[None, :] for v in _EXTREMES for j in range(2)])
+        y = loss.target_domain.sample(rng, raw.shape[0], n_classes)
+    else:
+        y = np.repeat(loss.target_domain.sample(rng, 6), len(_EXTREMES))
+        raw = np.tile(_EXTREMES, 6)
+    with np.errstate(all="ignore"):
+        value = loss.loss(y, raw, reduction="none")
+        grad = loss.gradient(y, raw, reduction="none")
+        hess = loss.gradient_hessian(y, raw, reduction="none")[1] if loss.has_hessian else None
+    for what, arr in (("loss", value), ("gradient", grad), ("hessian", hess)):
+        if arr is not None and np.any(np.isnan(arr)):
+            i = np.flatnonzero(np.isnan(arr).ravel())[0]
+            _fail(loss, f"{what} is NaN at extreme input (flat index {i})")
+    if np.any(value == -np.inf):
+        _fail(loss, "loss is -inf at an extreme input")
+    if loss.growth not in _UNBOUNDED_VALUE and not np.all(np.isfinite(value)):
+        _fail(loss, f"loss overflows at extreme inputs although growth={loss.growth!r}")
+    if loss.growth not in _UNBOUNDED_GRADIENT:
+        for what, arr in (("gradient", grad), ("hessian", hess)):
+            if arr is not None and not np.all(np.isfinite(arr)):
+                _fail(loss, f"{what} overflows at extreme inputs although growth={loss.growth!r}")
+
+
+def _check_dtypes(loss, y, raw, w):
+    raw32, y32, w32 = np.asarray(raw, np.float32), np.asarray(y, np.float32), w.astype(np.float32)
+    g64 = loss.gradient(y32.astype(float), raw32.astype(float), w32.astype(float), "none")
+    g32 = loss.gradient(y32, raw32, w32, "none")
+    if g32.dtype != np.float32:
+        _fail(loss, f"float32 input must give a float32 gradient; got {g32.dtype}")
+    scale = np.max(np.abs(g64)) + 1e-30
+    if np.max(np.abs(g32 - g64)) > 1e-4 * scale:
+        _fail(loss, "float32 gradient differs from the float64 gradient by more than 1e-4")
+    v32 = loss.loss(y32, raw32, w32)
+    v64 = loss.loss(y32.astype(float), raw32.astype(float), w32.astype(float))
+    if not np.isclose(v32, v64, rtol=1e-4, atol=1e-6):
+        _fail(loss, f"float32 loss {v32!r} differs from float64 loss {v64!r}")
+
+
+def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
+    """Check that a loss keeps the loss contract; raise ``AssertionError`` if not.
+
+    Checks, on targets drawn from the loss's ``target_domain``:
+
+    * the parameter protocol (``clone``, ``get_params``/``set_params``) and pickling;
+    * agreement of all entry points (``loss``, ``__call__``, ``gradient``,
+      ``loss_gradient``, ``gradient_hessian``) for every reduction, with and
+      without sample weights;
+    * mean/sum/none consistency and sample-weight semantics (scaling,
+      integer weights equal repeated samples);
+    * the gradient and hessian against 4th-order central finite differences
+      (relative tolerance ``rtol``; points next to a kink are skipped);
+    * no NaN, and overflow only where the declared ``growth`` allows it, at
+      raw predictions from -1e300 to 1e300;
+    * float32 input gives float32 output close to the float64 result.
+
+    Parameters
+    ----------
+    loss : BaseLoss or str
+        A loss instance or a registered name.
+    n_samples : int, default=60
+    n_classes : int, default=4
+        Columns of ``raw_prediction`` for losses on rows.
+    random_state : int, default=0
+    rtol : float, default=5e-6
+        Tolerance of the derivative checks.
+    """
+    loss = get_loss(loss)
+    rng = np.random.default_rng(random_state)
+    y, raw = _sample(loss, rng, n_samples, n_classes)
+    w = rng.uniform(0.2, 3.0, size=n_samples)
+    _check_params_protocol(loss)
+    _check_entry_points(loss, y, raw, w, rtol)
+    _check_reductions_and_weights(loss, y, raw, w, 1e-10)
+    _check_derivatives(loss, y, raw, rtol)
+    _check_extremes(loss, rng, n_classes)
+    _check_dtypes(loss, y, raw, w)
