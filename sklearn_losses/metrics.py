@@ -67,6 +67,10 @@ class LossScorer:
             self._metadata_request.score.add_request(param=param, alias=alias)
         return self
 
+    def get_metadata_routing(self):
+        """The scorer's metadata request (used by scikit-learn's routing)."""
+        return self._get_metadata_request()
+
     def _get_metadata_request(self):
         if hasattr(self, "_metadata_request"):
             return get_routing_for_object(self._metadata_request)

@@ -46,7 +46,7 @@ def _close(loss, what, actual, expected, rtol, atol=0.0):
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=False)
     if np.any(bad):
         i = np.flatnonzero(bad.ravel())[0]
-        _fail(loss, f"{what}: {actual.ravel()[i]!r} != {expected.ravel()[i]!r} at flat index {i}")
+        _fail(loss, f"{what}: {float(actual.ravel()[i])!r} != {float(expected.ravel()[i])!r} at flat index {i}")
 
 
 def _derivative_check(loss, what, func, raw, analytic, rtol):
@@ -91,7 +91,7 @@ def _derivative_check(loss, what, func, raw, analytic, rtol):
     if np.any(bad):
         i = np.flatnonzero(bad.ravel())[0]
         _fail(loss, f"{what} disagrees with finite differences at flat index {i}: "
-                    f"analytic {analytic.ravel()[i]!r}, numeric {fine.ravel()[i]!r}")
+                    f"analytic {float(analytic.ravel()[i])!r}, numeric {float(fine.ravel()[i])!r}")
 
 
 def _check_params_protocol(loss):

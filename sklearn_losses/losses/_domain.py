@@ -37,7 +37,7 @@ class RealInterval:
         bad = ~(low_ok & high_ok)
         if np.any(bad):
             first = np.flatnonzero(bad.ravel())[0]
-            return f"y_true must lie in {self}; got {y.ravel()[first]!r} at position {first}"
+            return f"y_true must lie in {self}; got {float(y.ravel()[first])!r} at position {first}"
         return None
 
     def sample(self, rng, n_samples, n_columns=None):
@@ -65,7 +65,7 @@ class BinaryLabels:
         bad = (y != 0) & (y != 1)
         if np.any(bad):
             first = np.flatnonzero(bad)[0]
-            return f"y_true must be 0 or 1 (encode labels first); got {y[first]!r} at position {first}"
+            return f"y_true must be 0 or 1 (encode labels first); got {float(y[first])!r} at position {first}"
         return None
 
     def sample(self, rng, n_samples, n_columns=None):
@@ -94,7 +94,7 @@ class ClassIndices:
             first = np.flatnonzero(bad)[0]
             upper = "K-1" if n_columns is None else str(n_columns - 1)
             return (f"y_true must hold class indices in 0..{upper} (encode labels first); "
-                    f"got {y[first]!r} at position {first}")
+                    f"got {float(y[first])!r} at position {first}")
         return None
 
     def sample(self, rng, n_samples, n_columns):
@@ -125,7 +125,7 @@ class ProbabilityRows:
         bad = np.abs(sums - 1.0) > self.atol
         if np.any(bad):
             first = np.flatnonzero(bad)[0]
-            return f"each row of y_true must sum to 1; row {first} sums to {sums[first]!r}"
+            return f"each row of y_true must sum to 1; row {first} sums to {float(sums[first])!r}"
         return None
 
     def sample(self, rng, n_samples, n_columns):

@@ -140,25 +140,30 @@ def _entry_source(entry, spec, weighted, parallel):
     name = f"{entry}__w{int(weighted)}__p{int(parallel)}"
     options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
     args = "y, r" + (", w" if weighted else "") + _OUTPUTS[entry] + params
-    lines = [f"@njit(**{options})", f"def {name}({args}):", "    n = r.shape[0]"]
-    if entry in _REDUCING:
+    reducing = entry in _REDUCING
+    # Every entry walks fixed-size chunks, serial and threaded alike, so that
+    # both variants vectorise identically: results do not depend on threading.
+    lines = [
+        f"@njit(**{options})",
+        f"def {name}({args}):",
+        "    n = r.shape[0]",
+        "    nchunks = (n + _CHUNK - 1) // _CHUNK",
+        *(["    partial = np.empty(nchunks)"] if reducing else []),
+        f"    for c in {loop}(nchunks):",
+        "        start = c * _CHUNK",
+        "        stop = min(start + _CHUNK, n)",
+        *(["        acc = 0.0"] if reducing else []),
+        "        for i in range(start, stop):",
+        _indent(body, 3),
+    ]
+    if reducing:
         lines += [
-            "    nchunks = (n + _CHUNK - 1) // _CHUNK",
-            "    partial = np.empty(nchunks)",
-            f"    for c in {loop}(nchunks):",
-            "        start = c * _CHUNK",
-            "        stop = min(start + _CHUNK, n)",
-            "        acc = 0.0",
-            "        for i in range(start, stop):",
-            _indent(body, 3),
             "        partial[c] = acc",
             "    total = 0.0",
             "    for c in range(nchunks):",
             "        total += partial[c]",
             "    return total",
         ]
-    else:
-        lines += [f"    for i in {loop}(n):", _indent(body, 2)]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,8 @@
 numba on this platform has no vector maths library, so ``math.exp`` and
 ``math.log1p`` inside a loop are scalar library calls that stop SIMD
 vectorisation. :func:`exp` and :func:`log1p_unit` are branch-free polynomial
-versions (about 1 ulp, see ``tests/test_math.py``) that LLVM vectorises; the
+versions (within 2 ulp for exp and 3 ulp for log1p, see
+``tests/test_math.py``) that LLVM vectorises; the
 rest are the usual stable compositions (log1p-exp, log-sum-exp, ...).
 """
 

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from sklearn_losses import available_losses
+from sklearn_losses.losses import (
+    LINEX, CrossEntropy, EpsilonInsensitive, Expectile, Focal, GeneralRobust, Hinge, Huber,
+    LogLoss, MulticlassFocal, MulticlassHinge, PseudoHuber, Quantile, SmoothL1, Tweedie,
+)
+
+#: Non-default hyperparameters, including every special case of a formula.
+EXTRA_CASES = [
+    *(GeneralRobust(alpha=a) for a in (-np.inf, -2.0, 0.0, 0.5, 1.5, 2.0, 3.0)),
+    GeneralRobust(alpha=1.0, scale=0.3),
+    *(Tweedie(power=p) for p in (-1.0, 1.0, 1.5, 2.0, 3.0)),
+    Focal(gamma=0.0),
+    Focal(gamma=0.5, alpha=0.25),
+    LogLoss(pos_weight=3.0),
+    CrossEntropy(label_smoothing=0.1),
+    MulticlassHinge(kind="weston_watkins"),
+    MulticlassFocal(gamma=0.0),
+    MulticlassFocal(gamma=0.5),
+    Huber(delta=0.3),
+    Quantile(quantile=0.9),
+    SmoothL1(beta=0.0),
+    SmoothL1(beta=2.0),
+    LINEX(a=-0.7),
+    Expectile(expectile=0.2),
+    EpsilonInsensitive(epsilon=0.0),
+    Hinge(margin=0.0),
+    PseudoHuber(delta=0.1),
+]
+
+DEFAULT_CASES = [info.cls() for info in available_losses()]
+ALL_CASES = DEFAULT_CASES + EXTRA_CASES
+
+
+def case_id(loss):
+    return repr(loss).replace(" ", "")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

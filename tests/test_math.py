@@ -1,0 +1,76 @@
+"""Accuracy of the vectorisable scalar maths against NumPy and exact arithmetic."""
+
+import math
+from decimal import Decimal, getcontext
+
+import numpy as np
+import pytest
+
+from sklearn_losses.losses._math import (
+    exp, expm1_minus_x, log1p_unit, signed_exp_sum, softplus, softplus_sigmoid,
+)
+
+
+def _ulp_error(got, ref):
+    return np.abs(got - ref) / np.spacing(np.abs(ref))
+
+
+def test_exp_is_within_two_ulp_of_numpy(rng):
+    x = np.concatenate([rng.uniform(-745, 709.78, 20000), rng.uniform(-1, 1, 5000),
+                        np.linspace(-40, 40, 4001)])
+    got = np.array([exp(v) for v in x])
+    ref = np.exp(x)
+    normal = ref > np.finfo(float).tiny
+    assert np.max(_ulp_error(got[normal], ref[normal])) <= 2
+
+
+@pytest.mark.parametrize(
+    "x, expected",
+    [(np.inf, np.inf), (-np.inf, 0.0), (710.0, np.inf), (709.78, math.exp(709.78)),
+     (-745.0, math.exp(-745.0)), (-746.0, 0.0), (0.0, 1.0), (1e300, np.inf), (-1e300, 0.0)],
+)
+def test_exp_special_values(x, expected):
+    assert exp(x) == expected
+
+
+def test_exp_propagates_nan():
+    assert math.isnan(exp(np.nan))
+
+
+def test_log1p_unit_accuracy(rng):
+    t = np.concatenate([rng.uniform(0, 1, 20000), 10.0 ** rng.uniform(-300, 0, 5000), [0.0, 1.0, 0.41421356]])
+    got = np.array([log1p_unit(v) for v in t])
+    ref = np.log1p(t)
+    nonzero = ref > 0
+    assert np.max(_ulp_error(got[nonzero], ref[nonzero])) <= 3
+    assert log1p_unit(0.0) == 0.0
+
+
+def test_softplus_and_sigmoid_at_extremes():
+    assert softplus(-1e300) == 0.0
+    assert softplus(1e300) == 1e300
+    assert softplus(0.0) == pytest.approx(math.log(2), rel=1e-15)
+    sp, sm, sig, sig_m = softplus_sigmoid(-800.0)
+    assert (sp, sm, sig, sig_m) == (0.0, 800.0, 0.0, 1.0)
+    sp, sm, sig, sig_m = softplus_sigmoid(3.0)
+    assert sig + sig_m == pytest.approx(1.0, rel=1e-15)
+    assert sp - sm == pytest.approx(3.0, rel=1e-15)
+
+
+def test_expm1_minus_x_against_exact_arithmetic():
+    getcontext().prec = 50
+    for x in (1e-12, -3e-8, 1e-4, -0.05, 0.0999, 0.1, -0.5, 2.0, -30.0):
+        exact = Decimal(x).exp() - 1 - Decimal(x)
+        assert expm1_minus_x(x) == pytest.approx(float(exact), rel=4e-15)
+    assert expm1_minus_x(1e300) == np.inf
+    assert expm1_minus_x(-1e300) == 1e300 - 1
+
+
+@pytest.mark.parametrize(
+    "s1, l1, s2, l2, expected",
+    [(1, 0.0, 1, 0.0, 2.0), (1, 0.0, -1, 0.0, 0.0), (-1, math.log(3), 1, 0.0, -2.0),
+     (1, 1e300, -1, 5e299, np.inf), (-1, 1e300, 1, 0.0, -np.inf), (1, -np.inf, 1, -np.inf, 0.0),
+     (1, 800.0, -1, 799.0, math.inf)],
+)
+def test_signed_exp_sum(s1, l1, s2, l2, expected):
+    assert signed_exp_sum(s1, l1, s2, l2) == pytest.approx(expected)
