@@ -33,7 +33,7 @@ SCALAR_FASTMATH = frozenset({"contract", "arcp", "nsz"})
 KERNEL_FASTMATH = frozenset({"reassoc", "contract", "arcp", "nsz"})
 
 SCALAR_OPTIONS = dict(
-    nogil=True, cache=True, fastmath=set(SCALAR_FASTMATH), error_model="numpy"
+    nogil=True, cache=True, fastmath=set(SCALAR_FASTMATH), error_model="numpy", inline="always"
 )
 KERNEL_OPTIONS = dict(
     nogil=True, cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy"

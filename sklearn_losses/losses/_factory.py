@@ -20,6 +20,7 @@ compile-time constants: changing ``delta`` does not recompile anything.
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -49,6 +50,9 @@ _OUTPUTS = {
     "gradient_hessian": ", scale, gout, hout",
 }
 _REDUCING = {"value_sum", "loss_gradient_sum"}
+_ARRAY_OUTPUTS = {entry: [a.strip() for a in outs.split(",") if a.strip() in ("out", "gout", "lout", "hout")]
+                  for entry, outs in _OUTPUTS.items()}
+_ARRAY_INDEX = re.compile(r"\b(y|r|w|out|gout|lout|hout)\[i")
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,10 @@ def _entry_source(entry, spec, weighted, parallel):
     options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
     args = "y, r" + (", w" if weighted else "") + _OUTPUTS[entry] + params
     reducing = entry in _REDUCING
+    arrays = ["y", "r"] + (["w"] if weighted else []) + _ARRAY_OUTPUTS[entry]
+    # Each chunk is sliced and indexed from 0: numba then knows the index is
+    # non-negative and the loop vectorises (indexing y[start + i] does not).
+    body = [_ARRAY_INDEX.sub(r"\1_c[i", line) for line in body]
     # Every entry walks fixed-size chunks, serial and threaded alike, so that
     # both variants vectorise identically: results do not depend on threading.
     lines = [
@@ -152,8 +160,9 @@ def _entry_source(entry, spec, weighted, parallel):
         f"    for c in {loop}(nchunks):",
         "        start = c * _CHUNK",
         "        stop = min(start + _CHUNK, n)",
+        *[f"        {a}_c = {a}[start:stop]" for a in arrays],
         *(["        acc = 0.0"] if reducing else []),
-        "        for i in range(start, stop):",
+        "        for i in range(stop - start):",
         _indent(body, 3),
     ]
     if reducing:
