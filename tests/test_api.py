@@ -197,19 +197,28 @@ def test_parallel_kernels_equal_serial_kernels(loss, rng, monkeypatch):
     monkeypatch.setenv("SKLEARN_LOSSES_PARALLEL_THRESHOLD", "0")
     parallel = loss.loss_gradient(y, raw, w), loss.loss(y, raw, reduction="none")
     assert parallel[0][0] == pytest.approx(serial[0][0], rel=1e-14)
-    np.testing.assert_array_equal(parallel[0][1], serial[0][1])
-    np.testing.assert_array_equal(parallel[1], serial[1])
+    if loss._kernel_spec.kind == "elementwise":  # same chunking: bit-identical
+        np.testing.assert_array_equal(parallel[0][1], serial[0][1])
+        np.testing.assert_array_equal(parallel[1], serial[1])
+    else:  # the row maths (sums over classes) may be vectorised differently
+        np.testing.assert_allclose(parallel[0][1], serial[0][1], rtol=1e-10, atol=1e-18)
+        np.testing.assert_allclose(parallel[1], serial[1], rtol=1e-12)
 
 
-def test_reductions_do_not_depend_on_the_number_of_threads(rng, monkeypatch):
+@pytest.mark.parametrize("loss", [Huber(), LogLoss(), KLDivergence(), CrossEntropy()], ids=case_id)
+def test_results_do_not_depend_on_the_number_of_threads(loss, rng, monkeypatch):
     monkeypatch.setenv("SKLEARN_LOSSES_PARALLEL_THRESHOLD", "0")
-    y, raw = rng.normal(size=100_003), rng.normal(size=100_003)
+    y, raw = _sample(loss, rng, 20_003, 5)
     results = []
-    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-        numba.set_num_threads(threads)
-        results.append(Huber().loss(y, raw, reduction="sum"))
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    assert len(set(results)) == 1
+    try:
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            results.append(loss.loss_gradient(y, raw, reduction="sum"))
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    for value, grad in results[1:]:
+        assert value == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
 
 
 def test_a_subclass_needs_only_maths_and_properties():

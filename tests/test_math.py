@@ -74,3 +74,22 @@ def test_expm1_minus_x_against_exact_arithmetic():
 )
 def test_signed_exp_sum(s1, l1, s2, l2, expected):
     assert signed_exp_sum(s1, l1, s2, l2) == pytest.approx(expected)
+
+
+def test_exp_keeps_its_accuracy_when_inlined_into_kernels(rng):
+    """Kernels are compiled with ``reassoc``; the inlined exp must stay within 1 ulp."""
+    from sklearn_losses.losses import Exponential, LogLoss
+
+    z = np.concatenate([rng.uniform(-745, 709.78, 100000), np.linspace(-746, -700, 2001),
+                        [709.7, 709.78, 709.79, -745.0, -745.2]])
+    got = Exponential().loss(np.zeros_like(z), z, reduction="none")
+    with np.errstate(over="ignore"):
+        ref = np.exp(z)
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    normal = (ref > np.finfo(float).tiny) & np.isfinite(ref)
+    assert np.max(_ulp_error(got[normal], ref[normal])) <= 1
+    assert np.max(np.abs(got[~normal] - ref[~normal])) <= 5e-324
+    value = LogLoss().loss(np.ones_like(z), z, reduction="none")
+    expected = np.logaddexp(0, -z)
+    positive = expected > 1e-300
+    assert np.max(_ulp_error(value[positive], expected[positive])) <= 4

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numba
 
+from .._config import KERNEL_OPTIONS
+
 __all__ = ["KernelSpec", "get_kernels", "kernel_dir"]
 
 ENTRIES = (
@@ -245,7 +247,9 @@ def _dependency_fingerprint(spec):
         if source and Path(source).resolve() not in files:
             files.append(Path(source).resolve())
     files.extend(Path(p) for p in spec.extra_sources)
-    digest = hashlib.sha1(f"{numba.__version__}|{sys.version}".encode())
+    flags = repr(sorted((key, sorted(value) if isinstance(value, set) else value)
+                        for key, value in KERNEL_OPTIONS.items()))
+    digest = hashlib.sha1(f"{numba.__version__}|{sys.version}|{flags}".encode())
     for path in files:
         digest.update(_file_hash(path).encode())
     return digest.hexdigest()

@@ -31,6 +31,12 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_
     def _int64_as_float64(bits):
         return struct.unpack("<d", struct.pack("<q", int(bits)))[0]
 
+    def _fma(a, b, c):
+        return a * b + c
+
+    def _float64_as_int64(value):
+        return struct.unpack("<q", struct.pack("<d", float(value)))[0]
+
 else:
 
     @intrinsic
@@ -44,14 +50,41 @@ else:
 
         return types.float64(types.int64), codegen
 
+    # The scalar maths is inlined into kernels compiled with the ``reassoc``
+    # fast-math flag, which lets LLVM regroup sums and products. An ``llvm.fma``
+    # call is never regrouped, so the exact steps of the range reduction below
+    # are written with it (it vectorises like any multiply-add).
+    @intrinsic
+    def _fma(typingctx, a, b, c):
+        """a * b + c with a single rounding."""
+        if not all(t == types.float64 for t in (a, b, c)):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.fma(*args)
+
+        return types.float64(types.float64, types.float64, types.float64), codegen
+
+    @intrinsic
+    def _float64_as_int64(typingctx, value):
+        """Reinterpret the bits of a float64 as an int64 (no conversion)."""
+        if value != types.float64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], lir.IntType(64))
+
+        return types.int64(types.float64), codegen
+
 
 @njit(**SCALAR_OPTIONS)
 def exp(x):
     """exp(x) for float64, vectorisable; inf, 0 and NaN as ``math.exp``."""
-    xc = x if x < 709.9 else 709.9
+    xc = np.float64(x)
+    xc = xc if xc < 709.9 else 709.9
     xc = xc if xc > -745.5 else -745.5
-    k = math.floor(xc * LOG2E + 0.5)
-    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    k = np.floor(xc * LOG2E + 0.5)
+    r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, xc))  # Cody-Waite: x - k log(2)
     # Taylor polynomial of degree 13 on |r| <= ln(2)/2: truncation < 4e-18.
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
@@ -67,12 +100,16 @@ def exp(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    # 2**k as two normal powers of two, so that results near the overflow and
-    # underflow limits (k up to 1024 or down to -1075) are rounded only once.
+    # Scale by 2**k in the exponent bits of p (no product that reassociation
+    # could regroup into an overflowing 2**k); subnormal results are made
+    # normal by 2**54 first and rounded once by the product with 2**-54.
     ki = np.int64(k)
-    k1 = ki >> 1
-    k2 = ki - k1
-    result = p * _int64_as_float64((k1 + 1023) << 52) * _int64_as_float64((k2 + 1023) << 52)
+    bits = _float64_as_int64(p)
+    biased = ((bits >> 52) & 0x7FF) + ki
+    normal = _int64_as_float64(bits + (ki << 52))
+    subnormal = _int64_as_float64(bits + ((ki + 54) << 52)) * 5.551115123125783e-17
+    result = normal if biased >= 1 else (subnormal if biased >= -53 else 0.0)
+    result = result if biased <= 2046 else math.inf
     return result if x == x else x
 
 
