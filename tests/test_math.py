@@ -88,7 +88,8 @@ def test_exp_keeps_its_accuracy_when_inlined_into_kernels(rng):
     assert np.array_equal(np.isinf(got), np.isinf(ref))
     normal = (ref > np.finfo(float).tiny) & np.isfinite(ref)
     assert np.max(_ulp_error(got[normal], ref[normal])) <= 1
-    assert np.max(np.abs(got[~normal] - ref[~normal])) <= 5e-324
+    subnormal = ref <= np.finfo(float).tiny
+    assert np.max(np.abs(got[subnormal] - ref[subnormal])) <= 5e-324
     value = LogLoss().loss(np.ones_like(z), z, reduction="none")
     expected = np.logaddexp(0, -z)
     positive = expected > 1e-300
