@@ -251,13 +251,17 @@ class Exponential(_BinaryLoss):
 
 
 @jit_scalar
-def _focal_parts(y, z, gamma, alpha):
-    """Value, gradient and hessian of the focal loss (shared by all entries)."""
+def _focal_parts(y, z, gamma, alpha, squared):
+    """Value, gradient and hessian of the focal loss (shared by all entries).
+
+    ``squared`` is a constant in each caller: True computes (1 - p_t)^gamma as
+    (1 - p_t)^2 (gamma = 2, the default), which saves an exponential.
+    """
     s = 2.0 * y - 1.0
     # t = s z: p_t = sigmoid(t), 1 - p_t = sigmoid(-t), -log p_t = softplus(-t)
     sp, sm, p_t, q_t = softplus_sigmoid(s * z)
     alpha_t = 1.0 if alpha < 0.0 else (alpha if y > 0.5 else 1.0 - alpha)
-    a = exp(-gamma * sp)  # (1 - p_t)^gamma
+    a = q_t * q_t if squared else exp(-gamma * sp)  # (1 - p_t)^gamma
     value = alpha_t * a * sm
     b = -gamma * p_t * sm - q_t  # d/dt log-space factor
     grad_t = alpha_t * a * b
@@ -267,24 +271,56 @@ def _focal_parts(y, z, gamma, alpha):
 
 @jit_scalar
 def _focal_value(y, z, gamma, alpha):
-    return _focal_parts(y, z, gamma, alpha)[0]
+    return _focal_parts(y, z, gamma, alpha, False)[0]
 
 
 @jit_scalar
 def _focal_loss_gradient(y, z, gamma, alpha):
-    v, g, h = _focal_parts(y, z, gamma, alpha)
+    v, g, h = _focal_parts(y, z, gamma, alpha, False)
     return v, g
 
 
 @jit_scalar
 def _focal_gradient(y, z, gamma, alpha):
-    return _focal_parts(y, z, gamma, alpha)[1]
+    return _focal_parts(y, z, gamma, alpha, False)[1]
 
 
 @jit_scalar
 def _focal_gradient_hessian(y, z, gamma, alpha):
-    v, g, h = _focal_parts(y, z, gamma, alpha)
+    v, g, h = _focal_parts(y, z, gamma, alpha, False)
     return g, h
+
+
+@jit_scalar
+def _focal2_value(y, z, gamma, alpha):
+    return _focal_parts(y, z, gamma, alpha, True)[0]
+
+
+@jit_scalar
+def _focal2_loss_gradient(y, z, gamma, alpha):
+    v, g, h = _focal_parts(y, z, gamma, alpha, True)
+    return v, g
+
+
+@jit_scalar
+def _focal2_gradient(y, z, gamma, alpha):
+    return _focal_parts(y, z, gamma, alpha, True)[1]
+
+
+@jit_scalar
+def _focal2_gradient_hessian(y, z, gamma, alpha):
+    v, g, h = _focal_parts(y, z, gamma, alpha, True)
+    return g, h
+
+
+_FOCAL_SPEC = KernelSpec(
+    "elementwise", _focal_value, _focal_gradient, loss_gradient=_focal_loss_gradient,
+    gradient_hessian=_focal_gradient_hessian, n_params=2,
+)
+_FOCAL_GAMMA2_SPEC = KernelSpec(
+    "elementwise", _focal2_value, _focal2_gradient, loss_gradient=_focal2_loss_gradient,
+    gradient_hessian=_focal2_gradient_hessian, n_params=2,
+)
 
 
 @register_loss
@@ -316,17 +352,18 @@ class Focal(_BinaryLoss):
         "gamma": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="both"), None],
     }
-    _kernel_spec = KernelSpec(
-        "elementwise", _focal_value, _focal_gradient, loss_gradient=_focal_loss_gradient,
-        gradient_hessian=_focal_gradient_hessian, n_params=2,
-    )
-
     def __init__(self, gamma=2.0, alpha=None):
         self.gamma = gamma
         self.alpha = alpha
 
     def _as_floats(self):
         return float(self.gamma), -1.0 if self.alpha is None else float(self.alpha)
+
+    @property
+    def _kernel_spec(self):
+        # gamma = 2 (the default) has kernels of its own without the extra
+        # exponential (about 2x faster); every other gamma shares one set.
+        return _FOCAL_GAMMA2_SPEC if self.gamma == 2 else _FOCAL_SPEC
 
     @property
     def convex(self):

@@ -43,12 +43,14 @@ def _ce_value(y, z, smoothing):
 def _ce_loss_gradient(y, z, g, smoothing):
     c = int(y)
     lse = softmax_into(z, g)
+    g[c] -= 1.0 - smoothing
+    if smoothing == 0.0:
+        return lse - z[c]
     uniform = smoothing / z.shape[0]
     total = 0.0
     for k in range(z.shape[0]):
         total += lse - z[k]
         g[k] -= uniform
-    g[c] -= 1.0 - smoothing
     return (1.0 - smoothing) * (lse - z[c]) + uniform * total
 
 
