@@ -19,9 +19,15 @@ Run:  python benchmarks/bench_losses.py            (about 2 minutes)
       python benchmarks/bench_losses.py --quick    (smaller arrays, fewer repeats)
 """
 
-import argparse
-import json
 import os
+
+# scikit-learn's kernels and numba's each start an OpenMP runtime; with the
+# default wait policy the threads of one keep spinning after a parallel region
+# and steal the two cores from the next contender. Set before any import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
 import subprocess
 import sys
 import tempfile

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 
 from .._config import parallel_threshold
 from ..links import IdentityLink
-from ._domain import RealInterval
+from ._domain import RealInterval, count_outside_interval
 from ._factory import get_kernels
 
 __all__ = ["BaseLoss"]
@@ -167,7 +167,7 @@ class BaseLoss(BaseEstimator):
                 raise ValueError(
                     f"sample_weight must have shape ({batch.n_samples},); got {w.shape}."
                 )
-            if check_input and (not np.all(np.isfinite(w)) or np.any(w < 0)):
+            if check_input and count_outside_interval(w, 0.0, np.finfo(float).max, True, True):
                 raise ValueError("sample_weight must be finite and non-negative.")
             total_weight = w.sum()
             if batch.n_outputs > 1:

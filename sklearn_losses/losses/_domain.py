@@ -7,8 +7,47 @@ A domain checks targets (``check``), describes itself for errors and docs
 import math
 
 import numpy as np
+from numba import njit
 
-__all__ = ["BinaryLabels", "ClassIndices", "ProbabilityRows", "RealInterval"]
+from .._config import KERNEL_OPTIONS
+
+__all__ = ["BinaryLabels", "ClassIndices", "ProbabilityRows", "RealInterval", "count_outside_interval"]
+
+
+# One vectorised pass counts the bad targets (NaN fails every comparison: the
+# kernel flags exclude ``nnan``); the first bad position is only looked up,
+# with NumPy, when there is one.
+@njit(**KERNEL_OPTIONS)
+def count_outside_interval(y, low, high, low_closed, high_closed):
+    """Number of entries of the 1-D array ``y`` outside the interval (NaN counts)."""
+    count = 0
+    for i in range(y.shape[0]):
+        v = y[i]
+        above = (v >= low) if low_closed else (v > low)
+        below = (v <= high) if high_closed else (v < high)
+        count += 0 if (above & below) else 1
+    return count
+
+
+@njit(**KERNEL_OPTIONS)
+def _count_not_binary(y):
+    count = 0
+    for i in range(y.shape[0]):
+        count += 1 if ((y[i] != 0.0) & (y[i] != 1.0)) else 0
+    return count
+
+
+@njit(**KERNEL_OPTIONS)
+def _count_not_class_index(y, n_classes):
+    count = 0
+    for i in range(y.shape[0]):
+        v = y[i]
+        count += 0 if ((v >= 0.0) & (v < n_classes) & (v == np.floor(v))) else 1
+    return count
+
+
+def _flat(y_true):
+    return np.ascontiguousarray(y_true, dtype=np.float64).ravel()
 
 
 class RealInterval:
@@ -29,7 +68,12 @@ class RealInterval:
         return isinstance(other, RealInterval) and vars(self) == vars(other)
 
     def violation(self, y_true, n_columns=None):
-        y = np.asarray(y_true, dtype=float)
+        y = _flat(y_true)
+        low = self.low if math.isfinite(self.low) else -np.finfo(float).max
+        high = self.high if math.isfinite(self.high) else np.finfo(float).max
+        if count_outside_interval(y, low, high, self.low_closed or low != self.low,
+                                  self.high_closed or high != self.high) == 0:
+            return None
         if not np.all(np.isfinite(y)):
             return "y_true contains NaN or infinity"
         low_ok = y >= self.low if self.low_closed else y > self.low
@@ -61,7 +105,9 @@ class BinaryLabels:
         return isinstance(other, BinaryLabels)
 
     def violation(self, y_true, n_columns=None):
-        y = np.asarray(y_true, dtype=float).ravel()
+        y = _flat(y_true)
+        if _count_not_binary(y) == 0:
+            return None
         bad = (y != 0) & (y != 1)
         if np.any(bad):
             first = np.flatnonzero(bad)[0]
@@ -86,7 +132,9 @@ class ClassIndices:
         return isinstance(other, ClassIndices)
 
     def violation(self, y_true, n_columns=None):
-        y = np.asarray(y_true, dtype=float).ravel()
+        y = _flat(y_true)
+        if _count_not_class_index(y, 2.0**53 if n_columns is None else float(n_columns)) == 0:
+            return None
         bad = ~np.isfinite(y) | (y < 0) | (y != np.floor(y))
         if n_columns is not None:
             bad |= y >= n_columns
