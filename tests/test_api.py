@@ -226,3 +226,17 @@ def test_a_subclass_needs_only_maths_and_properties():
     assert issubclass(Huber, BaseLoss)
     assert set(vars(Huber)) - {"__module__", "__doc__", "__init__", "__qualname__", "__static_attributes__", "__slotnames__"} <= {
         "name", "twice_differentiable", "robust", "growth", "_parameter_constraints", "_kernel_spec"}
+
+
+def test_kernel_spec_validates_its_functions():
+    from sklearn_losses.losses import KernelSpec
+    from sklearn_losses.losses.regression import _squared_gradient, _squared_value
+
+    with pytest.raises(ValueError, match="kind must be"):
+        KernelSpec("vector", _squared_value, _squared_gradient)
+    with pytest.raises(ValueError, match="needs a gradient"):
+        KernelSpec("elementwise", _squared_value)
+    with pytest.raises(ValueError, match="needs a loss_gradient"):
+        KernelSpec("row", _squared_value)
+    with pytest.raises(TypeError, match="module-level @njit"):
+        KernelSpec("elementwise", lambda y, r: 0.0, _squared_gradient)

@@ -24,7 +24,7 @@ import re
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numba
@@ -85,7 +85,17 @@ class KernelSpec:
     loss_gradient: object = None
     gradient_hessian: object = None
     n_params: int = 0
-    extra_sources: tuple = field(default=(), compare=False)
+
+    def __post_init__(self):
+        required = {"elementwise": "gradient", "row": "loss_gradient"}
+        if self.kind not in required:
+            raise ValueError(f"KernelSpec kind must be 'elementwise' or 'row'; got {self.kind!r}.")
+        if getattr(self, required[self.kind]) is None:
+            raise ValueError(f"A {self.kind!r} KernelSpec needs a {required[self.kind]} function.")
+        for role, func in self.functions().items():
+            py_func = getattr(func, "py_func", None)
+            if py_func is None or "<locals>" in py_func.__qualname__:
+                raise TypeError(f"KernelSpec {role} must be a module-level @njit function; got {func!r}.")
 
     @property
     def has_hessian(self):
@@ -246,7 +256,6 @@ def _dependency_fingerprint(spec):
         source = getattr(module, "__file__", None)
         if source and Path(source).resolve() not in files:
             files.append(Path(source).resolve())
-    files.extend(Path(p) for p in spec.extra_sources)
     flags = repr(sorted((key, sorted(value) if isinstance(value, set) else value)
                         for key, value in KERNEL_OPTIONS.items()))
     digest = hashlib.sha1(f"{numba.__version__}|{sys.version}|{flags}".encode())
