@@ -85,6 +85,10 @@ def test_sklearn_parameter_protocol():
         assert restored(np.ones(4), np.zeros(4)) == loss(np.ones(4), np.zeros(4))
 
 
+requires_jit = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="inspects compiled code")
+
+
+@requires_jit
 def test_parameter_change_does_not_recompile(rng):
     y, raw = rng.normal(size=50), rng.normal(size=50)
     Huber(delta=1.0).loss_gradient(y, raw)
@@ -95,6 +99,7 @@ def test_parameter_change_does_not_recompile(rng):
     assert len(kernel.signatures) == n_signatures
 
 
+@requires_jit
 def test_import_compiles_nothing():
     code = (
         "import sys, sklearn_losses, sklearn_losses.metrics, sklearn_losses.testing\n"

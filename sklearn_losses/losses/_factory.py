@@ -93,8 +93,8 @@ class KernelSpec:
         if getattr(self, required[self.kind]) is None:
             raise ValueError(f"A {self.kind!r} KernelSpec needs a {required[self.kind]} function.")
         for role, func in self.functions().items():
-            py_func = getattr(func, "py_func", None)
-            if py_func is None or "<locals>" in py_func.__qualname__:
+            py_func = getattr(func, "py_func", func)  # a plain function with NUMBA_DISABLE_JIT
+            if not callable(py_func) or "<" in py_func.__qualname__:
                 raise TypeError(f"KernelSpec {role} must be a module-level @njit function; got {func!r}.")
 
     @property

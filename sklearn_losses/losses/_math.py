@@ -29,7 +29,7 @@ _SQRT2_M1 = 0.41421356237309503
 if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_JIT=1
 
     def _int64_as_float64(bits):
-        return struct.unpack("<d", struct.pack("<q", int(bits)))[0]
+        return struct.unpack("<d", struct.pack("<Q", int(bits) & 0xFFFFFFFFFFFFFFFF))[0]
 
     def _fma(a, b, c):
         return a * b + c
@@ -219,11 +219,17 @@ def signed_exp_sum(s1, l1, s2, l2):
         if f == 0.0:
             return 0.0
         factor = math.log(f)
-    return s1 * math.exp(l1 + factor)
+    return s1 * exp(l1 + factor)
 
 
 #: Decorator for the per-sample loss functions (module-level, disk-cached).
 jit_scalar = njit(**SCALAR_OPTIONS)
+
+
+@njit(**SCALAR_OPTIONS)
+def expm1(x):
+    """exp(x) - 1, accurate near 0, +inf (never an error) on overflow."""
+    return math.expm1(x) if x < 700.0 else exp(x)
 
 
 @njit(**SCALAR_OPTIONS)
@@ -241,7 +247,7 @@ def expm1_minus_x(x):
         p = p * x + 1.0 / 6.0
         p = p * x + 0.5
         return p * x * x
-    return math.expm1(x) - x
+    return expm1(x) - x
 
 
 @njit(**SCALAR_OPTIONS)

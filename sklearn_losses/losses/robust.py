@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import BaseLoss
 from ._factory import KernelSpec
-from ._math import LN2, exp, jit_scalar, log1p_unit
+from ._math import LN2, exp, expm1, jit_scalar, log1p_unit
 from ._registry import register_loss
 
 __all__ = ["GeneralRobust", "Huber", "LogCosh", "PseudoHuber", "SmoothL1"]
@@ -239,7 +239,7 @@ def _barron_value(y, r, alpha, scale):
     if alpha == -math.inf:
         return -math.expm1(-0.5 * x * x)
     b = abs(alpha - 2.0)
-    return b / alpha * math.expm1(0.5 * alpha * _barron_log_term(x, b))
+    return b / alpha * expm1(0.5 * alpha * _barron_log_term(x, b))
 
 
 @jit_scalar
@@ -263,11 +263,11 @@ def _barron_gradient_hessian(y, r, alpha, scale):
     else:
         b = abs(alpha - 2.0)
         log_term = _barron_log_term(x, b)
-        d1 = x * math.exp((0.5 * alpha - 1.0) * log_term)
+        d1 = x * exp((0.5 * alpha - 1.0) * log_term)
         x2_term = 0.0
         if x != 0.0:
-            x2_term = math.exp(2.0 * math.log(abs(x)) + (0.5 * alpha - 2.0) * log_term)
-        d2 = math.exp((0.5 * alpha - 1.0) * log_term) + (alpha - 2.0) / b * x2_term
+            x2_term = exp(2.0 * math.log(abs(x)) + (0.5 * alpha - 2.0) * log_term)
+        d2 = exp((0.5 * alpha - 1.0) * log_term) + (alpha - 2.0) / b * x2_term
     return -d1 / scale, d2 / (scale * scale)
 
 
