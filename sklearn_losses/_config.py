@@ -23,6 +23,7 @@ import os
 
 __all__ = [
     "CHUNK_SIZE",
+    "SOFTMAX_CHUNK_ROWS",
     "KERNEL_OPTIONS",
     "PARALLEL_KERNEL_OPTIONS",
     "SCALAR_OPTIONS",
@@ -53,6 +54,9 @@ PARALLEL_KERNEL_OPTIONS = dict(KERNEL_OPTIONS, parallel=True)
 #: Number of samples summed serially into one partial sum. The partial sums are
 #: then added in order, which makes every reduction independent of threading.
 CHUNK_SIZE = 4096
+
+#: Rows per block of the softmax kernels (their scratch stays in the L2 cache).
+SOFTMAX_CHUNK_ROWS = 1024
 
 _DEFAULT_PARALLEL_THRESHOLD = 200_000
 

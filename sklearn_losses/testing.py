@@ -19,7 +19,7 @@ _EXTREMES = np.array([-1e300, -1e10, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0,
 
 
 def _is_row_loss(loss):
-    return loss._kernel_spec.kind == "row"
+    return loss._kernel_spec.per_row
 
 
 def _sample(loss, rng, n_samples, n_classes):

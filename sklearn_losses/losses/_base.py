@@ -130,7 +130,7 @@ class BaseLoss(BaseEstimator):
             raise TypeError(f"{name}: raw_prediction must be numeric; got dtype {raw.dtype}.")
         dtype = np.float32 if raw.dtype == np.float32 else np.float64
         raw = np.ascontiguousarray(raw, dtype=dtype)
-        row_kernel = self._kernel_spec.kind == "row"
+        row_kernel = self._kernel_spec.per_row
         if row_kernel and (raw.ndim != 2 or raw.shape[1] < 2):
             raise ValueError(
                 f"{name}: raw_prediction must have shape (n_samples, n_classes) with at least "

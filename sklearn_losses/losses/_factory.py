@@ -1,9 +1,16 @@
 """The kernel factory: one set of array kernels generated from per-sample maths.
 
-A loss is written once as scalar ``@njit`` functions (see :class:`KernelSpec`).
-This module generates, for every loss, the fused and reduced array kernels
-(value, gradient, value+gradient, gradient+hessian; weighted or not; serial or
-threaded) from one template, so no array loop is ever written by hand twice.
+A loss is written once as per-sample ``@njit`` functions (see :class:`KernelSpec`:
+element-wise, per row, or per row of a softmax). This module generates, for
+every loss, the fused and reduced array kernels (value, gradient,
+value+gradient, gradient+hessian; weighted or not; serial or threaded) from
+one template, so no array loop is ever written by hand twice.
+
+All kernels walk fixed-size chunks of samples, slicing each chunk so the inner
+loop vectorises, and add per-chunk partial sums in order: a result does not
+depend on the number of threads. Softmax kernels compute the probabilities of
+a whole chunk at once (``softmax_rows``), so the exponentials vectorise across
+rows instead of running K at a time.
 
 Numba can only cache functions to disk when they live in a real source file
 (closures made by a factory are recompiled in every process). The generated
@@ -73,6 +80,12 @@ class KernelSpec:
         ``loss_gradient(y, r, g, *params)`` writes the gradient into ``g``
         and returns the loss, ``gradient_hessian(y, r, g, h, *params)``
         (optional) writes the gradient and the diagonal of the hessian.
+        ``"softmax"``: a row loss of softmax(r); the kernel computes the
+        probabilities ``p`` and ``lse = log(sum(exp(r)))`` for a whole block
+        of rows at once (vectorised across rows) and passes them:
+        ``value(y, r, p, lse, *params)``, ``loss_gradient(y, r, p, lse,
+        *params)`` (turns ``p`` into the gradient in place, returns the loss),
+        ``gradient_hessian(y, r, p, h, lse, *params)``.
     value, gradient, loss_gradient, gradient_hessian : numba dispatchers
         Module-level ``@njit`` functions.
     n_params : int
@@ -87,15 +100,21 @@ class KernelSpec:
     n_params: int = 0
 
     def __post_init__(self):
-        required = {"elementwise": "gradient", "row": "loss_gradient"}
+        required = {"elementwise": "gradient", "row": "loss_gradient", "softmax": "loss_gradient"}
         if self.kind not in required:
-            raise ValueError(f"KernelSpec kind must be 'elementwise' or 'row'; got {self.kind!r}.")
+            raise ValueError(
+                f"KernelSpec kind must be 'elementwise', 'row' or 'softmax'; got {self.kind!r}.")
         if getattr(self, required[self.kind]) is None:
             raise ValueError(f"A {self.kind!r} KernelSpec needs a {required[self.kind]} function.")
         for role, func in self.functions().items():
             py_func = getattr(func, "py_func", func)  # a plain function with NUMBA_DISABLE_JIT
             if not callable(py_func) or "<" in py_func.__qualname__:
                 raise TypeError(f"KernelSpec {role} must be a module-level @njit function; got {func!r}.")
+
+    @property
+    def per_row(self):
+        """Whether one sample is a row of ``raw_prediction``."""
+        return self.kind != "elementwise"
 
     @property
     def has_hessian(self):
@@ -132,14 +151,17 @@ def _elementwise_body(entry, spec, wi, params):
 
 def _row_body(entry, spec, wi, params):
     scale_rows = [f"f = scale{wi and ' * w[i]'}", "for k in range(gout.shape[1]):"]
+    softmax = spec.kind == "softmax"
+    value_args = ", p_c[i], lse[i]" if softmax else ""
+    lse_arg = ", lse[i]" if softmax else ""
     if entry == "value_sum":
-        return [f"acc += {wi}_value(y[i], r[i]{params})"]
+        return [f"acc += {wi}_value(y[i], r[i]{value_args}{params})"]
     if entry == "value_none":
-        return [f"out[i] = {wi}_value(y[i], r[i]{params})"]
+        return [f"out[i] = {wi}_value(y[i], r[i]{value_args}{params})"]
     if entry == "gradient_hessian":
-        return [f"_gradient_hessian(y[i], r[i], gout[i], hout[i]{params})"] + scale_rows + [
+        return [f"_gradient_hessian(y[i], r[i], gout[i], hout[i]{lse_arg}{params})"] + scale_rows + [
             "    gout[i, k] *= f", "    hout[i, k] *= f"]
-    lines = [f"l = _loss_gradient(y[i], r[i], gout[i]{params})"]
+    lines = [f"l = _loss_gradient(y[i], r[i], gout[i]{lse_arg}{params})"]
     if entry == "loss_gradient_sum":
         lines.append(f"acc += {wi}l")
     elif entry == "loss_gradient_none":
@@ -152,12 +174,33 @@ def _entry_source(entry, spec, weighted, parallel):
     wi = "w[i] * " if weighted else ""
     make_body = _elementwise_body if spec.kind == "elementwise" else _row_body
     body = make_body(entry, spec, wi, params)
+    flat_scale = []
+    if spec.kind == "softmax" and not weighted and "gout" in _ARRAY_OUTPUTS[entry]:
+        # a constant scale: one vectorised pass over the block, not K-long loops
+        cut = body.index("f = scale")
+        body = body[:cut]
+        flat_scale = ["        flat_g = gout_c.reshape(-1)", "        for j in range(flat_g.shape[0]):",
+                      "            flat_g[j] *= scale"]
+        if entry == "gradient_hessian":
+            flat_scale += ["        flat_h = hout_c.reshape(-1)", "        for j in range(flat_h.shape[0]):",
+                           "            flat_h[j] *= scale"]
     loop = "prange" if parallel else "range"
     name = f"{entry}__w{int(weighted)}__p{int(parallel)}"
     options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
     args = "y, r" + (", w" if weighted else "") + _OUTPUTS[entry] + params
     reducing = entry in _REDUCING
     arrays = ["y", "r"] + (["w"] if weighted else []) + _ARRAY_OUTPUTS[entry]
+    chunk = "_CHUNK"
+    prepare = []
+    if spec.kind == "softmax":
+        # probabilities for the block: in the gradient output when there is one
+        chunk = "_SOFTMAX_ROWS"
+        writes_gradient = "gout" in _ARRAY_OUTPUTS[entry]
+        prepare = [
+            "        p_c = gout_c" if writes_gradient else "        p_c = np.empty((stop - start, r.shape[1]))",
+            "        lse = np.empty(stop - start)",
+            "        _softmax_rows(r_c, p_c, lse)",
+        ]
     # Each chunk is sliced and indexed from 0: numba then knows the index is
     # non-negative and the loop vectorises (indexing y[start + i] does not).
     body = [_ARRAY_INDEX.sub(r"\1_c[i", line) for line in body]
@@ -167,15 +210,17 @@ def _entry_source(entry, spec, weighted, parallel):
         f"@njit(**{options})",
         f"def {name}({args}):",
         "    n = r.shape[0]",
-        "    nchunks = (n + _CHUNK - 1) // _CHUNK",
+        f"    nchunks = (n + {chunk} - 1) // {chunk}",
         *(["    partial = np.empty(nchunks)"] if reducing else []),
         f"    for c in {loop}(nchunks):",
-        "        start = c * _CHUNK",
-        "        stop = min(start + _CHUNK, n)",
+        f"        start = c * {chunk}",
+        f"        stop = min(start + {chunk}, n)",
         *[f"        {a}_c = {a}[start:stop]" for a in arrays],
+        *prepare,
         *(["        acc = 0.0"] if reducing else []),
         "        for i in range(stop - start):",
         _indent(body, 3),
+        *flat_scale,
     ]
     if reducing:
         lines += [
@@ -202,6 +247,8 @@ def generate_source(spec):
         "from sklearn_losses._config import CHUNK_SIZE as _CHUNK",
         "from sklearn_losses._config import KERNEL_OPTIONS as _OPTIONS",
         "from sklearn_losses._config import PARALLEL_KERNEL_OPTIONS as _PARALLEL_OPTIONS",
+        "from sklearn_losses._config import SOFTMAX_CHUNK_ROWS as _SOFTMAX_ROWS",
+        "from sklearn_losses.losses._math import softmax_rows as _softmax_rows",
         *imports,
         "",
     ]

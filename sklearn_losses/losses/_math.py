@@ -189,18 +189,6 @@ def softplus_sigmoid(x):
 
 
 @njit(**SCALAR_OPTIONS)
-def log_sum_exp(z):
-    """log(sum(exp(z))) of a 1-D array, stable for any finite entries."""
-    m = z[0]
-    for k in range(1, z.shape[0]):
-        m = z[k] if z[k] > m else m
-    s = 0.0
-    for k in range(z.shape[0]):
-        s += exp(z[k] - m)
-    return m + math.log(s)
-
-
-@njit(**SCALAR_OPTIONS)
 def signed_exp_sum(s1, l1, s2, l2):
     """s1 * exp(l1) + s2 * exp(l2) for signs s1, s2 in {-1, 1}.
 
@@ -251,17 +239,44 @@ def expm1_minus_x(x):
 
 
 @njit(**SCALAR_OPTIONS)
-def softmax_into(z, out):
-    """Write softmax(z) into ``out`` and return log(sum(exp(z)))."""
-    m = z[0]
-    for k in range(1, z.shape[0]):
-        m = z[k] if z[k] > m else m
-    s = 0.0
-    for k in range(z.shape[0]):
-        e = exp(z[k] - m)
-        out[k] = e
-        s += e
-    inv = 1.0 / s
-    for k in range(z.shape[0]):
-        out[k] *= inv
-    return m + math.log(s)
+def log_positive(x):
+    """log(x) for normal positive x, vectorisable (within 2 ulp for x >= 1)."""
+    bits = _float64_as_int64(np.float64(x))
+    exponent = ((bits >> 52) & 0x7FF) - 1023
+    mantissa = _int64_as_float64((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
+    return exponent * LN2 + log1p_unit(mantissa - 1.0)
+
+
+@njit(**SCALAR_OPTIONS)
+def softmax_rows(z, p, lse):
+    """Softmax of each row of the C-contiguous block ``z`` into ``p``, log-sum-exp into ``lse``.
+
+    Vectorised across the whole block rather than row by row: the exponentials
+    run over the flattened block (no short per-row loops), and the row logs
+    over the vector of row sums (which lie in [1, K], where ``log_positive``
+    is exact).
+    """
+    rows, n_classes = z.shape
+    shift = np.empty(rows * n_classes)
+    for i in range(rows):
+        m = z[i, 0]
+        for k in range(1, n_classes):
+            m = z[i, k] if z[i, k] > m else m
+        lse[i] = m
+        for k in range(n_classes):
+            shift[i * n_classes + k] = m
+    flat_p = p.reshape(-1)
+    flat_z = z.reshape(-1)
+    for j in range(rows * n_classes):
+        flat_p[j] = exp(flat_z[j] - shift[j])
+    for i in range(rows):
+        total = 0.0
+        for k in range(n_classes):
+            total += p[i, k]
+        shift[i] = total
+    for i in range(rows):
+        lse[i] += log_positive(shift[i])
+    for i in range(rows):
+        inv = 1.0 / shift[i]
+        for k in range(n_classes):
+            p[i, k] *= inv

@@ -10,7 +10,7 @@ from ..links import SoftmaxLink
 from ._base import BaseLoss
 from ._domain import ProbabilityRows
 from ._factory import KernelSpec
-from ._math import jit_scalar, log_sum_exp, softmax_into
+from ._math import jit_scalar
 from ._registry import register_loss
 
 __all__ = ["KLDivergence", "SoftCrossEntropy"]
@@ -26,8 +26,7 @@ def _neg_entropy(y):
 
 
 @jit_scalar
-def _soft_ce_value(y, z):
-    lse = log_sum_exp(z)
+def _soft_ce_value(y, z, p, lse):
     total = 0.0
     for k in range(z.shape[0]):
         if y[k] > 0.0:
@@ -36,39 +35,34 @@ def _soft_ce_value(y, z):
 
 
 @jit_scalar
-def _soft_ce_loss_gradient(y, z, g):
-    lse = softmax_into(z, g)
-    total = 0.0
+def _soft_ce_loss_gradient(y, z, p, lse):
+    value = _soft_ce_value(y, z, p, lse)
     mass = 0.0
-    for k in range(z.shape[0]):
+    for k in range(y.shape[0]):
         mass += y[k]
-        if y[k] > 0.0:
-            total += y[k] * (lse - z[k])
-    for k in range(z.shape[0]):
-        g[k] = mass * g[k] - y[k]
-    return total
+    for k in range(p.shape[0]):
+        p[k] = mass * p[k] - y[k]
+    return value
 
 
 @jit_scalar
-def _soft_ce_gradient_hessian(y, z, g, h):
-    softmax_into(z, h)
+def _soft_ce_gradient_hessian(y, z, p, h, lse):
     mass = 0.0
-    for k in range(z.shape[0]):
+    for k in range(y.shape[0]):
         mass += y[k]
-    for k in range(z.shape[0]):
-        p = h[k]
-        g[k] = mass * p - y[k]
-        h[k] = mass * p * (1.0 - p)
+    for k in range(p.shape[0]):
+        h[k] = mass * p[k] * (1.0 - p[k])
+        p[k] = mass * p[k] - y[k]
 
 
 @jit_scalar
-def _kl_value(y, z):
-    return _soft_ce_value(y, z) + _neg_entropy(y)
+def _kl_value(y, z, p, lse):
+    return _soft_ce_value(y, z, p, lse) + _neg_entropy(y)
 
 
 @jit_scalar
-def _kl_loss_gradient(y, z, g):
-    return _soft_ce_loss_gradient(y, z, g) + _neg_entropy(y)
+def _kl_loss_gradient(y, z, p, lse):
+    return _soft_ce_loss_gradient(y, z, p, lse) + _neg_entropy(y)
 
 
 class _DistributionLoss(BaseLoss):
@@ -88,7 +82,7 @@ class SoftCrossEntropy(_DistributionLoss):
 
     name = "soft_cross_entropy"
     _kernel_spec = KernelSpec(
-        "row", _soft_ce_value, loss_gradient=_soft_ce_loss_gradient,
+        "softmax", _soft_ce_value, loss_gradient=_soft_ce_loss_gradient,
         gradient_hessian=_soft_ce_gradient_hessian,
     )
 
@@ -108,7 +102,7 @@ class KLDivergence(_DistributionLoss):
 
     name = "kl_divergence"
     _kernel_spec = KernelSpec(
-        "row", _kl_value, loss_gradient=_kl_loss_gradient,
+        "softmax", _kl_value, loss_gradient=_kl_loss_gradient,
         gradient_hessian=_soft_ce_gradient_hessian,
     )
 

@@ -14,7 +14,7 @@ from ..links import IdentityLink, SoftmaxLink
 from ._base import BaseLoss
 from ._domain import ClassIndices
 from ._factory import KernelSpec
-from ._math import exp, jit_scalar, log_sum_exp, softmax_into
+from ._math import exp, jit_scalar
 from ._registry import register_loss
 
 __all__ = ["CrossEntropy", "MulticlassFocal", "MulticlassHinge"]
@@ -29,39 +29,37 @@ class _MulticlassLoss(BaseLoss):
 
 
 @jit_scalar
-def _ce_value(y, z, smoothing):
+def _ce_value(y, z, p, lse, smoothing):
     c = int(y)
-    lse = log_sum_exp(z)
+    if smoothing == 0.0:
+        return lse - z[c]
     total = 0.0
-    if smoothing > 0.0:
-        for k in range(z.shape[0]):
-            total += lse - z[k]
+    for k in range(z.shape[0]):
+        total += lse - z[k]
     return (1.0 - smoothing) * (lse - z[c]) + smoothing / z.shape[0] * total
 
 
 @jit_scalar
-def _ce_loss_gradient(y, z, g, smoothing):
-    c = int(y)
-    lse = softmax_into(z, g)
-    g[c] -= 1.0 - smoothing
-    if smoothing == 0.0:
-        return lse - z[c]
-    uniform = smoothing / z.shape[0]
-    total = 0.0
-    for k in range(z.shape[0]):
-        total += lse - z[k]
-        g[k] -= uniform
-    return (1.0 - smoothing) * (lse - z[c]) + uniform * total
+def _ce_gradient_in_place(y, p, smoothing):
+    p[int(y)] -= 1.0 - smoothing
+    if smoothing > 0.0:
+        uniform = smoothing / p.shape[0]
+        for k in range(p.shape[0]):
+            p[k] -= uniform
 
 
 @jit_scalar
-def _ce_gradient_hessian(y, z, g, h, smoothing):
-    softmax_into(z, h)
-    for k in range(z.shape[0]):
-        p = h[k]
-        g[k] = p - smoothing / z.shape[0]
-        h[k] = p * (1.0 - p)
-    g[int(y)] -= 1.0 - smoothing
+def _ce_loss_gradient(y, z, p, lse, smoothing):
+    value = _ce_value(y, z, p, lse, smoothing)
+    _ce_gradient_in_place(y, p, smoothing)
+    return value
+
+
+@jit_scalar
+def _ce_gradient_hessian(y, z, p, h, lse, smoothing):
+    for k in range(p.shape[0]):
+        h[k] = p[k] * (1.0 - p[k])
+    _ce_gradient_in_place(y, p, smoothing)
 
 
 @register_loss
@@ -86,7 +84,7 @@ class CrossEntropy(_MulticlassLoss):
     name = "cross_entropy"
     _parameter_constraints = {"label_smoothing": [Interval(Real, 0, 1, closed="both")]}
     _kernel_spec = KernelSpec(
-        "row", _ce_value, loss_gradient=_ce_loss_gradient, gradient_hessian=_ce_gradient_hessian,
+        "softmax", _ce_value, loss_gradient=_ce_loss_gradient, gradient_hessian=_ce_gradient_hessian,
         n_params=1,
     )
 
@@ -201,36 +199,32 @@ def _focal_terms(q, log_p, gamma):
 
 
 @jit_scalar
-def _mfocal_value(y, z, gamma):
+def _others(y, p):
+    """1 - p_y, summed from the other probabilities (accurate when p_y -> 1)."""
     c = int(y)
-    m = z[0]
-    for k in range(1, z.shape[0]):
-        m = z[k] if z[k] > m else m
-    s = 0.0
-    others = 0.0
-    for k in range(z.shape[0]):
-        e = exp(z[k] - m)
-        s += e
+    q = 0.0
+    for k in range(p.shape[0]):
         if k != c:
-            others += e
-    a, log_p = _focal_terms(others / s, z[c] - m - math.log(s), gamma)
+            q += p[k]
+    return q
+
+
+@jit_scalar
+def _mfocal_value(y, z, p, lse, gamma):
+    a, log_p = _focal_terms(_others(y, p), z[int(y)] - lse, gamma)
     return -a * log_p
 
 
 @jit_scalar
-def _mfocal_loss_gradient(y, z, g, gamma):
+def _mfocal_loss_gradient(y, z, p, lse, gamma):
     c = int(y)
-    lse = softmax_into(z, g)
-    q = 0.0
-    for k in range(z.shape[0]):
-        if k != c:
-            q += g[k]
+    q = _others(y, p)
     a, log_p = _focal_terms(q, z[c] - lse, gamma)
     ratio = log_p / q if q > 0.0 else -1.0  # log(p) / (1 - p) -> -1 as p -> 1
-    coef = a * (gamma * g[c] * ratio - 1.0)
-    for k in range(z.shape[0]):
-        g[k] = -coef * g[k]
-    g[c] = coef * q
+    coef = a * (gamma * p[c] * ratio - 1.0)
+    for k in range(p.shape[0]):
+        p[k] = -coef * p[k]
+    p[c] = coef * q
     return -a * log_p
 
 
@@ -253,7 +247,7 @@ class MulticlassFocal(_MulticlassLoss):
 
     name = "multiclass_focal"
     _parameter_constraints = {"gamma": [Interval(Real, 0, None, closed="left")]}
-    _kernel_spec = KernelSpec("row", _mfocal_value, loss_gradient=_mfocal_loss_gradient, n_params=1)
+    _kernel_spec = KernelSpec("softmax", _mfocal_value, loss_gradient=_mfocal_loss_gradient, n_params=1)
 
     def __init__(self, gamma=2.0):
         self.gamma = gamma
