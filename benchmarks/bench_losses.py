@@ -154,7 +154,7 @@ rng = np.random.default_rng(0)
 raw = rng.normal(size=n); y = (raw > 0).astype(float)
 z = rng.normal(size=(n // 10, 10)); yk = rng.integers(0, 10, size=n // 10).astype(float)
 out = {"import_s": t_import}
-for name, loss, yy, rr in (("huber", Huber(), yy_ := raw + 0.5, raw), ("log_loss", LogLoss(), y, raw),
+for name, loss, yy, rr in (("huber", Huber(), raw + 0.5, raw), ("log_loss", LogLoss(), y, raw),
                            ("focal", Focal(), y, raw), ("cross_entropy", CrossEntropy(), yk, z)):
     t = time.perf_counter(); loss.loss_gradient(yy, rr); out[name] = time.perf_counter() - t
 print(json.dumps(out))

@@ -149,8 +149,9 @@ def _elementwise_body(entry, spec, wi, params):
     return lines + [f"lout[i] = {wi}l", f"gout[i] = scale * {wi}g"]
 
 
-def _row_body(entry, spec, wi, params):
-    scale_rows = [f"f = scale{wi and ' * w[i]'}", "for k in range(gout.shape[1]):"]
+def _row_body(entry, spec, wi, params, scale_rows=True):
+    """Per-row calls; ``scale_rows=False`` leaves the scaling to a pass over the block."""
+    scale = [f"f = scale{wi and ' * w[i]'}", "for k in range(gout.shape[1]):"]
     softmax = spec.kind == "softmax"
     value_args = ", p_c[i], lse[i]" if softmax else ""
     lse_arg = ", lse[i]" if softmax else ""
@@ -159,31 +160,37 @@ def _row_body(entry, spec, wi, params):
     if entry == "value_none":
         return [f"out[i] = {wi}_value(y[i], r[i]{value_args}{params})"]
     if entry == "gradient_hessian":
-        return [f"_gradient_hessian(y[i], r[i], gout[i], hout[i]{lse_arg}{params})"] + scale_rows + [
-            "    gout[i, k] *= f", "    hout[i, k] *= f"]
+        lines = [f"_gradient_hessian(y[i], r[i], gout[i], hout[i]{lse_arg}{params})"]
+        return lines + (scale + ["    gout[i, k] *= f", "    hout[i, k] *= f"] if scale_rows else [])
     lines = [f"l = _loss_gradient(y[i], r[i], gout[i]{lse_arg}{params})"]
     if entry == "loss_gradient_sum":
         lines.append(f"acc += {wi}l")
     elif entry == "loss_gradient_none":
         lines.append(f"lout[i] = {wi}l")
-    return lines + scale_rows + ["    gout[i, k] *= f"]
+    return lines + (scale + ["    gout[i, k] *= f"] if scale_rows else [])
+
+
+def _block_scale_lines(entry):
+    """Scale the gradient (and hessian) of a whole chunk by the constant ``scale``."""
+    lines = []
+    for out in ("gout", "hout"):
+        if out in _ARRAY_OUTPUTS[entry]:
+            lines += [f"        flat_{out} = {out}_c.reshape(-1)",
+                      f"        for j in range(flat_{out}.shape[0]):",
+                      f"            flat_{out}[j] *= scale"]
+    return lines
 
 
 def _entry_source(entry, spec, weighted, parallel):
     params = "".join(f", p{j}" for j in range(spec.n_params))
     wi = "w[i] * " if weighted else ""
-    make_body = _elementwise_body if spec.kind == "elementwise" else _row_body
-    body = make_body(entry, spec, wi, params)
-    flat_scale = []
-    if spec.kind == "softmax" and not weighted and "gout" in _ARRAY_OUTPUTS[entry]:
-        # a constant scale: one vectorised pass over the block, not K-long loops
-        cut = body.index("f = scale")
-        body = body[:cut]
-        flat_scale = ["        flat_g = gout_c.reshape(-1)", "        for j in range(flat_g.shape[0]):",
-                      "            flat_g[j] *= scale"]
-        if entry == "gradient_hessian":
-            flat_scale += ["        flat_h = hout_c.reshape(-1)", "        for j in range(flat_h.shape[0]):",
-                           "            flat_h[j] *= scale"]
+    # Softmax rows without weights share one constant scale: one vectorised
+    # pass over the block instead of K-long loops per row.
+    block_scale = spec.kind == "softmax" and not weighted and "gout" in _ARRAY_OUTPUTS[entry]
+    if spec.kind == "elementwise":
+        body = _elementwise_body(entry, spec, wi, params)
+    else:
+        body = _row_body(entry, spec, wi, params, scale_rows=not block_scale)
     loop = "prange" if parallel else "range"
     name = f"{entry}__w{int(weighted)}__p{int(parallel)}"
     options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
@@ -220,7 +227,7 @@ def _entry_source(entry, spec, weighted, parallel):
         *(["        acc = 0.0"] if reducing else []),
         "        for i in range(stop - start):",
         _indent(body, 3),
-        *flat_scale,
+        *(_block_scale_lines(entry) if block_scale else []),
     ]
     if reducing:
         lines += [

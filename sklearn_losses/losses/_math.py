@@ -132,17 +132,21 @@ def _atanh_series(u):
 
 
 @njit(**SCALAR_OPTIONS)
-def log1p_unit(t):
-    """log(1 + t) for t in [0, 1], vectorisable, with full relative accuracy.
+def _log1p_unit_parts(t):
+    """(c, numerator, denominator) with log(1 + t) = c + 2 atanh(numerator / denominator).
 
-    Uses log(1 + t) = c + 2 atanh(u) with u = t / (2 + t), c = 0 for
-    t <= sqrt(2) - 1, else u = (t - 1) / (t + 3), c = log(2); then |u| < 0.172
-    and eleven terms of the atanh series reach double precision.
+    c = 0 and u = t / (2 + t) for t <= sqrt(2) - 1, else c = log(2) and
+    u = (t - 1) / (t + 3); then |u| < 0.172 for t in [0, 1].
     """
     small = t <= _SQRT2_M1
-    numerator = t if small else t - 1.0
-    denominator = 2.0 + t if small else t + 3.0
-    return (0.0 if small else LN2) + _atanh_series(numerator / denominator)
+    return (0.0 if small else LN2), (t if small else t - 1.0), (2.0 + t if small else t + 3.0)
+
+
+@njit(**SCALAR_OPTIONS)
+def log1p_unit(t):
+    """log(1 + t) for t in [0, 1], vectorisable, with full relative accuracy."""
+    offset, numerator, denominator = _log1p_unit_parts(t)
+    return offset + _atanh_series(numerator / denominator)
 
 
 @njit(**SCALAR_OPTIONS)
@@ -152,13 +156,10 @@ def log1p_unit_reciprocal(t):
     Divisions dominate the cost of vectorised loss kernels; both quotients are
     taken from one reciprocal of the product of their denominators.
     """
-    small = t <= _SQRT2_M1
-    numerator = t if small else t - 1.0
-    denominator = 2.0 + t if small else t + 3.0
+    offset, numerator, denominator = _log1p_unit_parts(t)
     one_plus = 1.0 + t
     inv = 1.0 / (one_plus * denominator)
-    log1p = (0.0 if small else LN2) + _atanh_series(numerator * one_plus * inv)
-    return log1p, denominator * inv
+    return offset + _atanh_series(numerator * one_plus * inv), denominator * inv
 
 
 @njit(**SCALAR_OPTIONS)

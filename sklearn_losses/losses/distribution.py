@@ -26,6 +26,14 @@ def _neg_entropy(y):
 
 
 @jit_scalar
+def _mass(y):
+    total = 0.0
+    for k in range(y.shape[0]):
+        total += y[k]
+    return total
+
+
+@jit_scalar
 def _soft_ce_value(y, z, p, lse):
     total = 0.0
     for k in range(z.shape[0]):
@@ -37,9 +45,7 @@ def _soft_ce_value(y, z, p, lse):
 @jit_scalar
 def _soft_ce_loss_gradient(y, z, p, lse):
     value = _soft_ce_value(y, z, p, lse)
-    mass = 0.0
-    for k in range(y.shape[0]):
-        mass += y[k]
+    mass = _mass(y)
     for k in range(p.shape[0]):
         p[k] = mass * p[k] - y[k]
     return value
@@ -47,9 +53,7 @@ def _soft_ce_loss_gradient(y, z, p, lse):
 
 @jit_scalar
 def _soft_ce_gradient_hessian(y, z, p, h, lse):
-    mass = 0.0
-    for k in range(y.shape[0]):
-        mass += y[k]
+    mass = _mass(y)
     for k in range(p.shape[0]):
         h[k] = mass * p[k] * (1.0 - p[k])
         p[k] = mass * p[k] - y[k]
