@@ -15,8 +15,10 @@ Notes on the choices (measured on the project's reference machine, see
   NaN and infinity tests that keep the kernels stable at extreme inputs.
 * Array kernels (``KERNEL_OPTIONS``) add ``reassoc`` so that the per-chunk
   reductions vectorise. Reductions are computed over fixed-size chunks whose
-  partial sums are added in a fixed order, so serial and parallel kernels give
-  bit-identical results whatever the number of threads.
+  partial sums are added in a fixed order, so a kernel's result does not
+  depend on the number of threads. Serial and threaded kernels agree to
+  rounding (a few ulp), not bit for bit: numba optimises threaded code loaded
+  from its disk cache differently from freshly compiled code (numba#10617).
 """
 
 import os

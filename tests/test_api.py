@@ -202,9 +202,13 @@ def test_parallel_kernels_equal_serial_kernels(loss, rng, monkeypatch):
     monkeypatch.setenv("SKLEARN_LOSSES_PARALLEL_THRESHOLD", "0")
     parallel = loss.loss_gradient(y, raw, w), loss.loss(y, raw, reduction="none")
     assert parallel[0][0] == pytest.approx(serial[0][0], rel=1e-14)
-    if loss._kernel_spec.kind == "elementwise":  # same chunking: bit-identical
-        np.testing.assert_array_equal(parallel[0][1], serial[0][1])
-        np.testing.assert_array_equal(parallel[1], serial[1])
+    if loss._kernel_spec.kind == "elementwise":
+        # Same chunking and maths, but numba optimises threaded code loaded from
+        # its disk cache differently from freshly compiled code (numba#10617),
+        # so the two paths agree to rounding (at most 3 ulp measured), not bit for bit. Bit-for-bit
+        # independence of the thread count is tested below.
+        np.testing.assert_array_max_ulp(parallel[0][1], serial[0][1], maxulp=4)
+        np.testing.assert_array_max_ulp(parallel[1], serial[1], maxulp=4)
     else:  # the row maths (sums over classes) may be vectorised differently
         np.testing.assert_allclose(parallel[0][1], serial[0][1], rtol=1e-10, atol=1e-18)
         np.testing.assert_allclose(parallel[1], serial[1], rtol=1e-12)
