@@ -86,10 +86,17 @@ class KernelSpec:
         ``value(y, r, p, lse, *params)``, ``loss_gradient(y, r, p, lse,
         *params)`` (turns ``p`` into the gradient in place, returns the loss),
         ``gradient_hessian(y, r, p, h, lse, *params)``.
+        With ``scaled_gradient=True`` the kernel folds the gradient factor
+        ``f`` of each row (the reduction scale times the sample weight) into
+        the softmax pass: ``loss_gradient(y, r, p, lse, f, *params)`` then
+        receives ``p = f * softmax(r)`` and must leave ``f`` times the
+        gradient in ``p`` (one pass over the row instead of two).
     value, gradient, loss_gradient, gradient_hessian : numba dispatchers
         Module-level ``@njit`` functions.
     n_params : int
         Number of float hyperparameters passed after ``(y, r)``.
+    scaled_gradient : bool
+        Softmax kind only: see above.
     """
 
     kind: str
@@ -98,12 +105,15 @@ class KernelSpec:
     loss_gradient: object = None
     gradient_hessian: object = None
     n_params: int = 0
+    scaled_gradient: bool = False
 
     def __post_init__(self):
         required = {"elementwise": "gradient", "row": "loss_gradient", "softmax": "loss_gradient"}
         if self.kind not in required:
             raise ValueError(
                 f"KernelSpec kind must be 'elementwise', 'row' or 'softmax'; got {self.kind!r}.")
+        if self.scaled_gradient and self.kind != "softmax":
+            raise ValueError("scaled_gradient applies to 'softmax' KernelSpecs only.")
         if getattr(self, required[self.kind]) is None:
             raise ValueError(f"A {self.kind!r} KernelSpec needs a {required[self.kind]} function.")
         for role, func in self.functions().items():
@@ -149,8 +159,9 @@ def _elementwise_body(entry, spec, wi, params):
     return lines + [f"lout[i] = {wi}l", f"gout[i] = scale * {wi}g"]
 
 
-def _row_body(entry, spec, wi, params, scale_rows=True):
-    """Per-row calls; ``scale_rows=False`` leaves the scaling to a pass over the block."""
+def _row_body(entry, spec, wi, params, scale_rows=True, prescaled=False):
+    """Per-row calls; ``scale_rows=False`` leaves the scaling to a pass over the block,
+    ``prescaled`` passes the row factor ``f_c[i]`` already folded into ``p``."""
     scale = [f"f = scale{wi and ' * w[i]'}", "for k in range(gout.shape[1]):"]
     softmax = spec.kind == "softmax"
     value_args = ", p_c[i], lse[i]" if softmax else ""
@@ -162,7 +173,8 @@ def _row_body(entry, spec, wi, params, scale_rows=True):
     if entry == "gradient_hessian":
         lines = [f"_gradient_hessian(y[i], r[i], gout[i], hout[i]{lse_arg}{params})"]
         return lines + (scale + ["    gout[i, k] *= f", "    hout[i, k] *= f"] if scale_rows else [])
-    lines = [f"l = _loss_gradient(y[i], r[i], gout[i]{lse_arg}{params})"]
+    factor_arg = ", f_c[i]" if prescaled else ""
+    lines = [f"l = _loss_gradient(y[i], r[i], gout[i]{lse_arg}{factor_arg}{params})"]
     if entry == "loss_gradient_sum":
         lines.append(f"acc += {wi}l")
     elif entry == "loss_gradient_none":
@@ -186,11 +198,14 @@ def _entry_source(entry, spec, weighted, parallel):
     wi = "w[i] * " if weighted else ""
     # Softmax rows without weights share one constant scale: one vectorised
     # pass over the block instead of K-long loops per row.
-    block_scale = spec.kind == "softmax" and not weighted and "gout" in _ARRAY_OUTPUTS[entry]
+    writes_gradient = "gout" in _ARRAY_OUTPUTS[entry]
+    prescaled = spec.scaled_gradient and writes_gradient and entry != "gradient_hessian"
+    block_scale = spec.kind == "softmax" and not weighted and writes_gradient and not prescaled
     if spec.kind == "elementwise":
         body = _elementwise_body(entry, spec, wi, params)
     else:
-        body = _row_body(entry, spec, wi, params, scale_rows=not block_scale)
+        body = _row_body(entry, spec, wi, params, scale_rows=not (block_scale or prescaled),
+                         prescaled=prescaled)
     loop = "prange" if parallel else "range"
     name = f"{entry}__w{int(weighted)}__p{int(parallel)}"
     options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
@@ -202,11 +217,17 @@ def _entry_source(entry, spec, weighted, parallel):
     if spec.kind == "softmax":
         # probabilities for the block: in the gradient output when there is one
         chunk = "_SOFTMAX_ROWS"
-        writes_gradient = "gout" in _ARRAY_OUTPUTS[entry]
+        if not prescaled:
+            factor = "np.ones(stop - start)"
+        elif weighted:
+            factor = "scale * w_c.astype(np.float64)"
+        else:
+            factor = "np.full(stop - start, scale)"
         prepare = [
             "        p_c = gout_c" if writes_gradient else "        p_c = np.empty((stop - start, r.shape[1]))",
             "        lse = np.empty(stop - start)",
-            "        _softmax_rows(r_c, p_c, lse)",
+            f"        f_c = {factor}",
+            "        _softmax_rows(r_c, p_c, lse, f_c)",
         ]
     # Each chunk is sliced and indexed from 0: numba then knows the index is
     # non-negative and the loop vectorises (indexing y[start + i] does not).

@@ -249,20 +249,29 @@ def log_positive(x):
 
 
 @njit(**SCALAR_OPTIONS)
-def softmax_rows(z, p, lse):
-    """Softmax of each row of the C-contiguous block ``z`` into ``p``, log-sum-exp into ``lse``.
+def softmax_rows(z, p, lse, factor):
+    """Softmax of each row of the C-contiguous block ``z``, times ``factor``, into ``p``.
 
-    Vectorised across the whole block rather than row by row: the exponentials
-    run over the flattened block (no short per-row loops), and the row logs
-    over the vector of row sums (which lie in [1, K], where ``log_positive``
-    is exact).
+    Row ``i`` of ``p`` receives ``factor[i] * softmax(z[i])`` and ``lse[i]``
+    receives ``log(sum(exp(z[i])))``. Vectorised across the whole block rather
+    than row by row: the exponentials run over the flattened block (no short
+    per-row loops), and the row logs over the vector of row sums (which lie in
+    [1, K], where ``log_positive`` is exact). The factor lets a kernel fold
+    its gradient scale (and sample weights) into the normalisation pass.
     """
     rows, n_classes = z.shape
     shift = np.empty(rows * n_classes)
+    half = n_classes // 2
     for i in range(rows):
-        m = z[i, 0]
-        for k in range(1, n_classes):
-            m = z[i, k] if z[i, k] > m else m
+        # row maximum with two independent chains (from both ends): half the latency
+        m, m2 = z[i, 0], z[i, n_classes - 1]
+        for k in range(1, half):
+            a, b = z[i, k], z[i, n_classes - 1 - k]
+            m = a if a > m else m
+            m2 = b if b > m2 else m2
+        m = m2 if m2 > m else m
+        if n_classes % 2 == 1:
+            m = z[i, half] if z[i, half] > m else m
         lse[i] = m
         for k in range(n_classes):
             shift[i * n_classes + k] = m
@@ -278,6 +287,6 @@ def softmax_rows(z, p, lse):
     for i in range(rows):
         lse[i] += log_positive(shift[i])
     for i in range(rows):
-        inv = 1.0 / shift[i]
+        inv = factor[i] / shift[i]
         for k in range(n_classes):
             p[i, k] *= inv

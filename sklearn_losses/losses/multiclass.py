@@ -40,18 +40,19 @@ def _ce_value(y, z, p, lse, smoothing):
 
 
 @jit_scalar
-def _ce_gradient_in_place(y, p, smoothing):
-    p[int(y)] -= 1.0 - smoothing
+def _ce_gradient_in_place(y, p, f, smoothing):
+    """``p`` holds f * softmax(z); subtract f times the (smoothed) one-hot target."""
+    p[int(y)] -= f * (1.0 - smoothing)
     if smoothing > 0.0:
-        uniform = smoothing / p.shape[0]
+        uniform = f * smoothing / p.shape[0]
         for k in range(p.shape[0]):
             p[k] -= uniform
 
 
 @jit_scalar
-def _ce_loss_gradient(y, z, p, lse, smoothing):
+def _ce_loss_gradient(y, z, p, lse, f, smoothing):
     value = _ce_value(y, z, p, lse, smoothing)
-    _ce_gradient_in_place(y, p, smoothing)
+    _ce_gradient_in_place(y, p, f, smoothing)
     return value
 
 
@@ -59,7 +60,7 @@ def _ce_loss_gradient(y, z, p, lse, smoothing):
 def _ce_gradient_hessian(y, z, p, h, lse, smoothing):
     for k in range(p.shape[0]):
         h[k] = p[k] * (1.0 - p[k])
-    _ce_gradient_in_place(y, p, smoothing)
+    _ce_gradient_in_place(y, p, 1.0, smoothing)
 
 
 @register_loss
@@ -85,7 +86,7 @@ class CrossEntropy(_MulticlassLoss):
     _parameter_constraints = {"label_smoothing": [Interval(Real, 0, 1, closed="both")]}
     _kernel_spec = KernelSpec(
         "softmax", _ce_value, loss_gradient=_ce_loss_gradient, gradient_hessian=_ce_gradient_hessian,
-        n_params=1,
+        n_params=1, scaled_gradient=True,
     )
 
     def __init__(self, label_smoothing=0.0):
