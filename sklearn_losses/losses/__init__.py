@@ -4,9 +4,11 @@ Importing this package compiles nothing; each loss's kernels are generated and
 compiled (or loaded from numba's disk cache) on first use.
 """
 
-from ._base import BaseLoss
+from ._base import BaseLoss, NonFiniteLossError
 from ._factory import KernelSpec
 from ._registry import LossInfo, available_losses, get_loss, register_loss
+from .composite import Asymmetric, PerOutput, WeightedSum
+from .custom import CustomLoss, custom_loss, make_loss
 from .asymmetric import LINEX, Expectile, Quantile
 from .binary import Exponential, Focal, Hinge, LogLoss, ModifiedHuber, SquaredHinge
 from .deviance import Gamma, Poisson, Tweedie
@@ -17,7 +19,9 @@ from .robust import GeneralRobust, Huber, LogCosh, PseudoHuber, SmoothL1
 
 __all__ = [
     "AbsoluteError",
+    "Asymmetric",
     "BaseLoss",
+    "CustomLoss",
     "CrossEntropy",
     "EpsilonInsensitive",
     "Exponential",
@@ -33,6 +37,8 @@ __all__ = [
     "LogCosh",
     "LogLoss",
     "LossInfo",
+    "NonFiniteLossError",
+    "PerOutput",
     "ModifiedHuber",
     "MulticlassFocal",
     "MulticlassHinge",
@@ -45,7 +51,10 @@ __all__ = [
     "SquaredError",
     "SquaredHinge",
     "Tweedie",
+    "WeightedSum",
     "available_losses",
+    "custom_loss",
     "get_loss",
+    "make_loss",
     "register_loss",
 ]

@@ -16,7 +16,7 @@ from ..links import IdentityLink
 from ._domain import RealInterval, count_outside_interval
 from ._factory import get_kernels
 
-__all__ = ["BaseLoss"]
+__all__ = ["BaseLoss", "NonFiniteLossError"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -32,6 +32,10 @@ PROPERTY_NAMES = (
     "target_domain",
     "has_hessian",
 )
+
+
+class NonFiniteLossError(ValueError):
+    """A loss returned NaN or infinity for finite inputs (raised by custom losses)."""
 
 
 class _Batch:
@@ -76,6 +80,8 @@ class BaseLoss(BaseEstimator):
     target_domain = RealInterval()
     _kernel_spec = None
     _parameter_constraints = {}
+    # Custom losses check their outputs (built-in ones are finite by construction).
+    _check_finite_output = False
 
     # ------------------------------------------------------------------ params
     def _kernel_params(self):
@@ -94,6 +100,11 @@ class BaseLoss(BaseEstimator):
     def _as_floats(self):
         """The hyperparameters as kernel arguments (override for non-floats)."""
         return tuple(float(getattr(self, name)) for name in self._get_param_names())
+
+    @property
+    def per_row(self):
+        """Whether one sample is a row of ``raw_prediction`` (multiclass and distribution losses)."""
+        return self._kernel_spec.per_row
 
     @property
     def has_hessian(self):
@@ -187,6 +198,31 @@ class BaseLoss(BaseEstimator):
         weights = () if batch.w is None else (batch.w,)
         return kernel(batch.y, batch.raw, *weights, *outputs, *batch.params)
 
+    def _verify_finite(self, batch, *results):
+        """Raise :class:`NonFiniteLossError` if a result is NaN/inf for finite inputs."""
+        if not self._check_finite_output or self.__dict__.get("_allow_non_finite", False):
+            return
+        if all(np.all(np.isfinite(result)) for result in results):
+            return
+        n = batch.raw.shape[0]
+        values = np.empty(n, dtype=batch.dtype)
+        self._run("value_none", batch, values)
+        gradients = np.empty(batch.raw.shape, dtype=batch.dtype)
+        self._run("gradient", batch, 1.0, gradients)
+        raw, y = batch.raw.reshape(n, -1), batch.y.reshape(n, -1)
+        finite_inputs = np.isfinite(raw).all(axis=1) & np.isfinite(y).all(axis=1)
+        for what, arr in (("loss", values), ("gradient", gradients.reshape(n, -1))):
+            bad = finite_inputs & ~np.isfinite(arr.reshape(n, -1)).all(axis=1)
+            if bad.any():
+                j = int(np.flatnonzero(bad)[0])
+                bad_value = arr.reshape(n, -1)[j][~np.isfinite(arr.reshape(n, -1)[j])][0]
+                raise NonFiniteLossError(
+                    f"{type(self).__name__} (loss {self.name!r}) returned {bad_value} for the {what} at "
+                    f"sample {j // batch.n_outputs} (y_true={float(y[j, 0])!r}, raw_prediction={float(raw[j, 0])!r}) "
+                    "although the inputs are finite; check the loss function for overflow or an invalid "
+                    "operation (log of a negative number, 0/0, inf - inf)."
+                )
+
     def _out(self, batch, out, name):
         if out is None:
             return np.empty(batch.raw.shape, dtype=batch.dtype)
@@ -231,8 +267,11 @@ class BaseLoss(BaseEstimator):
         if reduction == "none":
             out = np.empty(batch.raw.shape[0], dtype=batch.dtype)
             self._run("value_none", batch, out)
+            self._verify_finite(batch, out)
             return self._per_sample(batch, out)
-        return float(self._run("value_sum", batch) * batch.factor)
+        total = self._run("value_sum", batch)
+        self._verify_finite(batch, total)
+        return float(total * batch.factor)
 
     def __call__(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
                  check_input=True):
@@ -250,6 +289,7 @@ class BaseLoss(BaseEstimator):
         batch = self._prepare(y_true, raw_prediction, sample_weight, reduction, check_input)
         gout = self._out(batch, gradient_out, "gradient_out")
         self._run("gradient", batch, batch.factor, gout)
+        self._verify_finite(batch, gout)
         return gout.reshape(batch.shape)
 
     def loss_gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
@@ -260,8 +300,10 @@ class BaseLoss(BaseEstimator):
         if reduction == "none":
             lout = np.empty(batch.raw.shape[0], dtype=batch.dtype)
             self._run("loss_gradient_none", batch, batch.factor, lout, gout)
+            self._verify_finite(batch, lout, gout)
             return self._per_sample(batch, lout), gout.reshape(batch.shape)
         total = self._run("loss_gradient_sum", batch, batch.factor, gout)
+        self._verify_finite(batch, total, gout)
         return float(total * batch.factor), gout.reshape(batch.shape)
 
     def gradient_hessian(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
@@ -282,6 +324,7 @@ class BaseLoss(BaseEstimator):
         gout = self._out(batch, gradient_out, "gradient_out")
         hout = self._out(batch, hessian_out, "hessian_out")
         self._run("gradient_hessian", batch, batch.factor, gout, hout)
+        self._verify_finite(batch, gout, hout)
         return gout.reshape(batch.shape), hout.reshape(batch.shape)
 
     def inverse_link(self, raw_prediction):

@@ -1,0 +1,298 @@
+"""Losses built from other losses: :class:`Asymmetric`, :class:`WeightedSum`, :class:`PerOutput`.
+
+A composite reaches its components only through their public methods (every
+component keeps its own compiled kernels), so any loss composes, built-in or
+custom. The combinations are exact for every reduction and for sample weights:
+
+* :class:`WeightedSum` and :class:`PerOutput` are linear in their components,
+  so they call each component with the caller's reduction and weights;
+* :class:`Asymmetric` multiplies each residual's loss by a constant on each
+  side of ``r = y``; it passes that factor to the base loss as part of the
+  sample weight of a flattened, element-wise call.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._base import REDUCTIONS, BaseLoss
+from ._registry import get_loss
+
+__all__ = ["Asymmetric", "PerOutput", "WeightedSum"]
+
+
+class _Composite(BaseLoss):
+    """Public methods on top of ``_evaluate(y, raw, w, reduction, need)``."""
+
+    _kernel_spec = None
+
+    def _components(self):
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    @property
+    def has_hessian(self):
+        return all(loss.has_hessian for loss in self._components())
+
+    def _check_reduction(self, reduction):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
+
+    @staticmethod
+    def _into(result, out, name):
+        if out is None:
+            return result
+        if out.shape != result.shape or out.dtype != result.dtype:
+            raise ValueError(f"{name} must be a {result.dtype} array of shape {result.shape}.")
+        out[...] = result
+        return out
+
+    def loss(self, y_true, raw_prediction, sample_weight=None, reduction="mean", check_input=True):
+        return self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input, "loss")[0]
+
+    def __call__(self, y_true, raw_prediction, sample_weight=None, reduction="mean", check_input=True):
+        return self.loss(y_true, raw_prediction, sample_weight, reduction, check_input)
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                 gradient_out=None, check_input=True):
+        grad = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input, "gradient")[1]
+        return self._into(grad, gradient_out, "gradient_out")
+
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                      gradient_out=None, check_input=True):
+        value, grad, _ = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
+                                        "loss_gradient")
+        return value, self._into(grad, gradient_out, "gradient_out")
+
+    def gradient_hessian(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
+                         gradient_out=None, hessian_out=None, check_input=True):
+        if not self.has_hessian:
+            raise ValueError(f"{type(self).__name__}: a component declares no hessian (has_hessian is False).")
+        _, grad, hess = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
+                                       "gradient_hessian")
+        return self._into(grad, gradient_out, "gradient_out"), self._into(hess, hessian_out, "hessian_out")
+
+    def validate_target(self, y_true, n_classes=None):
+        for loss in self._components():
+            loss.validate_target(y_true, n_classes)
+
+    @property
+    def per_row(self):
+        return any(loss.per_row for loss in self._components())
+
+    @staticmethod
+    def _call(loss, what, y, raw, sample_weight, reduction, check_input):
+        """(value, gradient, hessian) of one component; entries not asked for are None."""
+        kw = dict(sample_weight=sample_weight, reduction=reduction, check_input=check_input)
+        if what == "loss":
+            return loss.loss(y, raw, **kw), None, None
+        if what == "gradient":
+            return None, loss.gradient(y, raw, **kw), None
+        if what == "loss_gradient":
+            return (*loss.loss_gradient(y, raw, **kw), None)
+        return (None, *loss.gradient_hessian(y, raw, **kw))
+
+
+def _declared(components, name):
+    return all(getattr(loss, name) for loss in components)
+
+
+class WeightedSum(_Composite):
+    r"""A weighted sum of losses: :math:`\ell = \sum_j w_j \ell_j`.
+
+    Parameters
+    ----------
+    losses : list of (float, loss)
+        Non-negative weights and losses (instances or registered names) of
+        one task; e.g. ``[(1.0, "squared_error"), (0.1, Huber(delta=2.0))]``.
+    """
+
+    name = "weighted_sum"
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def _pairs(self):
+        if not isinstance(self.losses, (list, tuple)) or not self.losses:
+            raise ValueError(f"WeightedSum: losses must be a non-empty list of (weight, loss); got {self.losses!r}.")
+        pairs = []
+        for item in self.losses:
+            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Real)):
+                raise ValueError(f"WeightedSum: each entry of losses must be (weight, loss); got {item!r}.")
+            if not item[0] >= 0:
+                raise ValueError(f"WeightedSum: weights must be non-negative; got {item[0]!r}.")
+            pairs.append((float(item[0]), get_loss(item[1])))
+        tasks = {loss.task for _, loss in pairs}
+        if len(tasks) > 1:
+            raise ValueError(f"WeightedSum: all losses must have the same task; got {sorted(tasks)}.")
+        return pairs
+
+    def _components(self):
+        return [loss for _, loss in self._pairs()]
+
+    @property
+    def task(self):
+        return self._components()[0].task
+
+    @property
+    def link(self):
+        return self._components()[0].link
+
+    @property
+    def target_domain(self):
+        return self._components()[0].target_domain
+
+    convex = property(lambda self: _declared(self._components(), "convex"))
+    differentiable = property(lambda self: _declared(self._components(), "differentiable"))
+    twice_differentiable = property(lambda self: _declared(self._components(), "twice_differentiable"))
+    robust = property(lambda self: _declared(self._components(), "robust"))
+    growth = property(lambda self: max((loss.growth for loss in self._components()),
+                                       key=["bounded", "linear", "quadratic", "polynomial",
+                                            "exponential"].index))
+
+    def _evaluate(self, y, raw, w, reduction, check_input, what):
+        self._check_reduction(reduction)
+        total = [None, None, None]
+        for weight, loss in self._pairs():
+            parts = self._call(loss, what, y, raw, w, reduction, check_input)
+            for j, part in enumerate(parts):
+                if part is not None:
+                    total[j] = weight * part if total[j] is None else total[j] + weight * part
+        return tuple(total)
+
+
+class PerOutput(_Composite):
+    """One loss per output column of a multi-output regression target.
+
+    The loss of a sample is the mean over its outputs, as for a single loss
+    on a multi-output target.
+
+    Parameters
+    ----------
+    losses : list of loss
+        One regression loss (instance or registered name) per column.
+    """
+
+    name = "per_output"
+    task = "regression"
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def _components(self):
+        if not isinstance(self.losses, (list, tuple)) or not self.losses:
+            raise ValueError(f"PerOutput: losses must be a non-empty list of losses; got {self.losses!r}.")
+        losses = [get_loss(loss) for loss in self.losses]
+        for loss in losses:
+            if loss.task != "regression":
+                raise ValueError(f"PerOutput: {type(loss).__name__} is not a regression loss.")
+        return losses
+
+    convex = property(lambda self: _declared(self._components(), "convex"))
+    differentiable = property(lambda self: _declared(self._components(), "differentiable"))
+    twice_differentiable = property(lambda self: _declared(self._components(), "twice_differentiable"))
+    robust = property(lambda self: _declared(self._components(), "robust"))
+
+    def validate_target(self, y_true, n_classes=None):
+        y = np.asarray(y_true)
+        for j, loss in enumerate(self._components()):
+            loss.validate_target(y[:, j] if y.ndim == 2 and y.shape[1] > j else y)
+
+    def _evaluate(self, y, raw, w, reduction, check_input, what):
+        self._check_reduction(reduction)
+        losses = self._components()
+        y, raw = np.asarray(y), np.asarray(raw)
+        k = len(losses)
+        if raw.ndim != 2 or raw.shape[1] != k or y.shape != raw.shape:
+            raise ValueError(f"PerOutput: y_true and raw_prediction must have shape (n_samples, {k}) for "
+                             f"{k} losses; got {y.shape} and {raw.shape}.")
+        values, grads, hessians = None, [], []
+        for j, loss in enumerate(losses):
+            value, grad, hess = self._call(loss, what, y[:, j], raw[:, j], w, reduction, check_input)
+            if value is not None:
+                values = value / k if values is None else values + value / k
+            grads.append(grad)
+            hessians.append(hess)
+        stack = (lambda parts: None if parts[0] is None else np.stack(parts, axis=1) / k)
+        return values, stack(grads), stack(hessians)
+
+
+class Asymmetric(_Composite):
+    r"""A regression loss weighted differently for under- and over-prediction.
+
+    .. math::
+
+        \ell(y, r) = \begin{cases} u\,\ell_b(y, r) & r < y \text{ (under-prediction)} \\
+                                   o\,\ell_b(y, r) & r \ge y \end{cases}
+
+    With a base loss that is zero at ``r = y`` the result is continuous, and
+    convex when the base is.
+
+    Parameters
+    ----------
+    base : loss, default="squared_error"
+        A regression loss with identity link (instance or registered name).
+    under : float, default=1.0
+        Factor u applied when the prediction is below the target.
+    over : float, default=1.0
+        Factor o applied when the prediction is at or above the target.
+    """
+
+    name = "asymmetric"
+    task = "regression"
+    _parameter_constraints = {"under": [Interval(Real, 0, None, closed="left")],
+                              "over": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, base="squared_error", under=1.0, over=1.0):
+        self.base = base
+        self.under = under
+        self.over = over
+
+    def _as_floats(self):
+        return float(self.under), float(self.over)
+
+    def _components(self):
+        base = get_loss(self.base)
+        if base.task != "regression" or base.link.name != "identity" or base.per_row:
+            raise ValueError(f"Asymmetric: base must be an element-wise regression loss with identity link; "
+                             f"got {type(base).__name__}.")
+        return [base]
+
+    convex = property(lambda self: self._components()[0].convex)
+    differentiable = property(lambda self: self._components()[0].differentiable)
+    twice_differentiable = property(lambda self: self._components()[0].twice_differentiable
+                                    and self.under == self.over)
+    robust = property(lambda self: self._components()[0].robust)
+    growth = property(lambda self: self._components()[0].growth)
+
+    def _evaluate(self, y, raw, w, reduction, check_input, what):
+        self._check_reduction(reduction)
+        self._kernel_params()  # validates under and over
+        base, = self._components()
+        raw = np.asarray(raw)
+        dtype = np.float32 if raw.dtype == np.float32 else np.float64
+        raw = raw.astype(dtype, copy=False)
+        y = np.asarray(y)
+        if y.shape != raw.shape:
+            raise ValueError(f"Asymmetric: y_true has shape {y.shape} but raw_prediction has shape {raw.shape}.")
+        n = raw.shape[0]
+        k = 1 if raw.ndim == 1 else raw.shape[1]
+        factor = np.where(raw < y, float(self.under), float(self.over))
+        total = float(n)
+        if w is not None:
+            w = np.asarray(w, dtype=np.float64)
+            if w.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}.")
+            total = float(w.sum())
+            factor = factor * (w if k == 1 else w[:, None])
+        if reduction == "mean" and not total > 0:
+            raise ValueError("sample_weight sums to zero: the weighted mean is undefined.")
+        flat_factor = factor.ravel()
+        inner = "none" if reduction == "none" else "sum"
+        value, grad, hess = self._call(base, what, y.ravel(), raw.ravel(), flat_factor, inner, check_input)
+        scale = 1.0 / k / (total if reduction == "mean" else 1.0)
+        if value is not None:
+            value = value.reshape(n, k).sum(axis=1) * scale if reduction == "none" else float(value * scale)
+        grad = None if grad is None else (grad * scale).reshape(raw.shape).astype(dtype, copy=False)
+        hess = None if hess is None else (hess * scale).reshape(raw.shape).astype(dtype, copy=False)
+        return value, grad, hess
