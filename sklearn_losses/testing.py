@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import clone
 
 from .losses import get_loss
+from .losses._base import allow_non_finite
 
 __all__ = ["check_loss"]
 
@@ -180,14 +181,10 @@ def _check_extremes(loss, rng, n_classes):
         raw = np.tile(_EXTREMES, 6)
     # Overflow to inf is judged below against the declared growth: let custom
     # losses (which raise on non-finite output) return it here.
-    loss._allow_non_finite = True
-    try:
-        with np.errstate(all="ignore"):
-            value = loss.loss(y, raw, reduction="none")
-            grad = loss.gradient(y, raw, reduction="none")
-            hess = loss.gradient_hessian(y, raw, reduction="none")[1] if loss.has_hessian else None
-    finally:
-        del loss._allow_non_finite
+    with np.errstate(all="ignore"), allow_non_finite():
+        value = loss.loss(y, raw, reduction="none")
+        grad = loss.gradient(y, raw, reduction="none")
+        hess = loss.gradient_hessian(y, raw, reduction="none")[1] if loss.has_hessian else None
     for what, arr in (("loss", value), ("gradient", grad), ("hessian", hess)):
         if arr is not None and np.any(np.isnan(arr)):
             i = np.flatnonzero(np.isnan(arr).ravel())[0]

@@ -7,6 +7,9 @@ mean/sum/none reductions, multi-output targets, dtype handling and the choice
 between serial and threaded kernels -- happens here, once, for every loss.
 """
 
+import contextlib
+import contextvars
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
@@ -36,6 +39,19 @@ PROPERTY_NAMES = (
 
 class NonFiniteLossError(ValueError):
     """A loss returned NaN or infinity for finite inputs (raised by custom losses)."""
+
+
+_finite_checks = contextvars.ContextVar("sklearn_losses_finite_checks", default=True)
+
+
+@contextlib.contextmanager
+def allow_non_finite():
+    """Within this block custom losses return NaN/inf instead of raising (for tests of extremes)."""
+    token = _finite_checks.set(False)
+    try:
+        yield
+    finally:
+        _finite_checks.reset(token)
 
 
 class _Batch:
@@ -200,7 +216,7 @@ class BaseLoss(BaseEstimator):
 
     def _verify_finite(self, batch, *results):
         """Raise :class:`NonFiniteLossError` if a result is NaN/inf for finite inputs."""
-        if not self._check_finite_output or self.__dict__.get("_allow_non_finite", False):
+        if not self._check_finite_output or not _finite_checks.get():
             return
         if all(np.all(np.isfinite(result)) for result in results):
             return

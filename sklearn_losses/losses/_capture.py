@@ -14,6 +14,7 @@ import importlib
 import inspect
 import math
 import numbers
+import re
 import textwrap
 import types
 
@@ -75,25 +76,34 @@ def _parse(func):
     return _parse_lambda(func, source)
 
 
-def _parse_lambda(func, source):
-    text = source.strip()
-    tree = None
-    for candidate in (text, f"({text})", text.rstrip(",)") + ")", "(" + text.rstrip(",)") + ")"):
-        try:
-            tree = ast.parse(candidate)
+def _lambda_nodes(text):
+    """Every ``ast.Lambda`` in ``text``, a source line that may hold a fragment of a statement."""
+    try:
+        return [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Lambda)]
+    except SyntaxError:
+        pass
+    nodes = []
+    for start in [m.start() for m in re.finditer(r"\blambda\b", text)]:
+        for end in range(len(text), start, -1):  # the longest expression starting there
+            try:
+                tree = ast.parse(text[start:end], mode="eval")
+            except SyntaxError:
+                continue
+            nodes += [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
             break
-        except SyntaxError:
-            continue
-    if tree is None:
-        raise TypeError("could not parse the source of the lambda; define the function with def")
+    return nodes
+
+
+def _parse_lambda(func, source):
     code = func.__code__
     matches = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Lambda) and [a.arg for a in node.args.args] == list(
-                code.co_varnames[:code.co_argcount]):
+    for node in _lambda_nodes(source.strip()):
+        if [a.arg for a in node.args.args] == list(code.co_varnames[:code.co_argcount]):
             compiled = compile(ast.Expression(node), "<lambda>", "eval")
             inner = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-            if inner.co_code == code.co_code:
+            same = (inner.co_names, inner.co_varnames, inner.co_consts) == (
+                code.co_names, code.co_varnames, code.co_consts)
+            if same and ast.unparse(node) not in map(ast.unparse, matches):
                 matches.append(node)
     if len(matches) != 1:
         raise TypeError("could not identify the lambda in its source line; define the function with def")
