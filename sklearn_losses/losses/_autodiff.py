@@ -27,8 +27,8 @@ Limits (documented in the user guide):
 
 import ast
 import builtins
-import itertools
 import math
+import re
 
 import numpy as np
 
@@ -132,19 +132,26 @@ SUPPORTED_FUNCTIONS = tuple(sorted(set(_UNARY) | set(_ALIASES) | _CONSTANT
                                    | {"pow", "power", "max", "min", "maximum", "minimum", "hypot", "copysign"}))
 
 
-# Every pass gets its own prefixes, so differentiating generated code again
-# (for the hessian) never reuses a name of the first pass.
-_passes = itertools.count(1)
+_GENERATED = re.compile(r"^_[dt](\d+)_")
+
+
+def _pass_number(fdef):
+    """1 + the deepest pass whose names appear in ``fdef``: differentiating
+    generated code again (for the hessian) never reuses a name of an earlier
+    pass, and the same function always gives the same source (one kernel
+    module, one compilation)."""
+    found = [int(m.group(1)) for node in ast.walk(fdef) if isinstance(node, ast.Name)
+             for m in [_GENERATED.match(node.id)] if m]
+    return max(found, default=0) + 1
 
 
 class _Differentiator:
     """Emit primal and tangent statements for one function body."""
 
-    def __init__(self, resolve, wrt, local_names):
+    def __init__(self, resolve, wrt, local_names, number):
         self.resolve = resolve  # ast expression -> python object or None
         self.wrt = wrt
         self.locals = set(local_names)
-        number = next(_passes)
         self.tangent_prefix = f"_d{number}_"
         self.temp_prefix = f"_t{number}_"
         self.counter = 0
@@ -412,7 +419,7 @@ def differentiate(fdef, wrt, new_name, resolve):
             return getattr(math, node.attr, None)
         return resolve(node)
 
-    diff = _Differentiator(resolve_generated, wrt, local_names)
+    diff = _Differentiator(resolve_generated, wrt, local_names, _pass_number(fdef))
     body = [ast.Assign([diff.d(name, ast.Store())], _c(1.0 if name == wrt else 0.0))
             for name in sorted(local_names)]
     body += diff.block(fdef.body)

@@ -102,7 +102,7 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
     if gradient is not None:
         grad = add_user(gradient, "gradient")
         wrappers += [f"def _gradient({p}):\n    return float(_user_gradient({p}))",
-                     f"def _loss_gradient({p}):\n    return _value({p}), _gradient({p})"]
+                     f"def _loss_gradient({p}):\n    g = _gradient({p})\n    return _value({p}) + 0.0 * g, g"]
         if hessian is not None:
             add_user(hessian, "hessian")
             wrappers.append(f"def _gradient_hessian({p}):\n    return _gradient({p}), float(_user_hessian({p}))")
@@ -115,7 +115,7 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
     else:
         first = _derive(value, functions[0], "_user_value_d", "gradient", owner)
         functions.append(first)
-        wrappers += [f"def _loss_gradient({p}):\n    return _user_value_d({p})",
+        wrappers += [f"def _loss_gradient({p}):\n    v, g = _user_value_d({p})\n    return v + 0.0 * g, g",
                      f"def _gradient({p}):\n    return _user_value_d({p})[1]"]
         if hessian is not None:
             add_user(hessian, "hessian")
@@ -131,6 +131,8 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
     for c in captured:
         preamble += [line for line in c.preamble if line not in preamble]
         helpers += [h for h in c.helpers if ast.unparse(h) not in map(ast.unparse, helpers)]
+    # _loss_gradient returns value + 0 * gradient: a NaN or infinite gradient
+    # then shows in the (reduced) value, so checking one number checks both.
     parts = [_HEADER, *preamble, ""]
     parts += [_jit(f) + "\n" for f in helpers + functions]
     parts += ["@_njit(**_SCALAR_OPTIONS)\n" + w + "\n" for w in wrappers]
@@ -314,20 +316,21 @@ def make_loss(func, gradient=None, hessian=None, *, name=None, task="regression"
     if unknown:
         raise TypeError(f"make_loss: {sorted(unknown)} are not parameters of func (its parameters are "
                         f"{arg_names}).")
-    values = []
+    values, defaults = [], []
     for arg in arg_names:
-        if arg in params:
-            values.append(params[arg])
-        elif signature.parameters[arg].default is not inspect.Parameter.empty:
-            values.append(signature.parameters[arg].default)
-        else:
+        default = signature.parameters[arg].default
+        if arg not in params and default is inspect.Parameter.empty:
             raise TypeError(f"make_loss: parameter {arg!r} of func has no value; pass {arg}=... .")
-    for arg, value in zip(arg_names, values):
+        values.append(params.get(arg, default))
+        # the class default is the signature's, so instances differing only
+        # in parameter values share one class (and one set of kernels)
+        defaults.append(values[-1] if default is inspect.Parameter.empty else default)
+    for arg, value in [*zip(arg_names, values), *zip(arg_names, defaults)]:
         if isinstance(value, bool) or not isinstance(value, Real):
             raise TypeError(f"make_loss: parameter {arg!r} must be a real number; got {value!r}.")
     properties = dict(convex=bool(convex), differentiable=bool(differentiable), robust=bool(robust),
                       growth=growth, twice_differentiable=bool(differentiable),
-                      _defaults=tuple(float(v) for v in values))
+                      _defaults=tuple(float(v) for v in defaults))
     definition = build_definition(func, gradient, hessian, name=name, task=task, link=link,
                                   param_names=tuple(arg_names), properties=properties)
     return _class_for(definition)(**dict(zip(arg_names, (float(v) for v in values))))
