@@ -27,6 +27,7 @@ Limits (documented in the user guide):
 
 import ast
 import builtins
+import functools
 import math
 import re
 
@@ -116,20 +117,26 @@ _ALIASES = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcs
 _CONSTANT = {"floor", "ceil", "trunc", "round", "int", "sign", "bool", "isnan", "isinf", "isfinite", "rint"}
 
 
+# Rules of two-argument functions, applied in _Differentiator.call.
+_BINARY = {"pow", "power", "max", "min", "maximum", "minimum", "hypot", "copysign"}
+SUPPORTED_FUNCTIONS = tuple(sorted(set(_UNARY) | set(_ALIASES) | _CONSTANT | _BINARY))
+
+
+@functools.cache
+def _rule_table():
+    """id of each math / numpy / builtin callable with a rule -> the rule's name (built once)."""
+    table = {}
+    for module in (builtins, np, math):
+        for name in dir(module):
+            rule = _ALIASES.get(name, name)
+            if not name.startswith("_") and (rule in _UNARY or rule in _CONSTANT or rule in _BINARY):
+                table[id(getattr(module, name))] = rule
+    return table
+
+
 def _known_function(obj):
     """Name of the rule for a resolved callable, or None."""
-    for table in (math, np, builtins):
-        for name in dir(table):
-            if getattr(table, name, None) is obj and not name.startswith("_"):
-                name = _ALIASES.get(name, name)
-                if name in _UNARY or name in _CONSTANT or name in ("pow", "power", "max", "min", "maximum",
-                                                                    "minimum", "hypot", "copysign"):
-                    return name
-    return None
-
-
-SUPPORTED_FUNCTIONS = tuple(sorted(set(_UNARY) | set(_ALIASES) | _CONSTANT
-                                   | {"pow", "power", "max", "min", "maximum", "minimum", "hypot", "copysign"}))
+    return None if obj is None else _rule_table().get(id(obj))
 
 
 _GENERATED = re.compile(r"^_[dt](\d+)_")

@@ -227,11 +227,11 @@ class BaseLoss(BaseEstimator):
         self._run("gradient", batch, 1.0, gradients)
         raw, y = batch.raw.reshape(n, -1), batch.y.reshape(n, -1)
         finite_inputs = np.isfinite(raw).all(axis=1) & np.isfinite(y).all(axis=1)
-        for what, arr in (("loss", values), ("gradient", gradients.reshape(n, -1))):
-            bad = finite_inputs & ~np.isfinite(arr.reshape(n, -1)).all(axis=1)
+        for what, arr in (("loss", values.reshape(n, 1)), ("gradient", gradients.reshape(n, -1))):
+            bad = finite_inputs & ~np.isfinite(arr).all(axis=1)
             if bad.any():
                 j = int(np.flatnonzero(bad)[0])
-                bad_value = arr.reshape(n, -1)[j][~np.isfinite(arr.reshape(n, -1)[j])][0]
+                bad_value = arr[j][~np.isfinite(arr[j])][0]
                 raise NonFiniteLossError(
                     f"{type(self).__name__} (loss {self.name!r}) returned {bad_value} for the {what} at "
                     f"sample {j // batch.n_outputs} (y_true={float(y[j, 0])!r}, raw_prediction={float(raw[j, 0])!r}) "

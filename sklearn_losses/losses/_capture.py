@@ -171,8 +171,8 @@ def capture(func, _seen=None):
             number = float(value) if not isinstance(value, (bool, int)) else value
             text = repr(number) if not isinstance(number, float) or math.isfinite(number) else f'float("{number}")'
             preamble.append(f"{name} = {text}")
-        elif _importable(value) is not None and not isinstance(value, types.FunctionType):
-            module, attr = _importable(value)  # numba dispatchers, math/numpy functions
+        elif not isinstance(value, types.FunctionType) and (location := _importable(value)) is not None:
+            module, attr = location  # numba dispatchers, math/numpy functions
             preamble.append(f"from {module} import {attr} as {name}" if "." not in attr
                             else f"import {module} as _m_{name}\n{name} = _m_{name}.{attr}")
         elif isinstance(value, types.FunctionType) or hasattr(value, "py_func"):

@@ -80,6 +80,12 @@ class _Composite(BaseLoss):
     def per_row(self):
         return any(loss.per_row for loss in self._components())
 
+    # declared properties: those every component has
+    convex = property(lambda self: _declared(self._components(), "convex"))
+    differentiable = property(lambda self: _declared(self._components(), "differentiable"))
+    twice_differentiable = property(lambda self: _declared(self._components(), "twice_differentiable"))
+    robust = property(lambda self: _declared(self._components(), "robust"))
+
     @staticmethod
     def _call(loss, what, y, raw, sample_weight, reduction, check_input):
         """(value, gradient, hessian) of one component; entries not asked for are None."""
@@ -142,10 +148,6 @@ class WeightedSum(_Composite):
     def target_domain(self):
         return self._components()[0].target_domain
 
-    convex = property(lambda self: _declared(self._components(), "convex"))
-    differentiable = property(lambda self: _declared(self._components(), "differentiable"))
-    twice_differentiable = property(lambda self: _declared(self._components(), "twice_differentiable"))
-    robust = property(lambda self: _declared(self._components(), "robust"))
     growth = property(lambda self: max((loss.growth for loss in self._components()),
                                        key=["bounded", "linear", "quadratic", "polynomial",
                                             "exponential"].index))
@@ -188,10 +190,6 @@ class PerOutput(_Composite):
                 raise ValueError(f"PerOutput: {type(loss).__name__} is not a regression loss.")
         return losses
 
-    convex = property(lambda self: _declared(self._components(), "convex"))
-    differentiable = property(lambda self: _declared(self._components(), "differentiable"))
-    twice_differentiable = property(lambda self: _declared(self._components(), "twice_differentiable"))
-    robust = property(lambda self: _declared(self._components(), "robust"))
 
     def validate_target(self, y_true, n_classes=None):
         y = np.asarray(y_true)
@@ -258,11 +256,8 @@ class Asymmetric(_Composite):
                              f"got {type(base).__name__}.")
         return [base]
 
-    convex = property(lambda self: self._components()[0].convex)
-    differentiable = property(lambda self: self._components()[0].differentiable)
     twice_differentiable = property(lambda self: self._components()[0].twice_differentiable
                                     and self.under == self.over)
-    robust = property(lambda self: self._components()[0].robust)
     growth = property(lambda self: self._components()[0].growth)
 
     def _evaluate(self, y, raw, w, reduction, check_input, what):

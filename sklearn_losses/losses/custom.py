@@ -98,35 +98,31 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
         functions.append(_renamed(c.fdef, f"_user_{role}"))
         return c
 
-    has_hessian = True
     if gradient is not None:
         grad = add_user(gradient, "gradient")
         wrappers += [f"def _gradient({p}):\n    return float(_user_gradient({p}))",
                      f"def _loss_gradient({p}):\n    g = _gradient({p})\n    return _value({p}) + 0.0 * g, g"]
-        if hessian is not None:
-            add_user(hessian, "hessian")
-            wrappers.append(f"def _gradient_hessian({p}):\n    return _gradient({p}), float(_user_hessian({p}))")
-        else:
-            try:
-                functions.append(differentiate(functions[1], args[1], "_user_gradient_d", grad.resolve))
-                wrappers.append(f"def _gradient_hessian({p}):\n    return _user_gradient_d({p})")
-            except AutodiffError:
-                has_hessian = False
+        # the hessian, if derived, is the derivative of the user's gradient
+        to_derive, resolve, derived = functions[-1], grad.resolve, "_user_gradient_d"
+        derived_call = f"return _user_gradient_d({p})"
     else:
         first = _derive(value, functions[0], "_user_value_d", "gradient", owner)
         functions.append(first)
         wrappers += [f"def _loss_gradient({p}):\n    v, g = _user_value_d({p})\n    return v + 0.0 * g, g",
                      f"def _gradient({p}):\n    return _user_value_d({p})[1]"]
-        if hessian is not None:
-            add_user(hessian, "hessian")
-            wrappers.append(f"def _gradient_hessian({p}):\n    return _gradient({p}), float(_user_hessian({p}))")
-        else:
-            try:
-                functions.append(differentiate(first, args[1], "_user_value_dd", value.resolve))
-                wrappers.append(f"def _gradient_hessian({p}):\n    t = _user_value_dd({p})\n"
-                                "    return t[0][1], t[1][1]")
-            except AutodiffError:
-                has_hessian = False
+        # ... or the derivative of the derived (value, gradient) pair
+        to_derive, resolve, derived = first, value.resolve, "_user_value_dd"
+        derived_call = f"t = _user_value_dd({p})\n    return t[0][1], t[1][1]"
+    has_hessian = True
+    if hessian is not None:
+        add_user(hessian, "hessian")
+        wrappers.append(f"def _gradient_hessian({p}):\n    return _gradient({p}), float(_user_hessian({p}))")
+    else:
+        try:
+            functions.append(differentiate(to_derive, args[1], derived, resolve))
+            wrappers.append(f"def _gradient_hessian({p}):\n    {derived_call}")
+        except AutodiffError:
+            has_hessian = False  # not differentiable twice: no hessian rather than an approximate one
     preamble, helpers = [], []
     for c in captured:
         preamble += [line for line in c.preamble if line not in preamble]
