@@ -27,6 +27,7 @@ __all__ = [
     "CHUNK_SIZE",
     "SOFTMAX_CHUNK_ROWS",
     "KERNEL_OPTIONS",
+    "LINEAR_BLOCK_BYTES",
     "PARALLEL_KERNEL_OPTIONS",
     "SCALAR_OPTIONS",
     "parallel_threshold",
@@ -73,3 +74,9 @@ def parallel_threshold():
     if value is None:
         return _DEFAULT_PARALLEL_THRESHOLD
     return int(value)
+
+
+#: Bytes of rows of X per cache block of the fused linear-model kernels: a
+#: block's raw predictions and gradient contributions are computed while the
+#: block is in the L2 cache, so X is read from memory once per evaluation.
+LINEAR_BLOCK_BYTES = 64 * 1024

@@ -34,6 +34,7 @@ PROPERTY_NAMES = (
     "growth",
     "target_domain",
     "has_hessian",
+    "piecewise_linear",
 )
 
 
@@ -94,6 +95,7 @@ class BaseLoss(BaseEstimator):
     robust = False
     growth = "quadratic"
     target_domain = RealInterval()
+    piecewise_linear = False
     _kernel_spec = None
     _parameter_constraints = {}
     # Custom losses check their outputs (built-in ones are finite by construction).
@@ -116,6 +118,36 @@ class BaseLoss(BaseEstimator):
     def _as_floats(self):
         """The hyperparameters as kernel arguments (override for non-floats)."""
         return tuple(float(getattr(self, name)) for name in self._get_param_names())
+
+    @property
+    def kernel_spec(self):
+        """The per-sample maths as data (:class:`KernelSpec`) for kernel generators.
+
+        ``None`` for losses evaluated through other losses (composites); those
+        are used through their public methods only.
+        """
+        return self._kernel_spec
+
+    def kernel_arguments(self):
+        """The validated hyperparameters, as the trailing float arguments of the kernels."""
+        return self._kernel_params()
+
+    def linear_pieces(self, y_true):
+        """Piecewise-linear structure of a piecewise-linear loss, per sample.
+
+        Declared by losses with ``piecewise_linear = True`` (absolute error,
+        pinball, epsilon-insensitive, hinge); exact solvers for non-smooth
+        objectives use it. As a function of the raw prediction r, sample i's
+        loss is convex and piecewise linear with slopes
+        ``slopes[i, 0] < ... < slopes[i, K-1]`` changing at
+        ``breakpoints[i, 0] < ... < breakpoints[i, K-2]``.
+
+        Returns
+        -------
+        slopes : ndarray of shape (n_samples, K)
+        breakpoints : ndarray of shape (n_samples, K - 1)
+        """
+        raise ValueError(f"{type(self).__name__} is not piecewise linear (piecewise_linear is False).")
 
     @property
     def per_row(self):

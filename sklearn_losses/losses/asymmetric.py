@@ -6,6 +6,8 @@ All work on the residual e = y_true - raw_prediction with the identity link
 
 from numbers import Real
 
+import numpy as np
+
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseLoss
@@ -64,6 +66,14 @@ class Quantile(BaseLoss):
 
     def __init__(self, quantile=0.5):
         self.quantile = quantile
+
+    piecewise_linear = True
+
+    def linear_pieces(self, y_true):
+        """Slopes ``(-q, 1 - q)`` in r, with the break at r = y."""
+        q, = self.kernel_arguments()
+        y = np.asarray(y_true, dtype=float).reshape(-1, 1)
+        return np.hstack([np.full_like(y, -q), np.full_like(y, 1.0 - q)]), y.copy()
 
 
 @jit_scalar

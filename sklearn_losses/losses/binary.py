@@ -8,6 +8,8 @@ exponential, so that they are finite for every finite z.
 import math
 from numbers import Real
 
+import numpy as np
+
 from sklearn.utils._param_validation import Interval
 
 from ..links import LogitLink
@@ -123,6 +125,16 @@ class Hinge(_BinaryLoss):
 
     def __init__(self, margin=1.0):
         self.margin = margin
+
+    piecewise_linear = True
+
+    def linear_pieces(self, y_true):
+        """For y = 1 slopes ``(-1, 0)`` with the break at z = margin; for y = 0
+        slopes ``(0, 1)`` with the break at z = -margin."""
+        margin, = self.kernel_arguments()
+        s = 2.0 * np.asarray(y_true, dtype=float).reshape(-1, 1) - 1.0
+        slopes = np.hstack([np.minimum(-s, 0.0), np.maximum(-s, 0.0)])
+        return slopes, s * margin
 
 
 @jit_scalar

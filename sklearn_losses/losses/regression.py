@@ -7,6 +7,8 @@ on each piece (0 on linear pieces).
 
 from numbers import Real
 
+import numpy as np
+
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseLoss
@@ -94,6 +96,13 @@ class AbsoluteError(BaseLoss):
     def __init__(self):
         pass
 
+    piecewise_linear = True
+
+    def linear_pieces(self, y_true):
+        """Slopes ``(-1, 1)`` in r, with the break at r = y."""
+        y = np.asarray(y_true, dtype=float).reshape(-1, 1)
+        return np.hstack([-np.ones_like(y), np.ones_like(y)]), y.copy()
+
 
 @jit_scalar
 def _eps_value(y, r, epsilon):
@@ -139,6 +148,15 @@ class EpsilonInsensitive(BaseLoss):
 
     def __init__(self, epsilon=0.1):
         self.epsilon = epsilon
+
+    piecewise_linear = True
+
+    def linear_pieces(self, y_true):
+        """Slopes ``(-1, 0, 1)`` in r, with breaks at r = y - epsilon and y + epsilon."""
+        eps, = self.kernel_arguments()
+        y = np.asarray(y_true, dtype=float).reshape(-1, 1)
+        slopes = np.hstack([-np.ones_like(y), np.zeros_like(y), np.ones_like(y)])
+        return slopes, np.hstack([y - eps, y + eps])
 
 
 @jit_scalar

@@ -1,0 +1,246 @@
+"""Shared machinery of the linear estimators: validation, problems, solvers, attributes.
+
+An estimator turns ``fit(X, y)`` into one or more optimisation problems
+(:class:`_Problem`: one per output or class when a solver handles one output
+at a time, one joint problem otherwise), solves each with the solver that
+``solver`` selects from the loss's declared properties, and only then sets the
+fitted attributes, so a failed fit leaves a fitted model untouched.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..losses import BaseLoss, get_loss
+from ..penalties import get_penalty
+from ..solvers import SOLVERS, select_solver
+from ..solvers._objective import LinearObjective
+from ..solvers.sgd import StochasticState, stochastic_epochs
+
+__all__ = []
+
+STOCHASTIC = ("sgd", "adam")
+
+
+class _Problem:
+    """One optimisation problem: a loss on targets ``y`` with ``n_outputs`` rows of coefficients.
+
+    ``penalty_scale`` rescales alpha so that the sum of the problems' objectives
+    over ``n_problems`` equals the estimator's objective (outputs of a
+    multi-output loss solved one at a time).
+    """
+
+    def __init__(self, loss, y, n_outputs=1, penalty_scale=1.0):
+        self.loss, self.y, self.n_outputs, self.penalty_scale = loss, y, n_outputs, penalty_scale
+
+
+class _LinearModel(BaseEstimator):
+    """Base of :class:`LinearRegressor` and :class:`LinearClassifier`."""
+
+    _parameter_constraints = {
+        "loss": [str, BaseLoss],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", *SOLVERS, *STOCHASTIC})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _tasks = ()
+    _y_numeric = False
+
+    # ------------------------------------------------------------ subclasses
+    def _problems(self, y, loss, sample_weight, partial, classes):
+        """Return ``(problems, sample_weight, fitted)``; ``fitted`` holds target attributes."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _set_coefficients(self, coefs, intercepts, fitted):
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # --------------------------------------------------------------- helpers
+    def _resolve_loss(self):
+        loss = get_loss(self.loss)
+        if loss.task not in self._tasks:
+            raise ValueError(
+                f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
+                f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses."
+            )
+        loss.kernel_arguments()  # validates the loss's own parameters
+        return loss
+
+    def _validate_X_y(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], order="C",
+            multi_output=True, y_numeric=self._y_numeric, reset=reset,
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+            X.sum_duplicates()
+            X.sort_indices()
+        return X, y
+
+    def _solver_name(self, loss, penalty):
+        if self.solver in STOCHASTIC:
+            return self.solver
+        if self.solver == "auto" and self.early_stopping:
+            return "adam"
+        if self.early_stopping:
+            raise ValueError(
+                f"early_stopping=True needs a stochastic solver ('sgd' or 'adam'); got solver={self.solver!r}."
+            )
+        return select_solver(self.solver, loss, penalty).name
+
+    def _batch_size(self, n):
+        return min(256, n) if self.batch_size == "auto" else min(self.batch_size, n)
+
+    # ------------------------------------------------------------------- fit
+    def _fit(self, X, y, sample_weight=None, partial=False, classes=None):
+        self._validate_params()
+        first = not (partial and hasattr(self, "coef_"))
+        X, y = self._validate_X_y(X, y, reset=first)
+        loss = self._resolve_loss()
+        if not first and type(loss) is not type(self.loss_):
+            raise ValueError("partial_fit: the loss changed since the first call; call fit instead.")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        problems, sample_weight, fitted = self._problems(y, loss, sample_weight, partial and not first, classes)
+        base_penalty = get_penalty(self.penalty, self.alpha, self.l1_ratio)
+        solver = "adam" if partial and self.solver not in STOCHASTIC else self._solver_name(loss, base_penalty)
+        stochastic = solver in STOCHASTIC
+        warm = (self.warm_start or partial) and hasattr(self, "coef_")
+        previous = self._previous_thetas(problems, X.shape[1]) if warm else None
+        rng = check_random_state(self.random_state)
+        X_train, X_val, w_train, w_val, y_trains, y_vals = self._split(X, sample_weight, problems, rng,
+                                                                          stochastic, partial)
+        states = getattr(self, "_stochastic_states", None) if warm else None
+        if states is None or len(states) != len(problems):
+            states = [None] * len(problems)
+        results = []
+        for index, problem in enumerate(problems):
+            penalty = get_penalty(self.penalty, self.alpha * problem.penalty_scale, self.l1_ratio)
+            info = None if stochastic else SOLVERS[solver]
+            if info is not None and info.single_output and problem.n_outputs > 1:
+                raise ValueError(f"solver={solver!r} fits one output at a time; {type(loss).__name__} "
+                                 "couples the outputs. Use solver='lbfgs'.")
+            objective = LinearObjective(problem.loss, X_train, y_trains[index], w_train, self.fit_intercept,
+                                        problem.n_outputs)
+            theta0 = previous[index] if previous is not None else np.zeros(objective.n_params)
+            if stochastic:
+                state = states[index] or StochasticState(objective.n_params)
+                validation = None
+                if X_val is not None:
+                    validation = LinearObjective(problem.loss, X_val, y_vals[index], w_val,
+                                                 self.fit_intercept, problem.n_outputs)
+                theta, n_iter, converged, curve, val_curve = stochastic_epochs(
+                    objective, penalty, theta0, state, method=solver,
+                    max_epochs=1 if partial else self.max_iter, tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change, batch_size=self._batch_size(X_train.shape[0]),
+                    learning_rate_init=self.learning_rate_init, rng=rng, validation=validation,
+                    verbose=self.verbose,
+                )
+                states[index] = state
+                converged = converged or partial
+            else:
+                theta, n_iter, converged, curve = info.func(
+                    objective, penalty, theta0, max_iter=self.max_iter,
+                    tol=min(self.tol * 1e-7, 1e-9) if solver == "ipm" else self.tol, verbose=self.verbose,
+                )
+                val_curve = []
+            value, _ = objective.loss_gradient(theta)
+            if not (np.all(np.isfinite(theta)) and np.isfinite(value)):
+                raise ValueError(
+                    f"{type(self).__name__}: the fit diverged (non-finite coefficients or loss) with "
+                    f"loss {type(problem.loss).__name__} and solver {solver!r}. Scale the features, "
+                    "increase alpha or lower learning_rate_init; the previous model (if any) is kept."
+                )
+            results.append((objective.unpack(theta), n_iter, converged, curve, val_curve, value,
+                            penalty.value(objective.unpack(theta)[0])))
+        if not all(r[2] for r in results):
+            warnings.warn(
+                f"{type(self).__name__}: solver {solver!r} did not converge in max_iter={self.max_iter} "
+                "iterations; increase max_iter or tol, or scale the features.", ConvergenceWarning,
+            )
+        # every check passed: only now replace the fitted state
+        self.loss_ = loss
+        self.solver_ = solver
+        self._stochastic_states = states if stochastic else None
+        self._set_coefficients([r[0][0] for r in results], [r[0][1] for r in results], fitted)
+        self.n_iter_ = max(r[1] for r in results)
+        self.loss_curve_ = _mean_curve([r[3] for r in results])
+        self.validation_loss_curve_ = _mean_curve([r[4] for r in results]) if X_val is not None else None
+        self.objective_ = float(np.mean([r[5] + r[6] for r in results]))
+        if partial:
+            self.t_ = getattr(self, "t_", 0) + 1
+        return self
+
+    def _split(self, X, sample_weight, problems, rng, stochastic, partial):
+        """Shuffle once (stochastic solvers) and hold out a validation set for early stopping."""
+        ys = [p.y for p in problems]
+        if not stochastic:
+            return X, None, sample_weight, None, ys, None
+        order = rng.permutation(X.shape[0])
+        X, sample_weight, ys = X[order], sample_weight[order], [y[order] for y in ys]
+        if not self.early_stopping or partial:
+            return X, None, sample_weight, None, ys, None
+        n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+        if n_val >= X.shape[0]:
+            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no training samples.")
+        idx_train, idx_val = train_test_split(np.arange(X.shape[0]), test_size=n_val,
+                                              random_state=rng.randint(np.iinfo(np.int32).max))
+        idx_train.sort()
+        idx_val.sort()
+        return (X[idx_train], X[idx_val], sample_weight[idx_train], sample_weight[idx_val],
+                [y[idx_train] for y in ys], [y[idx_val] for y in ys])
+
+    def _previous_thetas(self, problems, n_features):
+        coef = np.atleast_2d(self.coef_)
+        intercept = np.atleast_1d(self.intercept_)
+        thetas = []
+        rows = 0
+        for problem in problems:
+            k = problem.n_outputs
+            block = coef[rows:rows + k]
+            if block.shape != (k, n_features):
+                return None
+            parts = [block.ravel()] + ([intercept[rows:rows + k]] if self.fit_intercept else [])
+            thetas.append(np.concatenate(parts).astype(np.float64))
+            rows += k
+        return thetas if rows == coef.shape[0] else None
+
+    # ------------------------------------------------------------- predict
+    def _raw_predict(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=False)
+        raw = X @ self.coef_.T
+        return np.asarray(raw, dtype=np.float64) + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _mean_curve(curves):
+    """Per-iteration mean over the problems' curves (shorter curves hold their last value)."""
+    curves = [c for c in curves if len(c)]
+    if not curves:
+        return []
+    length = max(len(c) for c in curves)
+    padded = np.array([list(c) + [c[-1]] * (length - len(c)) for c in curves])
+    return padded.mean(axis=0).tolist()

@@ -1,0 +1,214 @@
+"""LinearClassifier: a linear model trained on any binary or multiclass loss."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ..losses import get_loss
+from ._base import _LinearModel, _Problem
+
+__all__ = ["LinearClassifier"]
+
+_PROBABILISTIC = ("logit", "softmax")
+
+
+def _has_proba(estimator):
+    loss = getattr(estimator, "loss_", None) or get_loss(estimator.loss)
+    if loss.link.name not in _PROBABILISTIC:
+        raise AttributeError(
+            f"predict_proba is not available for {type(loss).__name__}: its link "
+            f"({loss.link.name}) does not give probabilities. Use decision_function, or calibrate with "
+            "sklearn.calibration.CalibratedClassifierCV."
+        )
+    return True
+
+
+class LinearClassifier(ClassifierMixin, _LinearModel):
+    r"""Linear classification with any binary or multiclass loss.
+
+    The objective is that of :class:`LinearRegressor`. A binary loss
+    (``log_loss``, ``hinge``, ``focal``, ...) fits one score for two
+    classes and one score per class, one-vs-rest, for more. A multiclass loss
+    (``cross_entropy``, ``multiclass_hinge``, ``multiclass_focal``) fits all
+    classes jointly (softmax coefficients); with two classes its two rows of
+    coefficients are reported as their difference, so ``coef_`` always has
+    one row for binary problems.
+
+    Parameters
+    ----------
+    loss : str or loss instance, default="log_loss"
+        A binary or multiclass loss (name, instance or custom loss).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``
+        (``"balanced"``: ``n_samples / (n_classes * bincount(y))``). Identical
+        to passing the same weights as ``sample_weight``.
+    penalty, alpha, l1_ratio, fit_intercept, solver, max_iter, tol, warm_start, \
+early_stopping, validation_fraction, n_iter_no_change, batch_size, \
+learning_rate_init, random_state, verbose
+        As in :class:`LinearRegressor`. ``solver="auto"`` picks the interior
+        point method for the hinge loss and L-BFGS for differentiable losses.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    loss_, solver_, n_iter_, loss_curve_, validation_loss_curve_, objective_, \
+n_features_in_, feature_names_in_
+        As in :class:`LinearRegressor`; for one-vs-rest fits the curves and
+        ``objective_`` are the means over the binary problems.
+
+    Notes
+    -----
+    ``predict_proba`` exists when the loss has a probabilistic link (logit or
+    softmax). One-vs-rest probabilities are the per-class sigmoids normalised
+    to sum to one.
+    """
+
+    _tasks = ("binary", "multiclass")
+    _parameter_constraints = {
+        **_LinearModel._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, loss="log_loss", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
+                 solver="auto", max_iter=1000, tol=1e-4, class_weight=None, warm_start=False,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, batch_size="auto",
+                 learning_rate_init=0.01, random_state=None, verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _problems(self, y, loss, sample_weight, partial, classes):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if partial:
+            classes_ = self.classes_
+        elif classes is not None:
+            classes_ = np.unique(classes)
+        else:
+            classes_ = np.unique(y)
+        if classes_.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes; the training data contain only one "
+                f"class ({classes_[0]!r})."
+            )
+        unknown = np.setdiff1d(np.unique(y), classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
+        encoded = np.searchsorted(classes_, y)
+        if self.class_weight is not None:
+            if self.class_weight == "balanced" and classes is not None:
+                # "balanced" needs the counts of the whole data, which partial_fit does not see
+                raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
+            weights = compute_sample_weight(self.class_weight, y)
+            sample_weight = sample_weight * weights
+        weighted_classes = np.unique(encoded[sample_weight > 0])
+        if weighted_classes.shape[0] < 2 and not partial and classes is None:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes with positive sample weight; got only "
+                f"class {classes_[weighted_classes[0]]!r}." if weighted_classes.size else
+                f"{type(self).__name__}: every sample weight is zero, no class to learn from."
+            )
+        k = classes_.shape[0]
+        if loss.task == "multiclass":
+            problems = [_Problem(loss, encoded.astype(np.float64), k)]
+        elif k == 2:
+            problems = [_Problem(loss, encoded.astype(np.float64))]
+        else:
+            problems = [_Problem(loss, (encoded == j).astype(np.float64)) for j in range(k)]
+        return problems, sample_weight, {"classes": classes_}
+
+    def _set_coefficients(self, coefs, intercepts, fitted):
+        coef = np.vstack(coefs)
+        intercept = np.concatenate([np.atleast_1d(b) for b in intercepts])
+        self.classes_ = fitted["classes"]
+        self._joint_binary = coef.shape[0] == 2 and self.classes_.shape[0] == 2
+        if self._joint_binary:  # a multiclass loss on two classes: one score z1 - z0
+            self._joint_coef, self._joint_intercept = coef, intercept
+            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+        self.coef_, self.intercept_ = coef, intercept
+
+    def _previous_thetas(self, problems, n_features):
+        if getattr(self, "_joint_binary", False):
+            saved = self.coef_, self.intercept_
+            self.coef_, self.intercept_ = self._joint_coef, self._joint_intercept
+            try:
+                return super()._previous_thetas(problems, n_features)
+            finally:
+                self.coef_, self.intercept_ = saved
+        return super()._previous_thetas(problems, n_features)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the stochastic solver on the given data.
+
+        ``classes`` (all labels) is required on the first call.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
+
+    def decision_function(self, X):
+        """Scores: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
+        raw = self._raw_predict(X)
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict(self, X):
+        """Predicted class labels."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities from the loss's link (sigmoid or softmax)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = self.loss_.inverse_link(scores) if self.loss_.link.name == "logit" else \
+                self.loss_.inverse_link(np.column_stack([np.zeros_like(scores), scores]))[:, 1]
+            return np.column_stack([1.0 - p, p])
+        if self.loss_.link.name == "softmax":
+            return self.loss_.inverse_link(scores)
+        p = self.loss_.inverse_link(scores)
+        return p / p.sum(axis=1, keepdims=True)
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))

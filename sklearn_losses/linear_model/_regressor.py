@@ -1,0 +1,191 @@
+"""LinearRegressor: a linear model trained on any regression (or distribution) loss."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from ..losses import get_loss
+from ._base import _LinearModel, _Problem
+
+__all__ = ["LinearRegressor"]
+
+
+class LinearRegressor(RegressorMixin, _LinearModel):
+    r"""Linear regression with any regression loss.
+
+    Minimises the weighted mean loss of ``raw_prediction = X @ coef_.T + intercept_``
+    plus ``alpha`` times the penalty (see :mod:`sklearn_losses.penalties`):
+
+    .. math::
+
+        \frac{\sum_i w_i \ell(y_i, x_i^\top W + b)}{\sum_i w_i}
+        + \alpha \Big(\rho \lVert W \rVert_1 + \frac{1-\rho}{2}\lVert W \rVert_2^2\Big)
+
+    Predictions are the loss's inverse link of the raw prediction (``exp``
+    for Poisson, Gamma and Tweedie). Multi-output targets ``y`` of shape
+    (n_samples, n_outputs) fit one row of ``coef_`` per output (the loss is
+    averaged over outputs). Distribution losses (``kl_divergence``,
+    ``soft_cross_entropy``) take rows of probabilities as ``y``, fit one row
+    of coefficients per column, and ``predict`` returns probability rows.
+
+    Parameters
+    ----------
+    loss : str or loss instance, default="squared_error"
+        A registered name (:func:`~sklearn_losses.losses.available_losses`),
+        a loss instance (its parameters are tunable as ``loss__<name>``) or a
+        custom loss (:func:`~sklearn_losses.losses.make_loss`).
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+    alpha : float, default=1e-4
+        Penalty strength, independent of the number of samples.
+    l1_ratio : float, default=0.15
+        L1 share of the ``"elasticnet"`` penalty.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept.
+    solver : {"auto", "lbfgs", "newton", "ipm", "sgd", "adam"}, default="auto"
+        ``"auto"`` picks an exact method from the loss's declared properties:
+        the interior-point method for piecewise-linear losses (absolute,
+        pinball, epsilon-insensitive), L-BFGS for differentiable ones (any
+        penalty; L1 exactly). ``"sgd"``/``"adam"`` are minibatch methods for
+        large data, early stopping and ``partial_fit``.
+    max_iter : int, default=1000
+        Iterations (full-batch solvers) or epochs (stochastic solvers).
+    tol : float, default=1e-4
+        L-BFGS/Newton: largest gradient component; interior point: relative
+        duality gap times 1e-7 (at most 1e-9: the
+        method converges fast, and exact solutions need a small gap); stochastic solvers: the
+        improvement below which an epoch counts towards ``n_iter_no_change``.
+    warm_start : bool, default=False
+        Start from the previous solution.
+    early_stopping : bool, default=False
+        Stochastic solvers: hold out ``validation_fraction`` of the data, stop
+        when the validation objective stops improving and keep the best
+        coefficients. With ``solver="auto"`` this selects ``"adam"``.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    batch_size : int or "auto", default="auto"
+        Minibatch size of the stochastic solvers (``"auto"``: 256).
+    learning_rate_init : float, default=0.01
+        Step size of the stochastic solvers.
+    random_state : int, RandomState or None, default=None
+        Shuffling and validation split of the stochastic solvers.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
+    intercept_ : float or ndarray of shape (n_outputs,)
+    loss_ : BaseLoss
+        The loss instance used.
+    solver_ : str
+        The solver used.
+    n_iter_ : int
+    loss_curve_ : list of float
+        The penalised objective after each iteration or epoch.
+    validation_loss_curve_ : list of float or None
+        The same objective on the validation set (early stopping).
+    objective_ : float
+        Final value of the penalised objective on the training data.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string feature names.
+    """
+
+    _tasks = ("regression", "distribution")
+    _y_numeric = True
+
+    def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
+                 solver="auto", max_iter=1000, tol=1e-4, warm_start=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=5, batch_size="auto", learning_rate_init=0.01,
+                 random_state=None, verbose=0):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _problems(self, y, loss, sample_weight, partial, classes):
+        y = np.asarray(y)
+        if y.dtype.kind not in "fiub":
+            raise ValueError(f"y must be numeric for {type(self).__name__}; got dtype {y.dtype}.")
+        y = y.astype(np.float64)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        if loss.task == "distribution":
+            if y.ndim != 2 or y.shape[1] < 2:
+                raise ValueError(f"{type(loss).__name__} needs y of shape (n_samples, n_classes) with rows "
+                                 f"of probabilities; got shape {y.shape}.")
+            loss.validate_target(y)
+            return [_Problem(loss, y, y.shape[1])], sample_weight, {"multi": True}
+        loss.validate_target(y)
+        multi = y.ndim == 2
+        if not multi:
+            return [_Problem(loss, y)], sample_weight, {"multi": False}
+        k = y.shape[1]
+        # outputs are separable for an element-wise loss: one problem per output
+        # (alpha scaled so the objectives add up to the estimator's objective)
+        separable = not loss.per_row and loss.kernel_spec is not None
+        if k == 1 or separable:
+            return [_Problem(loss, np.ascontiguousarray(y[:, j]), 1, k) for j in range(k)], sample_weight, \
+                {"multi": True}
+        return [_Problem(loss, y, k)], sample_weight, {"multi": True}
+
+    def _set_coefficients(self, coefs, intercepts, fitted):
+        coef = np.vstack(coefs)
+        intercept = np.concatenate([np.atleast_1d(b) for b in intercepts])
+        if not fitted["multi"]:
+            coef, intercept = coef[0], float(intercept[0])
+        self.coef_, self.intercept_ = coef, intercept
+        self._multi = fitted["multi"]
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of the stochastic solver (Adam unless ``solver="sgd"``) on the given data."""
+        return self._fit(X, y, sample_weight, partial=True)
+
+    def predict_raw(self, X):
+        """The raw prediction ``X @ coef_.T + intercept_`` (before the inverse link).
+
+        Regressors have no ``decision_function`` (scikit-learn's convention);
+        this is the quantity the loss sees as ``raw_prediction``.
+        """
+        return self._raw_predict(X)
+
+    def predict(self, X):
+        """Predictions in target space: the loss's inverse link of the raw prediction."""
+        raw = self._raw_predict(X)
+        return self.loss_.inverse_link(raw)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        try:
+            low = getattr(get_loss(self.loss).target_domain, "low", -np.inf)
+        except (TypeError, ValueError):
+            low = -np.inf
+        tags.target_tags.positive_only = low >= 0
+        return tags

@@ -1,0 +1,86 @@
+"""Solvers for linear models, chosen from what a loss declares.
+
+Each solver states, as data, what it needs from the loss and the penalty
+(:class:`SolverInfo`); estimators never look at loss classes. ``"auto"``
+takes the first solver whose needs are met, in the order of :data:`AUTO_ORDER`.
+
+=============  =========================================================
+``"lbfgs"``    smooth (differentiable) losses; any penalty (L1 exact via
+               a bound-constrained split)
+``"newton"``   smooth losses with a hessian, L2 or no penalty; few features
+``"ipm"``      piecewise-linear losses (absolute, pinball, hinge,
+               epsilon-insensitive); any penalty; exact optimum
+``"sgd"``,     minibatch stochastic gradient for ``partial_fit`` and very
+``"adam"``     large data; differentiable losses (subgradients otherwise)
+=============  =========================================================
+"""
+
+from dataclasses import dataclass
+
+from .ipm import interior_point
+from .lbfgs import lbfgs
+from .newton import newton
+
+__all__ = ["AUTO_ORDER", "SOLVERS", "SolverInfo", "select_solver"]
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    """A full-batch solver and what it needs."""
+
+    name: str
+    func: object
+    needs_differentiable: bool = False
+    needs_hessian: bool = False
+    needs_piecewise_linear: bool = False
+    needs_smooth_penalty: bool = False
+    single_output: bool = False
+    needs_elementwise: bool = False
+
+    def unmet(self, loss, penalty):
+        """Reasons this solver cannot minimise ``loss`` with ``penalty`` (empty: it can)."""
+        reasons = []
+        if self.needs_differentiable and not loss.differentiable:
+            reasons.append(f"{type(loss).__name__} is not differentiable")
+        if self.needs_hessian and not (loss.has_hessian and loss.twice_differentiable):
+            reasons.append(f"{type(loss).__name__} declares no hessian (or is not twice differentiable)")
+        if self.needs_piecewise_linear and not loss.piecewise_linear:
+            reasons.append(f"{type(loss).__name__} is not piecewise linear")
+        if self.needs_elementwise and loss.per_row:
+            reasons.append(f"{type(loss).__name__} is a loss on rows (its hessian is not diagonal)")
+        if self.needs_smooth_penalty and not penalty.smooth:
+            reasons.append("the penalty has an L1 part")
+        return reasons
+
+
+SOLVERS = {
+    info.name: info for info in (
+        SolverInfo("lbfgs", lbfgs, needs_differentiable=True),
+        SolverInfo("newton", newton, needs_differentiable=True, needs_hessian=True,
+                   needs_smooth_penalty=True, single_output=True, needs_elementwise=True),
+        SolverInfo("ipm", interior_point, needs_piecewise_linear=True, single_output=True),
+    )
+}
+
+#: Order in which ``solver="auto"`` tries the full-batch solvers.
+AUTO_ORDER = ("ipm", "lbfgs")
+
+
+def select_solver(solver, loss, penalty):
+    """Return the :class:`SolverInfo` for the ``solver`` parameter of an estimator."""
+    if solver == "auto":
+        for name in AUTO_ORDER:
+            if not SOLVERS[name].unmet(loss, penalty):
+                return SOLVERS[name]
+        raise ValueError(
+            f"No exact solver for {type(loss).__name__}: it is not differentiable and declares no "
+            "piecewise-linear structure. Pass solver='sgd' or solver='adam' (subgradient steps) "
+            "or use a smooth loss."
+        )
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}; got {solver!r}.")
+    info = SOLVERS[solver]
+    reasons = info.unmet(loss, penalty)
+    if reasons:
+        raise ValueError(f"solver={solver!r} cannot be used: {'; '.join(reasons)}.")
+    return info

@@ -1,0 +1,134 @@
+"""The objective of a linear model: weighted mean loss of ``X @ coef.T + intercept``.
+
+:class:`LinearObjective` joins a loss, the data and the intercept choice; the
+solvers add the penalty and hold no per-loss code (the role of
+scikit-learn's ``LinearModelLoss``). Single-output element-wise losses go
+through the fused one-pass kernels of :mod:`._kernels`; losses on rows
+(softmax), multi-output targets and composite losses go through NumPy/BLAS
+products and the loss's public ``loss_gradient``.
+"""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from numba.core import config as numba_config
+
+from .._config import LINEAR_BLOCK_BYTES, parallel_threshold
+from ..losses._factory import get_kernels
+from ._kernels import linear_source
+
+__all__ = ["LinearObjective"]
+
+
+class LinearObjective:
+    """Mean loss of a linear model and its gradient in ``(coef, intercept)``.
+
+    Parameters
+    ----------
+    loss : BaseLoss
+    X : ndarray of shape (n_samples, n_features) or CSR matrix
+        float32 or float64; dense arrays C-contiguous.
+    y : ndarray
+        Targets in the form the loss expects (already validated).
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    n_outputs : int
+        Rows of ``coef``: 1 for single-output losses, the number of outputs or
+        classes otherwise.
+    """
+
+    def __init__(self, loss, X, y, sample_weight, fit_intercept, n_outputs=1):
+        self.loss, self.X, self.y = loss, X, y
+        self.sample_weight = sample_weight
+        self.fit_intercept = fit_intercept
+        self.n_samples, self.n_features = X.shape
+        self.n_outputs = n_outputs
+        total = self.n_samples if sample_weight is None else float(np.sum(sample_weight))
+        if not total > 0:
+            raise ValueError("sample_weight sums to zero: the weighted mean loss is undefined.")
+        self.scale = 1.0 / total
+        spec = loss.kernel_spec
+        self._fused = (
+            spec is not None and spec.kind == "elementwise" and n_outputs == 1
+            and not numba_config.DISABLE_JIT
+        )
+        if self._fused:
+            self._kernels = get_kernels(spec, f"linear_{loss.name or type(loss).__name__}", linear_source)
+            self._params = loss.kernel_arguments()
+            self._sparse = sp.issparse(X)
+            size = X.nnz if self._sparse else X.size
+            self._parallel = size >= parallel_threshold()
+            self._rows = max(4096, math.ceil(self.n_samples / 16))
+            self._block = max(1, min(512, LINEAR_BLOCK_BYTES // (X.dtype.itemsize * max(self.n_features, 1))))
+            self._gcoef = np.empty(self.n_features)
+            self._y = np.ascontiguousarray(y, dtype=np.float64)
+            self._w = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
+
+    @property
+    def n_params(self):
+        """Length of the flat parameter vector ``[coef.ravel(), intercept]``."""
+        return self.n_outputs * (self.n_features + int(self.fit_intercept))
+
+    def unpack(self, theta):
+        """Split a flat parameter vector into ``coef`` (k, p) and ``intercept`` (k,)."""
+        k, p = self.n_outputs, self.n_features
+        coef = theta[: k * p].reshape(k, p)
+        intercept = theta[k * p:] if self.fit_intercept else np.zeros(k)
+        return coef, intercept
+
+    def pack(self, coef, intercept):
+        parts = [np.asarray(coef, dtype=np.float64).ravel()]
+        if self.fit_intercept:
+            parts.append(np.asarray(intercept, dtype=np.float64).ravel())
+        return np.concatenate(parts)
+
+    def raw_prediction(self, coef, intercept, X=None):
+        """``X @ coef.T + intercept``: shape (n,) for one output, (n, k) otherwise."""
+        X = self.X if X is None else X
+        raw = np.asarray(X @ coef.T, dtype=np.float64) + intercept
+        return raw[:, 0] if self.n_outputs == 1 else raw
+
+    def loss_gradient(self, theta, rows=None):
+        """Mean loss and its gradient with respect to the flat parameters.
+
+        ``rows=(start, stop)`` evaluates the mean over that slice of samples
+        only (a minibatch), without copying the data.
+        """
+        coef, intercept = self.unpack(theta)
+        X, y, w, scale = self.X, self.y, self.sample_weight, self.scale
+        if rows is not None:
+            start, stop = rows
+            w = None if w is None else w[start:stop]
+            total = (stop - start) if w is None else float(np.sum(w))
+            scale = 1.0 / total if total > 0 else 0.0
+        if self._fused:
+            weights = () if self._w is None else (self._w if rows is None else self._w[start:stop],)
+            if self._sparse:
+                indptr = X.indptr if rows is None else X.indptr[start:stop + 1]
+                data = (X.data, X.indices, indptr)
+            else:
+                data = (X if rows is None else X[start:stop],)
+            ys = self._y if rows is None else self._y[start:stop]
+            parallel = self._parallel and rows is None
+            kernel = self._kernels.get("csr" if self._sparse else "dense", self._w is not None, parallel)
+            total, gb = kernel(*data, ys, *weights, coef[0], float(intercept[0]), scale,
+                               self._gcoef, self._rows, self._block, *self._params)
+            grad = np.append(self._gcoef, gb) if self.fit_intercept else self._gcoef.copy()
+            return total * scale, grad
+        if rows is not None:
+            X, y = X[start:stop], y[start:stop]
+            if scale == 0.0:
+                return 0.0, np.zeros(self.n_params)
+        raw = self.raw_prediction(coef, intercept, X)
+        value, g = self.loss.loss_gradient(y, raw, w, check_input=False)
+        g = g.reshape(X.shape[0], self.n_outputs)
+        gcoef = np.asarray(X.T @ g).T
+        parts = [gcoef.ravel()] + ([g.sum(axis=0)] if self.fit_intercept else [])
+        return value, np.concatenate(parts)
+
+    def gradient_hessian_raw(self, theta):
+        """Per-sample gradient and hessian with respect to the raw prediction (mean reduction)."""
+        coef, intercept = self.unpack(theta)
+        raw = self.raw_prediction(coef, intercept)
+        return self.loss.gradient_hessian(self.y, raw, self.sample_weight, check_input=False)

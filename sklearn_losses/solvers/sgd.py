@@ -1,0 +1,106 @@
+"""Minibatch stochastic solvers (SGD with momentum, Adam) for partial_fit and large data.
+
+An epoch visits the samples in minibatches of consecutive rows, in a random
+order of the batches; the estimator shuffles the rows once per ``fit``, so the
+data are never copied again during training and every batch is a zero-copy
+slice evaluated by the fused kernel. The L2 part of the penalty enters the
+gradient; the L1 part is applied by its proximal map after each step (soft
+thresholding), which produces exact zeros.
+"""
+
+import numpy as np
+
+__all__ = ["StochasticState", "stochastic_epochs"]
+
+
+class StochasticState:
+    """Optimizer state carried across epochs and ``partial_fit`` calls."""
+
+    def __init__(self, n_params):
+        self.m = np.zeros(n_params)
+        self.v = np.zeros(n_params)
+        self.t = 0
+        self.epochs = 0
+
+
+def _step(method, theta, grad, state, lr, n_coef, penalty, momentum=0.9):
+    state.t += 1
+    if method == "adam":
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        state.m = b1 * state.m + (1 - b1) * grad
+        state.v = b2 * state.v + (1 - b2) * grad * grad
+        m_hat = state.m / (1 - b1 ** state.t)
+        v_hat = state.v / (1 - b2 ** state.t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        prox_step = lr / (np.sqrt(v_hat[:n_coef]) + eps)
+    else:
+        state.m = momentum * state.m - lr * grad
+        theta = theta + state.m
+        prox_step = lr
+    if penalty.l1 > 0:
+        coef = theta[:n_coef]
+        theta[:n_coef] = np.sign(coef) * np.maximum(np.abs(coef) - prox_step * penalty.l1, 0.0)
+    return theta
+
+
+def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_epochs=200, tol=1e-4,
+                      n_iter_no_change=5, batch_size=256, learning_rate_init=0.01, power_t=0.5,
+                      schedule="invscaling", rng=None, validation=None, verbose=0):
+    """Run up to ``max_epochs`` epochs; returns ``(theta, n_epochs, converged, curve, val_curve)``.
+
+    ``curve`` is the mean training loss plus penalty over each epoch (in the
+    units of the objective), ``val_curve`` the same objective on the
+    ``validation`` :class:`LinearObjective` after each epoch (early stopping:
+    training stops when it has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs and the best parameters are restored).
+    """
+    rng = np.random.default_rng(rng)
+    n = objective.n_samples
+    n_coef = objective.n_outputs * objective.n_features
+    starts = np.arange(0, n, batch_size)
+    weights = objective.sample_weight
+    curve, val_curve = [], []
+    best, best_theta, stall = np.inf, theta.copy(), 0
+    converged = False
+    l2 = penalty.l2
+    theta = np.array(theta, dtype=np.float64)
+    epoch = 0
+    for epoch in range(1, max_epochs + 1):
+        if method == "sgd" and schedule == "invscaling":
+            lr = learning_rate_init / (state.epochs + 1) ** power_t
+        else:
+            lr = learning_rate_init
+        total, mass = 0.0, 0.0
+        for start in rng.permutation(starts):
+            stop = min(start + batch_size, n)
+            value, grad = objective.loss_gradient(theta, rows=(start, stop))
+            coef = theta[:n_coef]
+            grad[:n_coef] += l2 * coef
+            batch_mass = (stop - start) if weights is None else float(np.sum(weights[start:stop]))
+            total += value * batch_mass
+            mass += batch_mass
+            theta = _step(method, theta, grad, state, lr, n_coef, penalty)
+        state.epochs += 1
+        if not np.all(np.isfinite(theta)):
+            raise FloatingPointError(
+                f"{method} diverged at epoch {epoch} (non-finite parameters); lower learning_rate_init.")
+        curve.append(total / max(mass, 1e-300) + penalty.value(theta[:n_coef]))
+        monitored = curve
+        if validation is not None:
+            value, _ = validation.loss_gradient(theta)
+            val_curve.append(value + penalty.value(theta[:n_coef]))
+            monitored = val_curve
+        if verbose:
+            extra = f", validation {val_curve[-1]:.6g}" if val_curve else ""
+            print(f"{method} epoch {epoch}: training objective {curve[-1]:.6g}{extra}")
+        # as scikit-learn's SGD: an epoch that does not improve the best
+        # monitored value by at least tol counts towards n_iter_no_change
+        stall = stall + 1 if monitored[-1] > best - tol else 0
+        if monitored[-1] < best:
+            best, best_theta = monitored[-1], theta.copy()
+        if stall >= n_iter_no_change:
+            converged = True
+            break
+    if validation is not None:
+        theta = best_theta
+    return theta, epoch, converged, curve, val_curve
