@@ -6,19 +6,18 @@ cost as one scalar function, let sklearn_losses compile it and derive its
 gradient and hessian, fit a linear model on it, grid-search its asymmetry with
 two worker processes, and score every candidate with the business cost itself.
 
-Until the library's own linear estimators land, the model is a ten-line
-linear model fitted with L-BFGS on any loss (``LinearModelOnLoss`` below): it
-reaches the loss only through ``loss.loss_gradient``, as every estimator does.
+The model is :class:`sklearn_losses.linear_model.LinearRegressor`, which
+takes any loss (registered or custom) and reaches it only through its public
+methods and declared properties.
 
 Run:  python examples/custom_business_loss.py
 """
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-from sklearn_losses.losses import get_loss, make_loss
+from sklearn_losses.linear_model import LinearRegressor
+from sklearn_losses.losses import make_loss
 from sklearn_losses.metrics import make_loss_scorer
 from sklearn_losses.testing import check_loss
 
@@ -29,29 +28,6 @@ def business_cost(y, r, under=3.0):
     if e > 0:
         return under * e * e
     return e * e
-
-
-class LinearModelOnLoss(RegressorMixin, BaseEstimator):
-    """Linear model fitted by minimising any loss's weighted mean with L-BFGS."""
-
-    def __init__(self, loss="squared_error"):
-        self.loss = loss
-
-    def fit(self, X, y, sample_weight=None):
-        X, y = np.asarray(X, float), np.asarray(y, float)
-        loss = get_loss(self.loss)
-        design = np.hstack([X, np.ones((X.shape[0], 1))])
-
-        def objective(w):
-            value, grad = loss.loss_gradient(y, design @ w, sample_weight)
-            return value, design.T @ grad
-
-        w = minimize(objective, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B").x
-        self.coef_, self.intercept_ = w[:-1], w[-1]
-        return self
-
-    def predict(self, X):
-        return np.asarray(X, float) @ self.coef_ + self.intercept_
 
 
 def main():
@@ -65,7 +41,7 @@ def main():
     print(f"custom loss: {loss!r}, parameters {loss.get_params()}, hessian: {loss.has_hessian}")
 
     cost = make_loss_scorer(make_loss(business_cost, under=3.0))  # what the business pays
-    search = GridSearchCV(LinearModelOnLoss(loss=loss), {"loss__under": [1.0, 2.0, 3.0, 5.0, 8.0]},
+    search = GridSearchCV(LinearRegressor(loss=loss, alpha=0.0), {"loss__under": [1.0, 2.0, 3.0, 5.0, 8.0]},
                           scoring=cost, cv=5, n_jobs=2)
     search.fit(X_train, y_train)
     print("cross-validated business cost for each asymmetry:")
@@ -73,7 +49,7 @@ def main():
         print(f"  under={under:4.1f}: {-score:8.3f}")
     print(f"best: {search.best_params_}")
 
-    symmetric = LinearModelOnLoss(loss="squared_error").fit(X_train, y_train)
+    symmetric = LinearRegressor(loss="squared_error", alpha=0.0).fit(X_train, y_train)
     for label, model in (("squared error", symmetric), ("business cost", search.best_estimator_)):
         shortfall = np.mean(model.predict(X_test) < y_test)
         print(f"{label:14s}: test business cost {-cost(model, X_test, y_test):7.3f}, "

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from sklearn_losses.losses import (
@@ -26,6 +26,7 @@ from sklearn_losses.losses import (
     get_loss,
     make_loss,
 )
+from sklearn_losses.linear_model import LinearRegressor
 from sklearn_losses.metrics import make_loss_scorer
 from sklearn_losses.losses._autodiff import AutodiffError
 from sklearn_losses.testing import check_loss
@@ -385,43 +386,18 @@ def test_weighted_sum_and_per_output():
 
 
 # ------------------------------------------------- the business-cost story
-class _LinearFit(RegressorMixin, BaseEstimator):
-    """A minimal linear model fitted on any loss with L-BFGS (stands in for the estimators)."""
-
-    def __init__(self, loss="squared_error"):
-        self.loss = loss
-
-    def fit(self, X, y, sample_weight=None):
-        from scipy.optimize import minimize
-
-        X, y = np.asarray(X, float), np.asarray(y, float)
-        loss = get_loss(self.loss)
-        design = np.hstack([X, np.ones((X.shape[0], 1))])
-
-        def objective(w):
-            value, grad = loss.loss_gradient(y, design @ w, sample_weight)
-            return value, design.T @ grad
-
-        result = minimize(objective, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B")
-        self.coef_, self.intercept_ = result.x[:-1], result.x[-1]
-        return self
-
-    def predict(self, X):
-        return np.asarray(X, float) @ self.coef_ + self.intercept_
-
-
 def test_business_cost_story_grid_searched_with_two_workers_and_scored():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(600, 3))
     y = X @ [1.0, -2.0, 0.5] + rng.gumbel(size=600)  # skewed noise: the asymmetry matters
     loss = make_loss(business_cost)  # gradient derived automatically
     scorer = make_loss_scorer(make_loss(business_cost, under=UNDER_COST))
-    search = GridSearchCV(_LinearFit(loss=loss), {"loss__under": [1.0, 3.0, 9.0]}, scoring=scorer,
+    search = GridSearchCV(LinearRegressor(loss=loss, alpha=0.0), {"loss__under": [1.0, 3.0, 9.0]}, scoring=scorer,
                           cv=3, n_jobs=2)
     search.fit(X, y)
     assert search.best_params_ == {"loss__under": UNDER_COST}
     # under-forecasting costs more: the fitted model leans high
-    symmetric = _LinearFit(loss=clone(loss).set_params(under=1.0)).fit(X, y)
+    symmetric = LinearRegressor(loss=clone(loss).set_params(under=1.0), alpha=0.0).fit(X, y)
     assert np.mean(search.best_estimator_.predict(X) - symmetric.predict(X)) > 0.1
     scores = cross_val_score(search.best_estimator_, X, y, scoring=scorer, cv=3, n_jobs=2)
     assert np.all(scores < 0)

@@ -140,8 +140,8 @@ def interior_point(objective, penalty, theta0, max_iter=100, tol=1e-9, verbose=0
             print(f"ipm iter {iteration:3d}: gap {gap:.3e}  primal {max(np.abs(r).max() for r in r_p):.2e}"
                   f"  dual {np.abs(r_d).max():.2e}")
         size = abs(objective_value(objective, penalty, theta)) + 1e-12
-        feasible = (max(np.abs(r).max() for r in r_p) <= tol * scale_t
-                    and np.abs(r_d).max() <= tol * scale_q)
+        feasible = (max(np.abs(r).max() for r in r_p) <= max(tol, 1e-12) * scale_t
+                    and np.abs(r_d).max() <= max(tol, 1e-12) * scale_q)
         # converged: a gap small relative to the objective, or negligible at
         # double precision relative to the natural size of the loss
         if feasible and (gap <= tol * size or gap <= 1e-15 * floor):

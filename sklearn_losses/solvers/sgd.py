@@ -12,6 +12,10 @@ import numpy as np
 
 __all__ = ["StochasticState", "stochastic_epochs"]
 
+#: An epoch whose objective exceeds this multiple of the starting objective
+#: has diverged (the step size is too large for the data's scale).
+_DIVERGED = 1e6
+
 
 class StochasticState:
     """Optimizer state carried across epochs and ``partial_fit`` calls."""
@@ -65,6 +69,8 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
     l2 = penalty.l2
     theta = np.array(theta, dtype=np.float64)
     epoch = 0
+    start_value = objective.loss_gradient(theta)[0] + penalty.value(theta[:n_coef])
+    start_value = max(start_value, 1e-12) if np.isfinite(start_value) else np.inf
     for epoch in range(1, max_epochs + 1):
         if method == "sgd" and schedule == "invscaling":
             lr = learning_rate_init / (state.epochs + 1) ** power_t
@@ -81,10 +87,11 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
             mass += batch_mass
             theta = _step(method, theta, grad, state, lr, n_coef, penalty)
         state.epochs += 1
-        if not np.all(np.isfinite(theta)):
-            raise FloatingPointError(
-                f"{method} diverged at epoch {epoch} (non-finite parameters); lower learning_rate_init.")
         curve.append(total / max(mass, 1e-300) + penalty.value(theta[:n_coef]))
+        if not (np.all(np.isfinite(theta)) and curve[-1] <= _DIVERGED * start_value):
+            raise ValueError(
+                f"{method} diverged at epoch {epoch}: the training objective went from {start_value:.6g} "
+                f"to {curve[-1]:.6g}; lower learning_rate_init or scale the features.")
         monitored = curve
         if validation is not None:
             value, _ = validation.loss_gradient(theta)
