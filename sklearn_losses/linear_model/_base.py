@@ -120,6 +120,8 @@ class _LinearModel(BaseEstimator):
             raise ValueError("partial_fit: the loss changed since the first call; call fit instead.")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         problems, sample_weight, fitted = self._problems(y, loss, sample_weight, partial and not first, classes)
+        if np.all(sample_weight == 1.0):
+            sample_weight = None  # the unweighted kernels are faster
         base_penalty = get_penalty(self.penalty, self.alpha, self.l1_ratio)
         solver = "adam" if partial and self.solver not in STOCHASTIC else self._solver_name(loss, base_penalty)
         stochastic = solver in STOCHASTIC
@@ -195,7 +197,8 @@ class _LinearModel(BaseEstimator):
         if not stochastic:
             return X, None, sample_weight, None, ys, None
         order = rng.permutation(X.shape[0])
-        X, sample_weight, ys = X[order], sample_weight[order], [y[order] for y in ys]
+        X, ys = X[order], [y[order] for y in ys]
+        sample_weight = None if sample_weight is None else sample_weight[order]
         if not self.early_stopping or partial:
             return X, None, sample_weight, None, ys, None
         n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
@@ -205,8 +208,9 @@ class _LinearModel(BaseEstimator):
                                               random_state=rng.randint(np.iinfo(np.int32).max))
         idx_train.sort()
         idx_val.sort()
-        return (X[idx_train], X[idx_val], sample_weight[idx_train], sample_weight[idx_val],
-                [y[idx_train] for y in ys], [y[idx_val] for y in ys])
+        w_train = None if sample_weight is None else sample_weight[idx_train]
+        w_val = None if sample_weight is None else sample_weight[idx_val]
+        return (X[idx_train], X[idx_val], w_train, w_val, [y[idx_train] for y in ys], [y[idx_val] for y in ys])
 
     def _previous_thetas(self, problems, n_features):
         coef = np.atleast_2d(self.coef_)

@@ -139,17 +139,19 @@ def interior_point(objective, penalty, theta0, max_iter=100, tol=1e-9, verbose=0
         if verbose:
             print(f"ipm iter {iteration:3d}: gap {gap:.3e}  primal {max(np.abs(r).max() for r in r_p):.2e}"
                   f"  dual {np.abs(r_d).max():.2e}")
-        size = abs(objective_value(objective, penalty, theta)) + 1e-12
         feasible = (max(np.abs(r).max() for r in r_p) <= max(tol, 1e-12) * scale_t
                     and np.abs(r_d).max() <= max(tol, 1e-12) * scale_q)
+        # the objective (one pass over X) is only needed once the gap is small
+        near = feasible and gap <= 1e-3 * floor
+        size = abs(objective_value(objective, penalty, theta)) + 1e-12 if near else floor
         # converged: a gap small relative to the objective, or negligible at
         # double precision relative to the natural size of the loss
-        if feasible and (gap <= tol * size or gap <= 1e-15 * floor):
+        if near and (gap <= tol * size or gap <= 1e-15 * floor):
             converged = True
             break
         # rounding limits how far the gap can fall: once feasible, stop when
         # five iterations have not halved the best gap
-        if feasible and gap <= 1e-6 * size:
+        if near and gap <= 1e-6 * min(size, floor):
             stalled = stalled + 1 if gap > 0.5 * best_gap else 0
             best_gap = min(best_gap, gap)
             if stalled >= 5:
@@ -192,7 +194,7 @@ def interior_point(objective, penalty, theta0, max_iter=100, tol=1e-9, verbose=0
                        for b, (u, v, z) in zip(blocks, new))
         if not (interior and np.all(np.isfinite(d_theta))):
             # rounding has reached the boundary: the current point is as good as it gets
-            converged = feasible and gap <= 1e-6 * size
+            converged = feasible and gap <= 1e-6 * min(size, floor)
             break
         theta = theta + alpha * d_theta
         for b, (u, v, z) in zip(blocks, new):
