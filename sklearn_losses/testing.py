@@ -214,6 +214,25 @@ def _check_dtypes(loss, y, raw, w):
         _fail(loss, f"float32 loss {v32!r} differs from float64 loss {v64!r}")
 
 
+def _check_linear_pieces(loss, y, raw):
+    """A declared piecewise-linear structure must describe the loss: equal up to a constant."""
+    if not loss.piecewise_linear:
+        return
+    slopes, breaks = loss.linear_pieces(y)
+    n = raw.shape[0]
+    if slopes.shape[0] != n or breaks.shape != (n, slopes.shape[1] - 1):
+        _fail(loss, f"linear_pieces returned slopes {slopes.shape} and breakpoints {breaks.shape}")
+    if np.any(np.diff(slopes, axis=1) <= 0) or np.any(np.diff(breaks, axis=1) < 0):
+        _fail(loss, "linear_pieces must give increasing slopes and non-decreasing breakpoints")
+
+    def pieces(r):
+        return slopes[:, 0] * r + np.sum(np.diff(slopes, axis=1) * np.maximum(0.0, r[:, None] - breaks), axis=1)
+
+    other = raw + np.linspace(-3.0, 3.0, n)
+    actual = loss.loss(y, other, reduction="none") - loss.loss(y, raw, reduction="none")
+    _close(loss, "linear_pieces (loss differences)", actual, pieces(other) - pieces(raw), 1e-9, 1e-9)
+
+
 def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     """Check that a loss keeps the loss contract; raise ``AssertionError`` if not.
 
@@ -229,7 +248,9 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
       (relative tolerance ``rtol``; points next to a kink are skipped);
     * no NaN, and overflow only where the declared ``growth`` allows it, at
       raw predictions from -1e300 to 1e300;
-    * float32 input gives float32 output close to the float64 result.
+    * float32 input gives float32 output close to the float64 result;
+    * a declared piecewise-linear structure (``linear_pieces``) equals the
+      loss up to a constant per sample.
 
     Parameters
     ----------
@@ -252,3 +273,4 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     _check_derivatives(loss, y, raw, rtol)
     _check_extremes(loss, rng, n_classes)
     _check_dtypes(loss, y, raw, w)
+    _check_linear_pieces(loss, y, raw)

@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -32,8 +31,6 @@ def test_every_regression_solver_reaches_a_stationary_point(loss, penalty):
     rng = np.random.default_rng(0)
 
     def objective(t):
-        reg = clone(est).set_params(warm_start=False)
-        reg.coef_, reg.intercept_ = t[:-1], t[-1]
         raw = X_REG @ t[:-1] + t[-1]
         value = est.loss_.loss(Y_REG, raw)
         a = est.alpha
