@@ -17,7 +17,13 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
-from sklearn.linear_model import HuberRegressor, LogisticRegression, QuantileRegressor, SGDClassifier
+from sklearn.linear_model import (
+    HuberRegressor,
+    LogisticRegression,
+    QuantileRegressor,
+    SGDClassifier,
+    SGDRegressor,
+)
 from sklearn.svm import LinearSVC
 
 from sklearn_losses.linear_model import LinearClassifier, LinearRegressor
@@ -141,23 +147,33 @@ def bench_hinge(rng, n):
 
 
 def bench_sgd(rng, n):
-    X = rng.standard_normal((n, 100))
-    y = (X @ rng.standard_normal(100) + rng.logistic(size=n) > 0).astype(int)
-    epochs = 10
-    ours_est = LinearClassifier("log_loss", solver="sgd", max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
-                                random_state=0)
-    ref_est = SGDClassifier(loss="log_loss", max_iter=epochs, tol=None, random_state=0)
-    ours_est.fit(X[:1000], y[:1000])
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t_ours, ours = timed(lambda: ours_est.fit(X, y))
-        t_ref, ref = timed(lambda: ref_est.fit(X, y))
-    print(f"sgd log loss n={n:,} p=100: ours {t_ours / ours.n_iter_ * 1e3:6.2f} ms/epoch (minibatch 256)  "
-          f"SGDClassifier {t_ref / ref.n_iter_ * 1e3:6.2f} ms/epoch  "
-          f"speed-up {(t_ref / ref.n_iter_) / (t_ours / ours.n_iter_):4.1f}x  "
-          f"accuracy ours {ours.score(X, y):.4f} sklearn {ref.score(X, y):.4f}")
+    X = rng.standard_normal((n, 100))
+    coef = rng.standard_normal(100)
+    y_clf = (X @ coef + rng.logistic(size=n) > 0).astype(int)
+    y_reg = X @ coef + rng.standard_normal(n)
+    epochs = 10
+    cases = (
+        ("SGDClassifier log loss", y_clf,
+         LinearClassifier("log_loss", solver="sgd", max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
+                          random_state=0),
+         SGDClassifier(loss="log_loss", max_iter=epochs, tol=None, random_state=0)),
+        ("SGDRegressor squared error", y_reg,
+         LinearRegressor("squared_error", solver="sgd", max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
+                         learning_rate_init=0.001, random_state=0),
+         SGDRegressor(loss="squared_error", max_iter=epochs, tol=None, random_state=0)),
+    )
+    for name, y, ours_est, ref_est in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours_est.fit(X[:1000], y[:1000])
+            t_ours, ours = timed(lambda: ours_est.fit(X, y), repeat=3)
+            t_ref, ref = timed(lambda: ref_est.fit(X, y), repeat=3)
+        per_ours, per_ref = t_ours / ours.n_iter_ * 1e3, t_ref / ref.n_iter_ * 1e3
+        print(f"sgd vs {name}, n={n:,} p=100: ours {per_ours:6.2f} ms/epoch (minibatch 256, whole fit / "
+              f"epochs)  sklearn {per_ref:6.2f} ms/epoch  speed-up {per_ref / per_ours:4.1f}x  "
+              f"score ours {ours.score(X, y):.4f} sklearn {ref.score(X, y):.4f}")
 
 
 def warm_up(rng):
@@ -173,7 +189,9 @@ def warm_up(rng):
     LinearRegressor(Quantile(quantile=0.8), penalty="l1").fit(X, y)
     X_big = rng.standard_normal((250_000, 2))
     LinearRegressor("huber").fit(X_big, X_big[:, 0])  # threaded kernels
+    LinearRegressor(Quantile(quantile=0.8), penalty="l1").fit(X_big[:5000], X_big[:5000, 0])
     LinearClassifier("log_loss").fit(X_big, X_big[:, 0] > 0)
+    LinearClassifier("hinge", fit_intercept=False).fit(X_big, X_big[:, 0] > 0)
     print(f"compile / cache load before the runs: {time.perf_counter() - start:.2f} s")
 
 

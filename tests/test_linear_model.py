@@ -203,3 +203,26 @@ def test_non_convergence_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         LinearRegressor("huber").fit(X_REG, Y_REG)
+
+
+@pytest.mark.parametrize("method", ["sgd", "adam"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_compiled_epoch_equals_the_python_minibatch_loop(method, sparse):
+    from sklearn_losses.losses import get_loss
+    from sklearn_losses.penalties import get_penalty
+    from sklearn_losses.solvers._objective import LinearObjective
+    from sklearn_losses.solvers.sgd import StochasticState, stochastic_epochs
+
+    X = sp.csr_matrix(X_CLF) if sparse else X_CLF
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=X_CLF.shape[0])
+    results = []
+    for compiled in (True, False):
+        objective = LinearObjective(get_loss("log_loss"), X, Y_BIN.astype(float), weights, True)
+        objective._fused = objective._fused and compiled  # False: the NumPy path, batch by batch
+        state = StochasticState(objective.n_params)
+        theta, _, _, curve, _ = stochastic_epochs(
+            objective, get_penalty("elasticnet", 1e-2, 0.5), np.zeros(objective.n_params), state,
+            method=method, max_epochs=4, batch_size=32, learning_rate_init=0.05, rng=0, tol=0.0)
+        results.append((theta, curve))
+    _close(results[0][0], results[1][0], rtol=1e-10, atol=1e-12)
+    _close(results[0][1], results[1][1], rtol=1e-10)

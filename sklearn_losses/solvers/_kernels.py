@@ -104,6 +104,73 @@ def _csr_source(spec, weighted, parallel, params):
     ]
 
 
+def _epoch_source(spec, weighted, sparse, params):
+    """One epoch of minibatch SGD (momentum) or Adam, batches visited in ``starts`` order."""
+    wi = "w[i] * " if weighted else ""
+    loss = _loss_lines(spec, "y[i]", "s", params)
+    data = "data, indices, indptr" if sparse else "X"
+    if sparse:
+        dot = ["            for k in range(indptr[i], indptr[i + 1]):",
+               "                s += data[k] * coef[indices[k]]"]
+        axpy = ["            for k in range(indptr[i], indptr[i + 1]):",
+                "                grad[indices[k]] += gi * data[k]"]
+    else:
+        dot = ["            for j in range(d):", "                s += X[i, j] * coef[j]"]
+        axpy = ["            for j in range(d):", "                grad[j] += gi * X[i, j]"]
+    return [
+        f"def epoch_{'csr' if sparse else 'dense'}__w{int(weighted)}__p0({data}, y{', w' if weighted else ''}, "
+        f"coef, intercept, fit_intercept, starts, batch, n, adam, lr, momentum, l1, l2, m, v, t{params}):",
+        "    d = coef.shape[0]",
+        "    grad = np.zeros(d + 1)",
+        "    total = 0.0",
+        "    mass = 0.0",
+        "    b1, b2, eps = 0.9, 0.999, 1e-8",
+        "    for start in starts:",
+        "        stop = min(start + batch, n)",
+        "        for j in range(d + 1):",
+        "            grad[j] = 0.0",
+        "        bmass = 0.0",
+        "        for i in range(start, stop):",
+        f"            bmass += {'w[i]' if weighted else '1.0'}",
+        "        if bmass <= 0.0:",
+        "            continue",
+        "        scale = 1.0 / bmass",
+        "        for i in range(start, stop):",
+        "            s = intercept[0]",
+        *dot,
+        *["            " + line for line in loss],
+        f"            total += {wi}l",
+        f"            gi = scale * {wi}g",
+        "            grad[d] += gi",
+        *axpy,
+        "        mass += bmass",
+        "        t += 1",
+        "        for j in range(d + 1):",
+        "            if j == d and not fit_intercept:",
+        "                break",
+        "            gj = grad[j] + (l2 * coef[j] if j < d else 0.0)",
+        "            if adam:",
+        "                m[j] = b1 * m[j] + (1.0 - b1) * gj",
+        "                v[j] = b2 * v[j] + (1.0 - b2) * gj * gj",
+        "                denom = np.sqrt(v[j] / (1.0 - b2 ** t)) + eps",
+        "                step = lr * (m[j] / (1.0 - b1 ** t)) / denom",
+        "                prox = lr / denom",
+        "            else:",
+        "                m[j] = momentum * m[j] - lr * gj",
+        "                step = -m[j]",
+        "                prox = lr",
+        "            if j < d:",
+        "                cj = coef[j] - step",
+        "                if l1 > 0.0:",
+        "                    shrink = abs(cj) - prox * l1",
+        "                    cj = np.sign(cj) * shrink if shrink > 0.0 else 0.0",
+        "                coef[j] = cj",
+        "            else:",
+        "                intercept[0] -= step",
+        "    return total, mass, t",
+    ]
+
+
 _REDUCE = [
     "    for j in range(d):",
     "        gcoef[j] = 0.0",
@@ -127,6 +194,12 @@ def linear_source(spec):
     ``(sum_i w_i l_i, scale * sum_i w_i g_i)``, with ``l_i, g_i`` the loss and
     its derivative at ``x_i @ coef + intercept``. ``rows`` is the chunk size
     of the deterministic reduction, ``block`` the cache block of dense rows.
+
+    ``epoch_{dense,csr}__w{0,1}__p0`` run one epoch of minibatch SGD with momentum
+    or Adam in place on ``coef``, ``intercept`` and the optimizer moments,
+    visiting the minibatches that start at ``starts`` in that order (the L2
+    part of the penalty in the gradient, the L1 part by its proximal map); they
+    return the weighted loss summed over the epoch, its weight and the step count.
     """
     if spec.kind != "elementwise":
         raise ValueError("Fused linear kernels exist for element-wise losses only.")
@@ -138,4 +211,8 @@ def linear_source(spec):
                 options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
                 body = make(spec, weighted, parallel, params) + _REDUCE
                 parts.append(f"\n@njit(**{options})\n" + "\n".join(body) + "\n")
+    for sparse in (False, True):
+        for weighted in (False, True):
+            body = _epoch_source(spec, weighted, sparse, params)
+            parts.append("\n@njit(**_OPTIONS)\n" + "\n".join(body) + "\n")
     return "\n".join(parts)

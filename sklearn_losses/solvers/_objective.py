@@ -127,6 +127,33 @@ class LinearObjective:
         parts = [gcoef.ravel()] + ([g.sum(axis=0)] if self.fit_intercept else [])
         return value, np.concatenate(parts)
 
+    @property
+    def has_epoch_kernel(self):
+        """Whether a compiled epoch of the stochastic solvers exists for this problem."""
+        return self._fused
+
+    def run_epoch(self, theta, starts, batch, adam, lr, momentum, penalty, state):
+        """One compiled epoch of minibatch SGD/Adam; updates ``theta`` and ``state`` in place.
+
+        Returns the weighted mean training loss over the epoch.
+        """
+        p = self.n_features
+        coef = theta[:p]
+        intercept = theta[p:p + 1] if self.fit_intercept else np.zeros(1)
+        kernel = self._kernels.get("epoch_csr" if self._sparse else "epoch_dense", self._w is not None, False)
+        data = (self.X.data, self.X.indices, self.X.indptr) if self._sparse else (self.X,)
+        weights = () if self._w is None else (self._w,)
+        moments_m = np.zeros(p + 1)
+        moments_v = np.zeros(p + 1)
+        k = len(theta)
+        moments_m[:k], moments_v[:k] = state.m, state.v
+        total, mass, state.t = kernel(*data, self._y, *weights, coef, intercept, self.fit_intercept,
+                                      np.ascontiguousarray(starts, dtype=np.int64), batch, self.n_samples,
+                                      adam, lr, momentum, penalty.l1, penalty.l2, moments_m, moments_v,
+                                      state.t, *self._params)
+        state.m, state.v = moments_m[:k], moments_v[:k]
+        return total / mass if mass > 0 else 0.0
+
     def gradient_hessian_raw(self, theta):
         """Per-sample gradient and hessian with respect to the raw prediction (mean reduction)."""
         coef, intercept = self.unpack(theta)

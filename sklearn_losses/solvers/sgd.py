@@ -2,8 +2,10 @@
 
 An epoch visits the samples in minibatches of consecutive rows, in a random
 order of the batches; the estimator shuffles the rows once per ``fit``, so the
-data are never copied again during training and every batch is a zero-copy
-slice evaluated by the fused kernel. The L2 part of the penalty enters the
+data are never copied again during training. For single-output element-wise
+losses the whole epoch is one compiled kernel generated from the loss's
+per-sample maths (:mod:`._kernels`); otherwise each batch is a zero-copy
+slice evaluated by :class:`LinearObjective`. The L2 part of the penalty enters the
 gradient; the L1 part is applied by its proximal map after each step (soft
 thresholding), which produces exact zeros.
 """
@@ -76,18 +78,22 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
             lr = learning_rate_init / (state.epochs + 1) ** power_t
         else:
             lr = learning_rate_init
-        total, mass = 0.0, 0.0
-        for start in rng.permutation(starts):
-            stop = min(start + batch_size, n)
-            value, grad = objective.loss_gradient(theta, rows=(start, stop))
-            coef = theta[:n_coef]
-            grad[:n_coef] += l2 * coef
-            batch_mass = (stop - start) if weights is None else float(np.sum(weights[start:stop]))
-            total += value * batch_mass
-            mass += batch_mass
-            theta = _step(method, theta, grad, state, lr, n_coef, penalty)
+        if objective.has_epoch_kernel:  # the whole epoch compiled: no per-batch Python overhead
+            train_loss = objective.run_epoch(theta, rng.permutation(starts), batch_size, method == "adam",
+                                             lr, 0.9, penalty, state)
+        else:
+            total, mass = 0.0, 0.0
+            for start in rng.permutation(starts):
+                stop = min(start + batch_size, n)
+                value, grad = objective.loss_gradient(theta, rows=(start, stop))
+                grad[:n_coef] += l2 * theta[:n_coef]
+                batch_mass = (stop - start) if weights is None else float(np.sum(weights[start:stop]))
+                total += value * batch_mass
+                mass += batch_mass
+                theta = _step(method, theta, grad, state, lr, n_coef, penalty)
+            train_loss = total / max(mass, 1e-300)
         state.epochs += 1
-        curve.append(total / max(mass, 1e-300) + penalty.value(theta[:n_coef]))
+        curve.append(train_loss + penalty.value(theta[:n_coef]))
         if not (np.all(np.isfinite(theta)) and curve[-1] <= _DIVERGED * start_value):
             raise ValueError(
                 f"{method} diverged at epoch {epoch}: the training objective went from {start_value:.6g} "
