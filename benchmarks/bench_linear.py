@@ -146,6 +146,24 @@ def bench_hinge(rng, n):
     row(f"hinge dense n={n:,} p=50 (ipm vs LinearSVC)", t_ours, t_ref, f_ours, f_ref)
 
 
+def bench_sparse_squared_hinge(rng, n, p=50_000, nnz=50):
+    """LinearSVC's default loss on sparse text-like data (the hinge itself needs p <= 10,000 here)."""
+    from sklearn_losses.losses import SquaredHinge
+
+    cols = rng.integers(0, p, size=n * nnz)
+    X = sp.csr_matrix((rng.standard_normal(n * nnz), cols, np.arange(0, n * nnz + 1, nnz)), shape=(n, p))
+    X.sum_duplicates()
+    y = (X @ rng.standard_normal(p) + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    C = 1.0
+    alpha = 1 / (C * n)
+    penalty = get_penalty("l2", alpha)
+    t_ours, ours = timed(lambda: LinearClassifier("squared_hinge", alpha=alpha, fit_intercept=False).fit(X, y))
+    t_ref, ref = timed(lambda: LinearSVC(C=C, fit_intercept=False).fit(X, y))
+    f_ours = objective(SquaredHinge(), X, y, ours.coef_, 0.0, penalty)
+    f_ref = objective(SquaredHinge(), X, y, ref.coef_, 0.0, penalty)
+    row(f"squared hinge sparse n={n:,} p={p:,} (vs LinearSVC)", t_ours, t_ref, f_ours, f_ref)
+
+
 def bench_sgd(rng, n):
     import warnings
 
@@ -192,6 +210,7 @@ def warm_up(rng):
     LinearRegressor(Quantile(quantile=0.8), penalty="l1").fit(X_big[:5000], X_big[:5000, 0])
     LinearClassifier("log_loss").fit(X_big, X_big[:, 0] > 0)
     LinearClassifier("hinge", fit_intercept=False).fit(X_big, X_big[:, 0] > 0)
+    LinearClassifier("squared_hinge", fit_intercept=False).fit(sp.csr_matrix(X_big), X_big[:, 0] > 0)
     print(f"compile / cache load before the runs: {time.perf_counter() - start:.2f} s")
 
 
@@ -209,6 +228,7 @@ def main():
     bench_huber(rng, 100_000)
     bench_logistic(rng, 100_000)
     bench_hinge(rng, 20_000 if args.quick else 100_000)
+    bench_sparse_squared_hinge(rng, 20_000 if args.quick else 100_000)
     bench_sgd(rng, 100_000)
 
 

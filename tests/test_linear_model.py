@@ -172,6 +172,9 @@ def test_clear_errors():
         LinearRegressor(solver="lbfgs", early_stopping=True).fit(X_REG, Y_REG)
     with pytest.raises(ValueError, match="y_true must lie in"):
         LinearRegressor("poisson").fit(X_REG, Y_REG)
+    wide = sp.random(50, 20_000, density=0.001, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="interior-point method factors a dense .* 'squared_hinge'"):
+        LinearClassifier("hinge").fit(wide, np.arange(50) % 2)
     with pytest.raises(ValueError, match="classes must be passed"):
         LinearClassifier().partial_fit(X_CLF, Y_CLF)
 

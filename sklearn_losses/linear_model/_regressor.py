@@ -49,9 +49,10 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     max_iter : int, default=1000
         Iterations (full-batch solvers) or epochs (stochastic solvers).
     tol : float, default=1e-4
-        L-BFGS/Newton: largest gradient component; interior point: relative
-        duality gap times 1e-7 (at most 1e-9: the
-        method converges fast, and exact solutions need a small gap); stochastic solvers: the
+        L-BFGS/Newton: largest gradient component, relative to the largest
+        component of the loss gradient at zero coefficients; interior point:
+        relative duality gap times 1e-7 (at most 1e-9: the method converges
+        fast, and exact solutions need a small gap); stochastic solvers: the
         improvement below which an epoch counts towards ``n_iter_no_change``.
     warm_start : bool, default=False
         Start from the previous solution.

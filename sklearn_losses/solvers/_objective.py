@@ -127,6 +127,18 @@ class LinearObjective:
         parts = [gcoef.ravel()] + ([g.sum(axis=0)] if self.fit_intercept else [])
         return value, np.concatenate(parts)
 
+    def gradient_scale(self):
+        """Largest component of the loss's gradient at zero coefficients (1 if that is 0).
+
+        Gradient tolerances are relative to it: the mean loss makes gradients
+        scale with the data (features seen by few samples have tiny gradients),
+        so an absolute threshold would stop far from the optimum on some data
+        and never on other.
+        """
+        _, grad = self.loss_gradient(np.zeros(self.n_params))
+        scale = float(np.max(np.abs(grad))) if grad.size else 0.0
+        return scale if np.isfinite(scale) and scale > 0 else 1.0
+
     @property
     def has_epoch_kernel(self):
         """Whether a compiled epoch of the stochastic solvers exists for this problem."""

@@ -27,7 +27,11 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["interior_point"]
+__all__ = ["MAX_FEATURES", "interior_point"]
+
+#: Largest number of parameters the interior-point method accepts (its
+#: (p + 1) x (p + 1) system then takes 800 MB).
+MAX_FEATURES = 10_000
 
 
 class _Block:
@@ -107,6 +111,13 @@ def interior_point(objective, penalty, theta0, max_iter=100, tol=1e-9, verbose=0
     X, loss = objective.X, objective.loss
     n, p = X.shape
     n_params = p + int(objective.fit_intercept)
+    if n_params > MAX_FEATURES:
+        raise ValueError(
+            f"The interior-point method factors a dense {n_params} x {n_params} matrix per iteration "
+            f"({n_params ** 2 * 8 / 1e9:.1f} GB) for {type(loss).__name__} with {p} features; it is meant for "
+            f"at most {MAX_FEATURES} features. Use solver='sgd' or 'adam' (subgradient steps), or a smooth "
+            "loss such as 'squared_hinge' (L-BFGS handles any number of features, dense or sparse)."
+        )
     slopes, breaks = loss.linear_pieces(objective.y)
     c = objective.scale * (np.ones(n) if objective.sample_weight is None else objective.sample_weight)
     keep = c > 0

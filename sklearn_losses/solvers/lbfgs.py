@@ -18,8 +18,11 @@ def lbfgs(objective, penalty, theta0, max_iter=1000, tol=1e-4, verbose=0):
     """Minimise ``objective`` + ``penalty``; returns ``(theta, n_iter, converged, curve)``.
 
     ``curve`` holds the penalised objective after each iteration; ``tol`` is
-    the tolerance on the largest component of the projected gradient.
+    the tolerance on the largest component of the projected gradient,
+    relative to the largest component of the loss gradient at zero
+    coefficients (:meth:`LinearObjective.gradient_scale`).
     """
+    gtol = tol * objective.gradient_scale()
     n_coef = objective.n_outputs * objective.n_features
     l1, l2 = penalty.l1, penalty.l2
 
@@ -52,14 +55,14 @@ def lbfgs(objective, penalty, theta0, max_iter=1000, tol=1e-4, verbose=0):
 
     result = minimize(
         fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, callback=record,
-        options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "gtol": tol,
+        options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20, "gtol": gtol,
                  "ftol": 64 * np.finfo(float).eps, "maxls": 50},
     )
     x = result.x
     theta = np.concatenate([x[:n_coef] - x[n_coef:2 * n_coef], x[2 * n_coef:]]) if l1 > 0 else x
     # status 2 (line search stalled) happens at the limit of float precision:
     # converged when the gradient is that small.
-    converged = result.status == 0 or (result.status == 2 and np.max(np.abs(result.jac)) <= 1e3 * tol)
+    converged = result.status == 0 or (result.status == 2 and np.max(np.abs(result.jac)) <= 1e3 * gtol)
     if not curve:
         curve.append(float(result.fun))
     return theta, int(result.nit), bool(converged), curve

@@ -19,6 +19,8 @@ def newton(objective, penalty, theta0, max_iter=100, tol=1e-4, verbose=0):
     X = objective.X
     p = objective.n_features
     l2 = penalty.l2
+    scale = objective.gradient_scale()  # tolerances relative to it, as in lbfgs
+    gtol = tol * scale
 
     def value_grad(theta):
         value, grad = objective.loss_gradient(theta)
@@ -63,7 +65,8 @@ def newton(objective, penalty, theta0, max_iter=100, tol=1e-4, verbose=0):
         curve.append(value)
         if verbose:
             print(f"newton iter {iteration:3d}: objective {value:.12g}  |grad| {np.abs(grad).max():.2e}")
-        if np.abs(grad).max() <= tol or (t < 1e-12 and improvement == 0):
-            converged = np.abs(grad).max() <= max(tol, 1e-8)
+        if np.abs(grad).max() <= gtol or (t < 1e-12 and improvement == 0):
+            # a stalled line search is converged at the limit of float precision
+            converged = np.abs(grad).max() <= max(gtol, 1e-8 * scale)
             break
     return theta, iteration, converged, curve
