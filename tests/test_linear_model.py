@@ -229,3 +229,13 @@ def test_compiled_epoch_equals_the_python_minibatch_loop(method, sparse):
         results.append((theta, curve))
     _close(results[0][0], results[1][0], rtol=1e-10, atol=1e-12)
     _close(results[0][1], results[1][1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "hinge"])
+def test_interior_point_curve_is_the_objective(loss):
+    est = (LinearClassifier(loss) if loss == "hinge" else LinearRegressor(loss)).fit(
+        X_CLF, Y_BIN if loss == "hinge" else Y_REG[: X_CLF.shape[0]])
+    assert est.solver_ == "ipm"
+    assert len(est.loss_curve_) == est.n_iter_
+    assert est.loss_curve_[-1] == pytest.approx(est.objective_, rel=1e-9)
+    assert min(est.loss_curve_) >= est.objective_ * (1 - 1e-9)
