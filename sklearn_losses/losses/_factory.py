@@ -38,7 +38,7 @@ import numba
 
 from .._config import KERNEL_OPTIONS
 
-__all__ = ["KernelSpec", "get_kernels", "import_lines", "kernel_dir"]
+__all__ = ["KernelSpec", "get_kernels", "import_lines", "kernel_dir", "loss_gradient_lines"]
 
 ENTRIES = (
     "value_sum",
@@ -148,6 +148,17 @@ def _indent(lines, depth):
     return "\n".join("    " * depth + line for line in lines)
 
 
+def loss_gradient_lines(spec, call):
+    """Lines binding ``l`` and ``g`` to an element-wise loss and its derivative at ``call``.
+
+    Uses the fused ``loss_gradient`` when the spec has one. Shared by every
+    template that evaluates both (this module's and the linear-model kernels).
+    """
+    if spec.loss_gradient is not None:
+        return [f"l, g = _loss_gradient{call}"]
+    return [f"l = _value{call}", f"g = _gradient{call}"]
+
+
 def _elementwise_body(entry, spec, wi, params):
     call = f"(y[i], r[i]{params})"
     if entry == "value_sum":
@@ -159,10 +170,7 @@ def _elementwise_body(entry, spec, wi, params):
     if entry == "gradient_hessian":
         return [f"g, h = _gradient_hessian{call}", f"f = scale{wi and ' * w[i]'}",
                 "gout[i] = f * g", "hout[i] = f * h"]
-    if spec.loss_gradient is not None:
-        lines = [f"l, g = _loss_gradient{call}"]
-    else:
-        lines = [f"l = _value{call}", f"g = _gradient{call}"]
+    lines = loss_gradient_lines(spec, call)
     if entry == "loss_gradient_sum":
         return lines + [f"acc += {wi}l", f"gout[i] = scale * {wi}g"]
     return lines + [f"lout[i] = {wi}l", f"gout[i] = scale * {wi}g"]

@@ -21,33 +21,61 @@ as template, so they share its disk cache and memoisation, and the loss's
 hyperparameters stay runtime arguments.
 """
 
-from ..losses._factory import HEADER, import_lines
+from ..losses._factory import HEADER, import_lines, loss_gradient_lines
 
-__all__ = ["LINEAR_ENTRIES", "linear_source"]
-
-LINEAR_ENTRIES = ("dense", "csr")
+__all__ = ["linear_source"]
 
 
 def _loss_lines(spec, y, z, params):
-    call = f"({y}, {z}{params})"
-    if spec.loss_gradient is not None:
-        return [f"l, g = _loss_gradient{call}"]
-    return [f"l = _value{call}", f"g = _gradient{call}"]
+    return loss_gradient_lines(spec, f"({y}, {z}{params})")
 
 
-def _dense_source(spec, weighted, parallel, params):
-    wi = "w_c[i] * " if weighted else ""
-    loss = _loss_lines(spec, "y_c[i]", "z[i]", params)
-    lines = [
-        f"def dense__w{int(weighted)}__p{int(parallel)}(X, y{', w' if weighted else ''}, coef, intercept, "
-        f"scale, gcoef, rows, block{params}):",
-        "    n, d = X.shape",
+_REDUCE = [
+    "    for j in range(d):",
+    "        gcoef[j] = 0.0",
+    "    total = 0.0",
+    "    gb = 0.0",
+    "    for c in range(nchunks):",
+    "        for j in range(d):",
+    "            gcoef[j] += partial[c, j]",
+    "        total += partial[c, d]",
+    "        gb += partial[c, d + 1]",
+    "    return total, gb",
+]
+
+
+def _chunked(signature, parallel, body):
+    """A kernel that adds per-chunk partial sums in order.
+
+    ``body`` runs inside the loop over chunks ``c`` of ``rows`` samples and
+    accumulates into ``part`` (the gradient), ``acc_l`` (the loss) and
+    ``acc_b`` (the intercept gradient); the partials are then reduced into
+    ``gcoef`` and the returned ``(loss, intercept gradient)``.
+    """
+    return [
+        *signature,
         "    nchunks = (n + rows - 1) // rows",
         "    partial = np.zeros((nchunks, d + 2))",
         f"    for c in {'prange' if parallel else 'range'}(nchunks):",
         "        acc_l = 0.0",
         "        acc_b = 0.0",
         "        part = partial[c]",
+        *body,
+        "        part[d] = acc_l",
+        "        part[d + 1] = acc_b",
+        *_REDUCE,
+    ]
+
+
+def _dense_source(spec, weighted, parallel, params):
+    wi = "w_c[i] * " if weighted else ""
+    loss = _loss_lines(spec, "y_c[i]", "z[i]", params)
+    signature = [
+        f"def dense__w{int(weighted)}__p{int(parallel)}(X, y{', w' if weighted else ''}, coef, intercept, "
+        f"scale, gcoef, rows, block{params}):",
+        "    n, d = X.shape",
+    ]
+    return _chunked(signature, parallel, [
         "        z = np.empty(block)",
         "        for b0 in range(c * rows, min((c + 1) * rows, n), block):",
         "            b1 = min(b0 + block, n, (c + 1) * rows)",
@@ -69,26 +97,19 @@ def _dense_source(spec, weighted, parallel, params):
         "                gi = z[i]",
         "                for j in range(d):",
         "                    part[j] += gi * X_c[i, j]",
-        "        part[d] = acc_l",
-        "        part[d + 1] = acc_b",
-    ]
-    return lines
+    ])
 
 
 def _csr_source(spec, weighted, parallel, params):
     wi = "w[i] * " if weighted else ""
     loss = _loss_lines(spec, "y[i]", "s", params)
-    return [
+    signature = [
         f"def csr__w{int(weighted)}__p{int(parallel)}(data, indices, indptr, y{', w' if weighted else ''}, "
         f"coef, intercept, scale, gcoef, rows, block{params}):",
         "    n = indptr.shape[0] - 1",
         "    d = gcoef.shape[0]",
-        "    nchunks = (n + rows - 1) // rows",
-        "    partial = np.zeros((nchunks, d + 2))",
-        f"    for c in {'prange' if parallel else 'range'}(nchunks):",
-        "        acc_l = 0.0",
-        "        acc_b = 0.0",
-        "        part = partial[c]",
+    ]
+    return _chunked(signature, parallel, [
         "        for i in range(c * rows, min((c + 1) * rows, n)):",
         "            s = intercept",
         "            for k in range(indptr[i], indptr[i + 1]):",
@@ -99,9 +120,7 @@ def _csr_source(spec, weighted, parallel, params):
         "            acc_b += gi",
         "            for k in range(indptr[i], indptr[i + 1]):",
         "                part[indices[k]] += gi * data[k]",
-        "        part[d] = acc_l",
-        "        part[d + 1] = acc_b",
-    ]
+    ])
 
 
 def _epoch_source(spec, weighted, sparse, params):
@@ -171,19 +190,6 @@ def _epoch_source(spec, weighted, sparse, params):
     ]
 
 
-_REDUCE = [
-    "    for j in range(d):",
-    "        gcoef[j] = 0.0",
-    "    total = 0.0",
-    "    gb = 0.0",
-    "    for c in range(nchunks):",
-    "        for j in range(d):",
-    "            gcoef[j] += partial[c, j]",
-    "        total += partial[c, d]",
-    "        gb += partial[c, d + 1]",
-    "    return total, gb",
-]
-
 
 def linear_source(spec):
     """Source of the fused kernels for an element-wise loss ``spec``.
@@ -209,7 +215,7 @@ def linear_source(spec):
         for weighted in (False, True):
             for parallel in (False, True):
                 options = "_PARALLEL_OPTIONS" if parallel else "_OPTIONS"
-                body = make(spec, weighted, parallel, params) + _REDUCE
+                body = make(spec, weighted, parallel, params)
                 parts.append(f"\n@njit(**{options})\n" + "\n".join(body) + "\n")
     for sparse in (False, True):
         for weighted in (False, True):
