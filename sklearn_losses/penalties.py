@@ -44,10 +44,9 @@ class Penalty:
         """Gradient of the smooth (L2) part."""
         return self.l2 * np.asarray(coef)
 
-    def prox(self, coef, step):
-        """Proximal operator of ``step * penalty`` (soft thresholding then shrinkage)."""
-        shrunk = np.sign(coef) * np.maximum(np.abs(coef) - step * self.l1, 0.0)
-        return shrunk / (1.0 + step * self.l2)
+    def soft_threshold(self, coef, step):
+        """Proximal map of ``step * l1 * ||W||_1`` (``step`` a scalar or per coefficient)."""
+        return np.sign(coef) * np.maximum(np.abs(coef) - step * self.l1, 0.0)
 
 
 def get_penalty(penalty, alpha, l1_ratio=0.15):

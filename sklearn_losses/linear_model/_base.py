@@ -9,6 +9,7 @@ fitted attributes, so a failed fit leaves a fitted model untouched.
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +29,18 @@ from ..solvers.sgd import StochasticState, stochastic_epochs
 __all__ = []
 
 STOCHASTIC = ("sgd", "adam")
+
+
+class _Solved(NamedTuple):
+    """The outcome of one problem, kept until every problem has succeeded."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    n_iter: int
+    converged: bool
+    curve: list
+    val_curve: list
+    objective: float
 
 
 class _Problem:
@@ -161,7 +174,7 @@ class _LinearModel(BaseEstimator):
             else:
                 theta, n_iter, converged, curve = info.func(
                     objective, penalty, theta0, max_iter=self.max_iter,
-                    tol=_ipm_tol(self.tol) if solver == "ipm" else self.tol, verbose=self.verbose,
+                    tol=self.tol, verbose=self.verbose,
                 )
                 val_curve = []
             value, _ = objective.loss_gradient(theta)
@@ -171,9 +184,10 @@ class _LinearModel(BaseEstimator):
                     f"loss {type(problem.loss).__name__} and solver {solver!r}. Scale the features, "
                     "increase alpha or lower learning_rate_init; the previous model (if any) is kept."
                 )
-            results.append((objective.unpack(theta), n_iter, converged, curve, val_curve, value,
-                            penalty.value(objective.unpack(theta)[0])))
-        if not all(r[2] for r in results):
+            coef, intercept = objective.unpack(theta)
+            results.append(_Solved(coef, intercept, n_iter, converged, curve, val_curve,
+                                   value + penalty.value(coef)))
+        if not all(r.converged for r in results):
             warnings.warn(
                 f"{type(self).__name__}: solver {solver!r} did not converge in max_iter={self.max_iter} "
                 "iterations; increase max_iter or tol, or scale the features.", ConvergenceWarning,
@@ -182,11 +196,11 @@ class _LinearModel(BaseEstimator):
         self.loss_ = loss
         self.solver_ = solver
         self._stochastic_states = states if stochastic else None
-        self._set_coefficients([r[0][0] for r in results], [r[0][1] for r in results], fitted)
-        self.n_iter_ = max(r[1] for r in results)
-        self.loss_curve_ = _mean_curve([r[3] for r in results])
-        self.validation_loss_curve_ = _mean_curve([r[4] for r in results]) if X_val is not None else None
-        self.objective_ = float(np.mean([r[5] + r[6] for r in results]))
+        self._set_coefficients([r.coef for r in results], [r.intercept for r in results], fitted)
+        self.n_iter_ = max(r.n_iter for r in results)
+        self.loss_curve_ = _mean_curve([r.curve for r in results])
+        self.validation_loss_curve_ = _mean_curve([r.val_curve for r in results]) if X_val is not None else None
+        self.objective_ = float(np.mean([r.objective for r in results]))
         if partial:
             self.t_ = getattr(self, "t_", 0) + 1
         return self
@@ -238,15 +252,6 @@ class _LinearModel(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-def _ipm_tol(tol):
-    """The interior-point method's relative duality gap for the ``tol`` parameter.
-
-    The method converges fast, and exact solutions need a small gap: 1e-7 of
-    ``tol`` (1e-11 by default), within what double precision can reach.
-    """
-    return min(max(tol * 1e-7, 1e-14), 1e-9)
 
 
 def _mean_curve(curves):

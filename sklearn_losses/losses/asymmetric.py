@@ -59,6 +59,7 @@ class Quantile(BaseLoss):
     robust = True
     growth = "linear"
     _parameter_constraints = {"quantile": [_OPEN_UNIT]}
+    piecewise_linear = True
     _kernel_spec = KernelSpec(
         "elementwise", _pinball_value, _pinball_gradient,
         gradient_hessian=_pinball_gradient_hessian, n_params=1,
@@ -66,8 +67,6 @@ class Quantile(BaseLoss):
 
     def __init__(self, quantile=0.5):
         self.quantile = quantile
-
-    piecewise_linear = True
 
     def linear_pieces(self, y_true):
         """Slopes ``(-q, 1 - q)`` in r, with the break at r = y."""

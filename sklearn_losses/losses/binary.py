@@ -118,6 +118,7 @@ class Hinge(_BinaryLoss):
     differentiable = False
     twice_differentiable = False
     _parameter_constraints = {"margin": [Interval(Real, 0, None, closed="left")]}
+    piecewise_linear = True
     _kernel_spec = KernelSpec(
         "elementwise", _hinge_value, _hinge_gradient, gradient_hessian=_hinge_gradient_hessian,
         n_params=1,
@@ -125,8 +126,6 @@ class Hinge(_BinaryLoss):
 
     def __init__(self, margin=1.0):
         self.margin = margin
-
-    piecewise_linear = True
 
     def linear_pieces(self, y_true):
         """For y = 1 slopes ``(-1, 0)`` with the break at z = margin; for y = 0

@@ -89,14 +89,13 @@ class AbsoluteError(BaseLoss):
     twice_differentiable = False
     robust = True
     growth = "linear"
+    piecewise_linear = True
     _kernel_spec = KernelSpec(
         "elementwise", _absolute_value, _absolute_gradient, gradient_hessian=_absolute_gradient_hessian
     )
 
     def __init__(self):
         pass
-
-    piecewise_linear = True
 
     def linear_pieces(self, y_true):
         """Slopes ``(-1, 1)`` in r, with the break at r = y."""
@@ -142,14 +141,13 @@ class EpsilonInsensitive(BaseLoss):
     robust = True
     growth = "linear"
     _parameter_constraints = _EPSILON
+    piecewise_linear = True
     _kernel_spec = KernelSpec(
         "elementwise", _eps_value, _eps_gradient, gradient_hessian=_eps_gradient_hessian, n_params=1
     )
 
     def __init__(self, epsilon=0.1):
         self.epsilon = epsilon
-
-    piecewise_linear = True
 
     def linear_pieces(self, y_true):
         """Slopes ``(-1, 0, 1)`` in r, with breaks at r = y - epsilon and y + epsilon."""

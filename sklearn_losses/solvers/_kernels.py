@@ -138,12 +138,12 @@ def _epoch_source(spec, weighted, sparse, params):
         axpy = ["            for j in range(d):", "                grad[j] += gi * X[i, j]"]
     return [
         f"def epoch_{'csr' if sparse else 'dense'}__w{int(weighted)}__p0({data}, y{', w' if weighted else ''}, "
-        f"coef, intercept, fit_intercept, starts, batch, n, adam, lr, momentum, l1, l2, m, v, t{params}):",
+        f"coef, intercept, fit_intercept, starts, batch, n, adam, lr, momentum, b1, b2, eps, l1, l2, m, v, "
+        f"t{params}):",
         "    d = coef.shape[0]",
         "    grad = np.zeros(d + 1)",
         "    total = 0.0",
         "    mass = 0.0",
-        "    b1, b2, eps = 0.9, 0.999, 1e-8",
         "    for start in starts:",
         "        stop = min(start + batch, n)",
         "        for j in range(d + 1):",

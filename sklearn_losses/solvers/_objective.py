@@ -18,7 +18,37 @@ from .._config import LINEAR_BLOCK_BYTES, parallel_threshold
 from ..losses._factory import get_kernels
 from ._kernels import linear_source
 
-__all__ = ["LinearObjective"]
+__all__ = ["LinearObjective", "smooth_objective", "weighted_gram"]
+
+
+def weighted_gram(X, d, fit_intercept):
+    """``X_a^T diag(d) X_a`` with ``X_a = [X, 1]`` (or ``X`` without an intercept).
+
+    The hessian of Newton's method and the normal matrix of the interior-point
+    method; dense X goes through one BLAS product on ``sqrt(d) * X``.
+    """
+    if sp.issparse(X):
+        xtdx = np.asarray((X.T @ sp.diags(d) @ X).todense())
+    else:
+        xs = X * np.sqrt(d)[:, None]
+        xtdx = xs.T @ xs
+    if not fit_intercept:
+        return xtdx
+    xd = np.asarray(X.T @ d).ravel()
+    return np.block([[xtdx, xd[:, None]], [xd[None, :], np.array([[d.sum()]])]])
+
+
+def smooth_objective(objective, penalty):
+    """``theta -> (value, gradient)`` of the mean loss plus the penalty's L2 part."""
+    n_coef = objective.n_outputs * objective.n_features
+
+    def value_gradient(theta):
+        value, grad = objective.loss_gradient(theta)
+        coef = theta[:n_coef]
+        grad[:n_coef] += penalty.gradient(coef)
+        return value + 0.5 * penalty.l2 * float(coef @ coef), grad
+
+    return value_gradient
 
 
 class LinearObjective:
@@ -76,12 +106,6 @@ class LinearObjective:
         coef = theta[: k * p].reshape(k, p)
         intercept = theta[k * p:] if self.fit_intercept else np.zeros(k)
         return coef, intercept
-
-    def pack(self, coef, intercept):
-        parts = [np.asarray(coef, dtype=np.float64).ravel()]
-        if self.fit_intercept:
-            parts.append(np.asarray(intercept, dtype=np.float64).ravel())
-        return np.concatenate(parts)
 
     def raw_prediction(self, coef, intercept, X=None):
         """``X @ coef.T + intercept``: shape (n,) for one output, (n, k) otherwise."""
@@ -144,8 +168,10 @@ class LinearObjective:
         """Whether a compiled epoch of the stochastic solvers exists for this problem."""
         return self._fused
 
-    def run_epoch(self, theta, starts, batch, adam, lr, momentum, penalty, state):
+    def run_epoch(self, theta, starts, batch, adam, lr, optimizer, penalty, state):
         """One compiled epoch of minibatch SGD/Adam; updates ``theta`` and ``state`` in place.
+
+        ``optimizer`` holds the momentum and Adam's beta1, beta2 and epsilon.
 
         Returns the weighted mean training loss over the epoch.
         """
@@ -161,7 +187,7 @@ class LinearObjective:
         moments_m[:k], moments_v[:k] = state.m, state.v
         total, mass, state.t = kernel(*data, self._y, *weights, coef, intercept, self.fit_intercept,
                                       np.ascontiguousarray(starts, dtype=np.int64), batch, self.n_samples,
-                                      adam, lr, momentum, penalty.l1, penalty.l2, moments_m, moments_v,
+                                      adam, lr, *optimizer, penalty.l1, penalty.l2, moments_m, moments_v,
                                       state.t, *self._params)
         state.m, state.v = moments_m[:k], moments_v[:k]
         return total / mass if mass > 0 else 0.0

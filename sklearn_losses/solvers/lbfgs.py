@@ -11,6 +11,8 @@ and L-BFGS-B's bound constraints produce exact zeros.
 import numpy as np
 from scipy.optimize import minimize
 
+from ._objective import smooth_objective
+
 __all__ = ["lbfgs"]
 
 
@@ -24,18 +26,16 @@ def lbfgs(objective, penalty, theta0, max_iter=1000, tol=1e-4, verbose=0):
     """
     gtol = tol * objective.gradient_scale()
     n_coef = objective.n_outputs * objective.n_features
-    l1, l2 = penalty.l1, penalty.l2
+    l1 = penalty.l1
+    smooth = smooth_objective(objective, penalty)
 
-    def smooth(theta):
-        value, grad = objective.loss_gradient(theta)
-        coef = theta[:n_coef]
-        grad[:n_coef] += l2 * coef
-        return value + 0.5 * l2 * float(coef @ coef), grad
+    def merge(x):
+        """theta from the split variables: coef = w_plus - w_minus."""
+        return np.concatenate([x[:n_coef] - x[n_coef:2 * n_coef], x[2 * n_coef:]])
 
     if l1 > 0:
         def fun(x):
-            theta = np.concatenate([x[:n_coef] - x[n_coef:2 * n_coef], x[2 * n_coef:]])
-            value, grad = smooth(theta)
+            value, grad = smooth(merge(x))
             g = grad[:n_coef]
             value += l1 * x[:2 * n_coef].sum()
             return value, np.concatenate([g + l1, l1 - g, grad[n_coef:]])
@@ -59,7 +59,7 @@ def lbfgs(objective, penalty, theta0, max_iter=1000, tol=1e-4, verbose=0):
                  "ftol": 64 * np.finfo(float).eps, "maxls": 50},
     )
     x = result.x
-    theta = np.concatenate([x[:n_coef] - x[n_coef:2 * n_coef], x[2 * n_coef:]]) if l1 > 0 else x
+    theta = merge(x) if l1 > 0 else x
     # status 2 (line search stalled) happens at the limit of float precision:
     # converged when the gradient is that small.
     converged = result.status == 0 or (result.status == 2 and np.max(np.abs(result.jac)) <= 1e3 * gtol)

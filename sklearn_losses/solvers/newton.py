@@ -9,23 +9,18 @@ few thousand); L-BFGS is the better choice beyond that.
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
+
+from ._objective import smooth_objective, weighted_gram
 
 __all__ = ["newton"]
 
 
 def newton(objective, penalty, theta0, max_iter=100, tol=1e-4, verbose=0):
     """Minimise ``objective`` + L2 ``penalty``; returns ``(theta, n_iter, converged, curve)``."""
-    X = objective.X
     p = objective.n_features
-    l2 = penalty.l2
     scale = objective.gradient_scale()  # tolerances relative to it, as in lbfgs
     gtol = tol * scale
-
-    def value_grad(theta):
-        value, grad = objective.loss_gradient(theta)
-        grad[:p] += l2 * theta[:p]
-        return value + 0.5 * l2 * float(theta[:p] @ theta[:p]), grad
+    value_grad = smooth_objective(objective, penalty)
 
     theta = np.array(theta0, dtype=np.float64)
     value, grad = value_grad(theta)
@@ -33,15 +28,8 @@ def newton(objective, penalty, theta0, max_iter=100, tol=1e-4, verbose=0):
     for iteration in range(1, max_iter + 1):
         _, h = objective.gradient_hessian_raw(theta)
         h = np.maximum(np.asarray(h, dtype=np.float64).ravel(), 0.0)
-        if sp.issparse(X):
-            hessian = np.asarray((X.T @ sp.diags(h) @ X).todense())
-        else:
-            xs = X * np.sqrt(h)[:, None]
-            hessian = xs.T @ xs
-        hessian[np.diag_indices(p)] += l2
-        if objective.fit_intercept:
-            xh = np.asarray(X.T @ h).ravel()
-            hessian = np.block([[hessian, xh[:, None]], [xh[None, :], np.array([[h.sum()]])]])
+        hessian = weighted_gram(objective.X, h, objective.fit_intercept)
+        hessian[np.diag_indices(p)] += penalty.l2
         hessian[np.diag_indices_from(hessian)] += 1e-12 * (1.0 + np.trace(hessian) / len(theta))
         try:
             step = -scipy.linalg.solve(hessian, grad, assume_a="pos", check_finite=False)

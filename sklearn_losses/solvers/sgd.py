@@ -18,6 +18,10 @@ __all__ = ["StochasticState", "stochastic_epochs"]
 #: has diverged (the step size is too large for the data's scale).
 _DIVERGED = 1e6
 
+#: Optimizer constants, shared by the Python step and the compiled epoch:
+#: SGD momentum, then Adam's beta1, beta2 and epsilon.
+OPTIMIZER = (0.9, 0.9, 0.999, 1e-8)
+
 
 class StochasticState:
     """Optimizer state carried across epochs and ``partial_fit`` calls."""
@@ -29,10 +33,10 @@ class StochasticState:
         self.epochs = 0
 
 
-def _step(method, theta, grad, state, lr, n_coef, penalty, momentum=0.9):
+def _step(method, theta, grad, state, lr, n_coef, penalty):
+    momentum, b1, b2, eps = OPTIMIZER
     state.t += 1
     if method == "adam":
-        b1, b2, eps = 0.9, 0.999, 1e-8
         state.m = b1 * state.m + (1 - b1) * grad
         state.v = b2 * state.v + (1 - b2) * grad * grad
         m_hat = state.m / (1 - b1 ** state.t)
@@ -44,8 +48,7 @@ def _step(method, theta, grad, state, lr, n_coef, penalty, momentum=0.9):
         theta = theta + state.m
         prox_step = lr
     if penalty.l1 > 0:
-        coef = theta[:n_coef]
-        theta[:n_coef] = np.sign(coef) * np.maximum(np.abs(coef) - prox_step * penalty.l1, 0.0)
+        theta[:n_coef] = penalty.soft_threshold(theta[:n_coef], prox_step)
     return theta
 
 
@@ -68,7 +71,6 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
     curve, val_curve = [], []
     best, best_theta, stall = np.inf, theta.copy(), 0
     converged = False
-    l2 = penalty.l2
     theta = np.array(theta, dtype=np.float64)
     epoch = 0
     start_value = objective.loss_gradient(theta)[0] + penalty.value(theta[:n_coef])
@@ -80,13 +82,13 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
             lr = learning_rate_init
         if objective.has_epoch_kernel:  # the whole epoch compiled: no per-batch Python overhead
             train_loss = objective.run_epoch(theta, rng.permutation(starts), batch_size, method == "adam",
-                                             lr, 0.9, penalty, state)
+                                             lr, OPTIMIZER, penalty, state)
         else:
             total, mass = 0.0, 0.0
             for start in rng.permutation(starts):
                 stop = min(start + batch_size, n)
                 value, grad = objective.loss_gradient(theta, rows=(start, stop))
-                grad[:n_coef] += l2 * theta[:n_coef]
+                grad[:n_coef] += penalty.gradient(theta[:n_coef])
                 batch_mass = (stop - start) if weights is None else float(np.sum(weights[start:stop]))
                 total += value * batch_mass
                 mass += batch_mass
