@@ -107,8 +107,9 @@ def test_linear_svc():
     C = 0.05
     # LinearSVC penalises its intercept; compare without one. C sum(hinge) + ||w||^2 / 2.
     ours = LinearClassifier("hinge", alpha=1 / (C * N), fit_intercept=False).fit(X_CLF, Y_BIN)
+    # liblinear visits the samples in a random order: fix it, so the reference is reproducible
     ref = LinearSVC(C=C, loss="hinge", fit_intercept=False, tol=1e-12, max_iter=1_000_000,
-                    dual=True).fit(X_CLF, Y_BIN)
+                    dual=True, random_state=0).fit(X_CLF, Y_BIN)
     _same_solution(ours, ref.coef_, 0.0, _objective(ours, X_CLF, Y_BIN, l2=1 / (C * N)))
 
 
@@ -116,7 +117,7 @@ def test_linear_svr():
     C, eps = 0.5, 2.0
     ours = LinearRegressor(EpsilonInsensitive(epsilon=eps), alpha=1 / (C * N), fit_intercept=False).fit(X, Y)
     ref = LinearSVR(C=C, epsilon=eps, loss="epsilon_insensitive", fit_intercept=False, tol=1e-12,
-                    max_iter=1_000_000, dual=True).fit(X, Y)
+                    max_iter=1_000_000, dual=True, random_state=0).fit(X, Y)
     _same_solution(ours, ref.coef_, 0.0, _objective(ours, X, Y, l2=1 / (C * N)))
 
 
