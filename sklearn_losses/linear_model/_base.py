@@ -109,7 +109,7 @@ class _LinearModel(BaseEstimator):
             X.sort_indices()
         return X, y
 
-    def _solver_name(self, loss, penalty):
+    def _solver_name(self, loss, penalty, X=None):
         if self.solver in STOCHASTIC:
             return self.solver
         if self.solver == "auto" and self.early_stopping:
@@ -118,7 +118,7 @@ class _LinearModel(BaseEstimator):
             raise ValueError(
                 f"early_stopping=True needs a stochastic solver ('sgd' or 'adam'); got solver={self.solver!r}."
             )
-        return select_solver(self.solver, loss, penalty).name
+        return select_solver(self.solver, loss, penalty, X).name
 
     def _batch_size(self, n):
         return min(256, n) if self.batch_size == "auto" else min(self.batch_size, n)
@@ -136,7 +136,7 @@ class _LinearModel(BaseEstimator):
         if np.all(sample_weight == 1.0):
             sample_weight = None  # the unweighted kernels are faster
         base_penalty = get_penalty(self.penalty, self.alpha, self.l1_ratio)
-        solver = "adam" if partial and self.solver not in STOCHASTIC else self._solver_name(loss, base_penalty)
+        solver = "adam" if partial and self.solver not in STOCHASTIC else self._solver_name(loss, base_penalty, X)
         stochastic = solver in STOCHASTIC
         warm = (self.warm_start or partial) and hasattr(self, "coef_")
         previous = self._previous_thetas(problems, X.shape[1]) if warm else None

@@ -9,7 +9,11 @@ takes the first solver whose needs are met, in the order of :data:`AUTO_ORDER`.
                a bound-constrained split)
 ``"newton"``   smooth losses with a hessian, L2 or no penalty; few features
 ``"ipm"``      piecewise-linear losses (absolute, pinball, hinge,
-               epsilon-insensitive); any penalty; exact optimum
+               epsilon-insensitive); any penalty; exact optimum; up to
+               10,000 features (chosen by ``"auto"`` for dense X)
+``"dcd"``      piecewise-linear losses with a pure L2 penalty (alpha > 0):
+               dual coordinate descent, any number of features (chosen by
+               ``"auto"`` for sparse X); to a certified duality gap
 ``"sgd"``,     minibatch stochastic gradient for ``partial_fit`` and very
 ``"adam"``     large data; differentiable losses (subgradients otherwise)
 =============  =========================================================
@@ -17,7 +21,10 @@ takes the first solver whose needs are met, in the order of :data:`AUTO_ORDER`.
 
 from dataclasses import dataclass
 
-from .ipm import interior_point
+import scipy.sparse as sp
+
+from .dcd import dual_coordinate_descent
+from .ipm import MAX_FEATURES, interior_point
 from .lbfgs import lbfgs
 from .newton import newton
 
@@ -36,6 +43,7 @@ class SolverInfo:
     needs_smooth_penalty: bool = False
     single_output: bool = False
     needs_elementwise: bool = False
+    needs_pure_l2: bool = False
 
     def unmet(self, loss, penalty):
         """Reasons this solver cannot minimise ``loss`` with ``penalty`` (empty: it can)."""
@@ -50,6 +58,8 @@ class SolverInfo:
             reasons.append(f"{type(loss).__name__} is a loss on rows (its hessian is not diagonal)")
         if self.needs_smooth_penalty and not penalty.smooth:
             reasons.append("the penalty has an L1 part")
+        if self.needs_pure_l2 and not (penalty.smooth and penalty.l2 > 0):
+            reasons.append("it needs penalty='l2' with alpha > 0")
         return reasons
 
 
@@ -59,23 +69,47 @@ SOLVERS = {
         SolverInfo("newton", newton, needs_differentiable=True, needs_hessian=True,
                    needs_smooth_penalty=True, single_output=True, needs_elementwise=True),
         SolverInfo("ipm", interior_point, needs_piecewise_linear=True, single_output=True),
+        SolverInfo("dcd", dual_coordinate_descent, needs_piecewise_linear=True, single_output=True,
+                   needs_pure_l2=True),
     )
 }
 
-#: Order in which ``solver="auto"`` tries the full-batch solvers.
-AUTO_ORDER = ("ipm", "lbfgs")
+
+def _dense_and_fits(X):
+    return not sp.issparse(X) and X.shape[1] < MAX_FEATURES
 
 
-def select_solver(solver, loss, penalty):
-    """Return the :class:`SolverInfo` for the ``solver`` parameter of an estimator."""
+def _fits(X):
+    return X.shape[1] < MAX_FEATURES
+
+
+#: Order in which ``solver="auto"`` tries the full-batch solvers, each with a
+#: condition on X. For piecewise-linear losses the interior-point method is
+#: exact in 30-50 factorisations and fastest on dense X (hinge, 100,000 rows,
+#: 50 / 200 / 500 features: 2.3 / 17 / 48 s against 11 / 28 / over 61 s for
+#: dual coordinate descent); dual coordinate descent needs no (p, p) matrix.
+AUTO_ORDER = (("ipm", _dense_and_fits), ("dcd", None), ("ipm", _fits), ("lbfgs", None))
+
+
+def select_solver(solver, loss, penalty, X=None):
+    """Return the :class:`SolverInfo` for the ``solver`` parameter of an estimator.
+
+    ``X`` (the training data) lets ``"auto"`` choose by its sparsity and width.
+    """
     if solver == "auto":
-        for name in AUTO_ORDER:
+        for name, condition in AUTO_ORDER:
+            if condition is not None and X is not None and not condition(X):
+                continue
             if not SOLVERS[name].unmet(loss, penalty):
                 return SOLVERS[name]
+        if loss.piecewise_linear:
+            why = (f"with an L1 part in the penalty (or alpha=0) it needs the interior-point method, "
+                   f"which takes fewer than {MAX_FEATURES} features")
+        else:
+            why = "it is not differentiable and declares no piecewise-linear structure"
         raise ValueError(
-            f"No exact solver for {type(loss).__name__}: it is not differentiable and declares no "
-            "piecewise-linear structure. Pass solver='sgd' or solver='adam' (subgradient steps) "
-            "or use a smooth loss."
+            f"No exact solver for {type(loss).__name__}: {why}. Pass solver='sgd' or solver='adam' "
+            "(subgradient steps) or use a smooth loss."
         )
     if solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}; got {solver!r}.")

@@ -113,8 +113,9 @@ def interior_point(objective, penalty, theta0, max_iter=100, tol=1e-4, verbose=0
         raise ValueError(
             f"The interior-point method factors a dense {n_params} x {n_params} matrix per iteration "
             f"({n_params ** 2 * 8 / 1e9:.1f} GB) for {type(loss).__name__} with {p} features; it is meant for "
-            f"at most {MAX_FEATURES} features. Use solver='sgd' or 'adam' (subgradient steps), or a smooth "
-            "loss such as 'squared_hinge' (L-BFGS handles any number of features, dense or sparse)."
+            f"at most {MAX_FEATURES} features. With penalty='l2' (alpha > 0) use solver='dcd' (dual "
+            "coordinate descent, any number of features); otherwise solver='sgd' or 'adam' (subgradient "
+            "steps), or a smooth loss such as 'squared_hinge'."
         )
     slopes, breaks = loss.linear_pieces(objective.y)
     c = objective.scale * (np.ones(n) if objective.sample_weight is None else objective.sample_weight)
