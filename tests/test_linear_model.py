@@ -246,3 +246,17 @@ def test_interior_point_curve_is_the_objective(loss):
     assert len(est.loss_curve_) == est.n_iter_
     assert est.loss_curve_[-1] == pytest.approx(est.objective_, rel=1e-9)
     assert min(est.loss_curve_) >= est.objective_ * (1 - 1e-9)
+
+
+def test_newton_cg_matches_lbfgs_on_softmax_and_multi_output_with_weights():
+    weights = np.random.default_rng(0).uniform(0.0, 2.0, X_CLF.shape[0])
+    a = LinearClassifier("cross_entropy", alpha=0.01, solver="newton-cg", tol=1e-10).fit(X_CLF, Y_CLF, weights)
+    b = LinearClassifier("cross_entropy", alpha=0.01, solver="lbfgs", tol=1e-10).fit(X_CLF, Y_CLF, weights)
+    assert a.solver_ == "newton-cg" and a.n_iter_ < b.n_iter_
+    _close(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+    Y = np.column_stack([Y_REG, np.sin(Y_REG / 50)])
+    c = LinearRegressor("squared_error", alpha=0.01, solver="newton-cg", tol=1e-10).fit(X_REG, Y)
+    d = LinearRegressor("squared_error", alpha=0.01, solver="lbfgs", tol=1e-10).fit(X_REG, Y)
+    _close(c.coef_, d.coef_, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="solver='newton-cg' cannot be used: .*L1"):
+        LinearClassifier("cross_entropy", penalty="l1", solver="newton-cg").fit(X_CLF, Y_CLF)

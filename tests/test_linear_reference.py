@@ -74,11 +74,12 @@ def test_elastic_net():
 
 
 @pytest.mark.parametrize("multiclass", [False, True])
-def test_logistic_regression(multiclass):
+@pytest.mark.parametrize("solver", ["auto", "newton-cg"])
+def test_logistic_regression(multiclass, solver):
     y = Y_CLF if multiclass else Y_BIN
     alpha = 0.01
     loss = "cross_entropy" if multiclass else "log_loss"
-    ours = LinearClassifier(loss, alpha=alpha, tol=1e-12).fit(X_CLF, y)
+    ours = LinearClassifier(loss, alpha=alpha, tol=1e-12, solver=solver).fit(X_CLF, y)
     # LogisticRegression: C sum(loss) + ||w||^2 / 2 = C n (mean loss + ||w||^2 / (2 C n))
     ref = LogisticRegression(C=1 / (N * alpha), tol=1e-14, max_iter=100_000).fit(X_CLF, y)
     _same_solution(ours, ref.coef_, ref.intercept_, _objective(ours, X_CLF, y, l2=alpha))

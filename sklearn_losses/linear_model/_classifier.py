@@ -49,8 +49,11 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
     penalty, alpha, l1_ratio, fit_intercept, solver, max_iter, tol, warm_start, \
 early_stopping, validation_fraction, n_iter_no_change, batch_size, \
 learning_rate_init, random_state, verbose
-        As in :class:`LinearRegressor`. ``solver="auto"`` picks the interior
-        point method for the hinge loss and L-BFGS for differentiable losses.
+        As in :class:`LinearRegressor`. ``solver="auto"`` picks, for the
+        hinge loss, the interior-point method on dense X and dual coordinate
+        descent on sparse X, and L-BFGS for differentiable losses;
+        ``solver="newton-cg"`` fits multiclass (softmax) losses by a
+        second-order method.
 
     Attributes
     ----------

@@ -40,20 +40,27 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         L1 share of the ``"elasticnet"`` penalty.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
-    solver : {"auto", "lbfgs", "newton", "ipm", "sgd", "adam"}, default="auto"
+    solver : {"auto", "lbfgs", "newton", "newton-cg", "ipm", "dcd", "sgd", "adam"}, default="auto"
         ``"auto"`` picks an exact method from the loss's declared properties:
-        the interior-point method for piecewise-linear losses (absolute,
-        pinball, epsilon-insensitive), L-BFGS for differentiable ones (any
-        penalty; L1 exactly). ``"sgd"``/``"adam"`` are minibatch methods for
-        large data, early stopping and ``partial_fit``.
+        for piecewise-linear losses (absolute, pinball, epsilon-insensitive,
+        hinge) the interior-point method on dense X and dual coordinate
+        descent (``"dcd"``, L2 penalty) on sparse X; L-BFGS for differentiable
+        ones (any penalty; L1 exactly). ``"newton"`` (diagonal hessians) and
+        ``"newton-cg"`` (any smooth, twice differentiable loss, softmax
+        included) are second-order alternatives for L2 or no penalty.
+        ``"sgd"``/``"adam"`` are minibatch methods for large data, early
+        stopping and ``partial_fit``.
     max_iter : int, default=1000
-        Iterations (full-batch solvers) or epochs (stochastic solvers).
+        Iterations (full-batch solvers; passes over the data for ``"dcd"``)
+        or epochs (stochastic solvers).
     tol : float, default=1e-4
-        L-BFGS/Newton: largest gradient component, relative to the largest
-        component of the loss gradient at zero coefficients; interior point:
-        relative duality gap times 1e-7 (at most 1e-9: the method converges
-        fast, and exact solutions need a small gap); stochastic solvers: the
-        improvement below which an epoch counts towards ``n_iter_no_change``.
+        L-BFGS/Newton/Newton-CG: largest gradient component, relative to the
+        largest component of the loss gradient at zero coefficients; interior
+        point: relative duality gap times 1e-7 (at most 1e-9: the method
+        converges fast, and exact solutions need a small gap); dual coordinate
+        descent: duality gap relative to the objective times 1e-2; stochastic
+        solvers: the improvement below which an epoch counts towards
+        ``n_iter_no_change``.
     warm_start : bool, default=False
         Start from the previous solution.
     early_stopping : bool, default=False

@@ -8,6 +8,9 @@ takes the first solver whose needs are met, in the order of :data:`AUTO_ORDER`.
 ``"lbfgs"``    smooth (differentiable) losses; any penalty (L1 exact via
                a bound-constrained split)
 ``"newton"``   smooth losses with a hessian, L2 or no penalty; few features
+``"newton-cg"`` smooth, twice differentiable losses (also softmax and
+               multi-output), L2 or no penalty: truncated Newton in a trust
+               region with hessian-vector products from the gradient
 ``"ipm"``      piecewise-linear losses (absolute, pinball, hinge,
                epsilon-insensitive); any penalty; exact optimum; up to
                10,000 features (chosen by ``"auto"`` for dense X)
@@ -27,6 +30,7 @@ from .dcd import dual_coordinate_descent
 from .ipm import MAX_FEATURES, interior_point
 from .lbfgs import lbfgs
 from .newton import newton
+from .newton_cg import newton_cg
 
 __all__ = ["AUTO_ORDER", "SOLVERS", "SolverInfo", "select_solver"]
 
@@ -68,6 +72,8 @@ SOLVERS = {
         SolverInfo("lbfgs", lbfgs, needs_differentiable=True),
         SolverInfo("newton", newton, needs_differentiable=True, needs_hessian=True,
                    needs_smooth_penalty=True, single_output=True, needs_elementwise=True),
+        SolverInfo("newton-cg", newton_cg, needs_differentiable=True, needs_hessian=True,
+                   needs_smooth_penalty=True),
         SolverInfo("ipm", interior_point, needs_piecewise_linear=True, single_output=True),
         SolverInfo("dcd", dual_coordinate_descent, needs_piecewise_linear=True, single_output=True,
                    needs_pure_l2=True),
