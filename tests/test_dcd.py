@@ -62,11 +62,13 @@ def test_same_optimum_as_the_interior_point_method(info, fit_intercept, weighted
     assert np.linalg.norm(theta[:X.shape[1]] - reference[:X.shape[1]]) <= bound
 
 
-def test_auto_takes_dcd_for_sparse_and_ipm_for_dense_X():
-    X, y = make_classification(300, 10, random_state=0)
+def test_auto_takes_dcd_for_wide_sparse_and_ipm_for_dense_or_narrow_X():
+    X, y = make_classification(300, 1200, n_informative=20, random_state=0)
+    X[np.abs(X) < 1.5] = 0.0
     dense = LinearClassifier("hinge", alpha=1e-3).fit(X, y)
     sparse = LinearClassifier("hinge", alpha=1e-3).fit(sp.csr_matrix(X), y)
-    assert (dense.solver_, sparse.solver_) == ("ipm", "dcd")
+    narrow = LinearClassifier("hinge", alpha=1e-3).fit(sp.csr_matrix(X[:, :50]), y)
+    assert (dense.solver_, sparse.solver_, narrow.solver_) == ("ipm", "dcd", "ipm")
     assert sparse.objective_ == pytest.approx(dense.objective_, rel=1e-6)
     # no exact alternative for L1 on sparse data: the interior-point method again
     l1 = LinearClassifier("hinge", penalty="l1", alpha=1e-3).fit(sp.csr_matrix(X), y)
