@@ -1,0 +1,213 @@
+"""Shared fitting machinery of the kernel SVM estimators.
+
+Every estimator fits one or more binary or regression *problems* (one for a
+regressor or a binary classifier, one per class or per pair of classes for
+multiclass) on the same kernel matrix. The objective of a problem is
+scikit-learn's, ``C sum_i s_i l(y_i, f(x_i)) + 1/2 ||f||_H^2`` with
+``f = sum_j a_j k(x_j, .) + b``; divided by ``C sum_i s_i`` it is the weighted
+mean loss plus ``alpha / 2 ||f||_H^2`` with ``alpha = 1 / (C sum_i s_i)``, the
+convention of the rest of the library.
+
+Piecewise-linear losses (hinge, epsilon-insensitive, pinball, absolute) are
+solved exactly in the dual by SMO (:mod:`._smo`); twice-differentiable losses
+by Newton's method on ``(a, b)`` (:mod:`._newton`).
+"""
+
+import warnings
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..losses import get_loss
+from ._kernel import KERNELS, Kernel
+from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
+from ._smo import initial_decision, intercept, row_store, smo
+
+__all__ = ["_KernelSVM"]
+
+
+#: Largest kernel matrix kept in float64 (8,000 samples); larger ones are
+#: float32, which halves the memory the solver touches (decision values then
+#: carry relative errors of about 1e-7, far below SVC's tolerance of 1e-3).
+FLOAT64_BYTES = 512 * 2 ** 20
+
+
+class _Solution(NamedTuple):
+    rows: np.ndarray  # training rows of the problem
+    dual: np.ndarray  # a, one per row
+    intercept: float
+    n_iter: int
+    converged: bool
+
+
+class _KernelSVM(BaseEstimator):
+    """Kernel, C, tolerances and the per-problem solvers."""
+
+    _parameter_constraints = {
+        "loss": [str, object],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "kernel": [StrOptions(set(KERNELS)), callable],
+        "degree": [Interval(Integral, 0, None, closed="left")],
+        "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="neither")],
+        "coef0": [Real],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, -1, None, closed="left")],
+        "cache_size": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
+    }
+
+    def _resolve_loss(self, **params):
+        loss = get_loss(self.loss, **params) if isinstance(self.loss, str) else get_loss(self.loss)
+        if loss.task not in self._tasks:
+            raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
+                             f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses.")
+        loss.kernel_arguments()  # validates the loss's parameters
+        if not (loss.piecewise_linear or (loss.differentiable and loss.has_hessian)):
+            raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is neither piecewise linear "
+                             "(solved exactly by SMO) nor differentiable with a hessian (Newton).")
+        return loss
+
+    def _validate_X(self, X, reset=True):
+        return validate_data(self, X, reset=reset, **self._check_options())
+
+    def _validate_X_y(self, X, y):
+        return validate_data(self, X, y, y_numeric=self._y_numeric, **self._check_options())
+
+    def _check_options(self):
+        dtype = np.float64 if self.kernel == "precomputed" else [np.float64, np.float32]
+        return dict(accept_sparse="csr", dtype=dtype)
+
+    def _row_dtype(self, n):
+        """float64 rows up to :data:`FLOAT64_BYTES` for the whole matrix, float32 beyond."""
+        return np.float64 if n * n * 8 <= FLOAT64_BYTES else np.float32
+
+    def _matrix_dtype(self, n):
+        """float64 up to :data:`FLOAT64_BYTES`, float32 beyond, within ``cache_size`` MB."""
+        budget = self.cache_size * 2 ** 20
+        if n * n * 8 <= min(budget, FLOAT64_BYTES):
+            return np.float64
+        if n * n * 4 <= budget:
+            return np.float32
+        raise ValueError(
+            f"{type(self).__name__}: the kernel matrix of {n} samples needs {n * n * 4 / 2 ** 20:.0f} MB "
+            f"in float32, more than cache_size={self.cache_size} MB. Raise cache_size, or use "
+            "sklearn.kernel_approximation.Nystroem with a linear model for large data."
+        )
+
+    def _fit_problems(self, X, problems, weight, loss):
+        """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
+        self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
+        kind = self._kernel.row_kind(X) if loss.piecewise_linear else None
+        whole = None
+        if kind is None and any(rows is not None for rows, _ in problems):
+            whole = self._kernel.gram(X, self._matrix_dtype(X.shape[0]))
+        max_iter = np.iinfo(np.int64).max if self.max_iter == -1 else self.max_iter
+        solutions = []
+        for rows, y in problems:
+            Xp = X if rows is None else X[rows]
+            w = weight if rows is None else weight[rows]
+            n = Xp.shape[0]
+            if not loss.piecewise_linear:
+                K = (whole[np.ix_(rows, rows)] if whole is not None
+                     else self._kernel.gram(Xp, np.float64))
+            elif kind is not None:  # rows computed by the solver when needed, in a cache
+                dtype = self._row_dtype(n)
+                slots = self.cache_size * 2 ** 20 // (n * np.dtype(dtype).itemsize)
+                data = np.ascontiguousarray(Xp, dtype=np.float64)
+                store = row_store(n, slots, dtype, data, kind, self._kernel.gamma, self.coef0, self.degree)
+                solutions.append(self._smo(store, self._kernel.diagonal(data), loss, y, w, max_iter, rows))
+                continue
+            else:
+                K = (whole[np.ix_(rows, rows)] if whole is not None
+                     else self._kernel.gram(Xp, self._matrix_dtype(n)))
+                solutions.append(self._smo(row_store(n, n, K.dtype, K=K), np.diagonal(K).astype(np.float64),
+                                           loss, y, w, max_iter, rows))
+                continue
+            if n > MAX_NEWTON_SAMPLES:
+                raise ValueError(
+                    f"{type(loss).__name__} is fitted by Newton's method, which solves an n x n system "
+                    f"and is meant for at most {MAX_NEWTON_SAMPLES} samples; got {n}. Use "
+                    "a piecewise-linear loss (hinge, epsilon_insensitive) or Nystroem features with "
+                    "a linear model."
+                )
+            a, b, n_iter, converged = kernel_newton(np.asarray(K, dtype=np.float64), loss, y, w, tol=self.tol,
+                                                    max_iter=min(max_iter, 100), verbose=self.verbose)
+            solutions.append(_Solution(rows, a, b, n_iter, converged))
+        if not all(s.converged for s in solutions):
+            warnings.warn(f"{type(self).__name__} did not converge (max_iter={self.max_iter}); "
+                          "increase max_iter or tol.", ConvergenceWarning)
+        self._set_support(X, solutions)
+        self.n_iter_ = np.array([s.n_iter for s in solutions])
+        self.loss_ = loss
+        return self
+
+    def _smo(self, store, diag, loss, y, w, max_iter, rows):
+        slopes, breaks = loss.linear_pieces(y)
+        slopes = np.ascontiguousarray(slopes, dtype=np.float64)
+        breaks = np.ascontiguousarray(breaks, dtype=np.float64)
+        w = np.asarray(w, dtype=np.float64)
+        u = np.clip(0.0, slopes[:, 0], slopes[:, -1])
+        excess = float(w @ u)
+        if excess != 0.0:  # a start with sum(w u) = 0 inside the box
+            room = (u - slopes[:, 0]) if excess > 0 else (slopes[:, -1] - u)
+            available = float(w @ room)
+            if available < abs(excess):
+                raise ValueError(f"{type(loss).__name__}: no feasible dual start for these targets.")
+            u = u - np.sign(excess) * (abs(excess) / available) * room
+        f = initial_decision(store, -w * u)
+        n_iter, converged = smo(store, diag, slopes, breaks, w, u, f, float(self.tol), max_iter)
+        return _Solution(rows, -w * u, intercept(u, f, slopes, breaks, w), int(n_iter), bool(converged))
+
+    def _set_support(self, X, solutions):
+        """``support_``, ``support_vectors_``, ``dual_coef_`` (one row per problem) and ``intercept_``."""
+        n = X.shape[0]
+        dense = np.zeros((len(solutions), n))
+        for k, s in enumerate(solutions):
+            dense[k, slice(None) if s.rows is None else s.rows] = s.dual
+        support = np.flatnonzero(np.any(dense != 0.0, axis=0))
+        self.support_ = support
+        self.support_vectors_ = X[support] if self.kernel != "precomputed" else np.empty((0, 0))
+        self._support_rows = X[support] if self.kernel == "precomputed" else None
+        self.dual_coef_ = dense[:, support]
+        self.intercept_ = np.array([s.intercept for s in solutions])
+        self.n_support_ = np.array([support.size])
+
+    def _decision(self, X):
+        """Raw decision values, one column per problem."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        if self.kernel == "precomputed":
+            if X.shape[1] != self.shape_fit_[0]:
+                raise ValueError(f"With kernel='precomputed', X must have {self.shape_fit_[0]} columns "
+                                 f"(training samples); got {X.shape[1]}.")
+            K = np.asarray(X[:, self.support_].toarray() if sp.issparse(X) else X[:, self.support_])
+        else:
+            K = self._kernel(X, self.support_vectors_) if self.support_.size else np.zeros((X.shape[0], 0))
+        return K @ self.dual_coef_.T + self.intercept_
+
+    def _weights(self, X, sample_weight):
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
+            raise ValueError(f"With kernel='precomputed' X must be square (n_samples, n_samples); got {X.shape}.")
+        self.shape_fit_ = X.shape
+        return sample_weight
+
+    @property
+    def coef_(self):
+        """Primal coefficients, for ``kernel="linear"`` only."""
+        if self.kernel != "linear":
+            raise AttributeError("coef_ is only available when kernel='linear'.")
+        check_is_fitted(self, "dual_coef_")
+        return np.asarray(self.dual_coef_ @ self.support_vectors_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.kernel != "precomputed"
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags

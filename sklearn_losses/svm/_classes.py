@@ -1,0 +1,296 @@
+"""SVMClassifier and SVMRegressor: kernel machines trained on any margin or regression loss."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import _KernelSVM
+
+__all__ = ["SVMClassifier", "SVMRegressor"]
+
+_COMMON_DOC = """
+    C : float, default=1.0
+        Inverse regularisation strength, as in :class:`sklearn.svm.SVC`: the
+        objective is ``C * sum_i s_i * loss_i + ||f||^2 / 2`` over functions
+        ``f = sum_j a_j k(x_j, .) + b`` (``s`` the sample weights). In the
+        library's mean-loss convention this is ``alpha = 1 / (C * sum(s))``.
+    kernel : {"linear", "rbf", "poly", "sigmoid", "precomputed"} or callable, default="rbf"
+        As in :class:`sklearn.svm.SVC`; a callable maps ``(X, Y)`` to the
+        kernel matrix.
+    degree : int, default=3
+        Degree of the ``"poly"`` kernel.
+    gamma : {"scale", "auto"} or float, default="scale"
+        ``"scale"``: ``1 / (n_features * X.var())``; ``"auto"``: ``1 / n_features``.
+    coef0 : float, default=0.0
+        Constant of the ``"poly"`` and ``"sigmoid"`` kernels.
+    tol : float, default=1e-3
+        Stopping tolerance in units of the decision function: SMO stops when
+        no pair of samples violates the optimality conditions by more (as
+        LIBSVM); Newton when no step changes a decision value by more.
+    max_iter : int, default=-1
+        Iterations of the solver; -1 for no limit.
+    cache_size : float, default=1024
+        Megabytes for the cache of kernel rows (as SVC's ``cache_size``;
+        rows are computed when the solver needs them, least recently used
+        rows make room; float64 rows up to 8,000 samples, float32 beyond).
+        Precomputed, callable and sparse-input kernels are held whole and
+        must fit in it.
+    verbose : int, default=0
+"""
+
+
+def _ovo_votes(decision, n_classes):
+    """Votes and summed confidences per class from one-vs-one decision values."""
+    votes = np.zeros((decision.shape[0], n_classes))
+    confidence = np.zeros_like(votes)
+    k = 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            votes[:, i] += decision[:, k] > 0
+            votes[:, j] += decision[:, k] <= 0
+            confidence[:, i] += decision[:, k]
+            confidence[:, j] -= decision[:, k]
+            k += 1
+    return votes, confidence
+
+
+def _ovo_to_ovr(decision, n_classes):
+    """One-vs-one decision values to per-class scores: votes plus confidences in (-1/3, 1/3), as SVC."""
+    votes, confidence = _ovo_votes(decision, n_classes)
+    return votes + confidence / (3 * (np.abs(confidence) + 1))
+
+
+def _has_probabilistic_link(estimator):
+    loss = getattr(estimator, "loss_", None) or estimator._resolve_loss()
+    if loss.link.name != "logit":
+        raise AttributeError(
+            f"predict_proba is not available for {type(loss).__name__}: its link ({loss.link.name}) does "
+            "not give probabilities. Use decision_function, or calibrate with "
+            "sklearn.calibration.CalibratedClassifierCV (Platt scaling: method='sigmoid')."
+        )
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None and classes.size > 2 and estimator.multi_class == "ovo":
+        raise AttributeError("predict_proba needs multi_class='ovr' for more than two classes "
+                             "(one-vs-one scores are not per-class probabilities).")
+    return True
+
+
+class SVMClassifier(ClassifierMixin, _KernelSVM):
+    __doc__ = r"""Kernel support vector classifier with any binary margin loss.
+
+    Fits ``f(x) = sum_j a_j k(x_j, x) + b`` minimising
+    ``C * sum_i s_i * loss(y_i, f(x_i)) + ||f||^2 / 2``. Piecewise-linear
+    losses (``"hinge"``: :class:`sklearn.svm.SVC`'s problem) are solved
+    exactly in the dual by SMO with second-order pair selection;
+    twice-differentiable losses (``"log_loss"``, ``"focal"``, ``"exponential"``
+    and custom losses with a hessian) by Newton's method on ``(a, b)``, for
+    up to 5,000 samples per problem.
+
+    Parameters
+    ----------
+    loss : str or loss instance, default="hinge"
+        A binary loss (:func:`~sklearn_losses.losses.available_losses`).
+""" + _COMMON_DOC + """
+    class_weight : dict or "balanced", default=None
+        Multiplies the sample weights (and so C) per class.
+    multi_class : {"ovo", "ovr"}, default="ovo"
+        Several classes: one problem per pair of classes (as SVC; the
+        decision function is turned into per-class scores the way SVC does
+        with ``decision_function_shape="ovr"``) or one per class against
+        the rest.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    support_ : ndarray of int
+        Training samples with a non-zero dual coefficient in some problem.
+    support_vectors_ : ndarray or sparse matrix
+    dual_coef_ : ndarray of shape (n_problems, n_support)
+        ``a_j`` of each problem (zero where a support vector is not in the
+        problem). For the hinge, ``y_j * alpha_j`` as in SVC.
+    intercept_ : ndarray of shape (n_problems,)
+    coef_ : ndarray of shape (n_problems, n_features)
+        ``kernel="linear"`` only.
+    loss_ : BaseLoss
+    n_iter_ : ndarray of shape (n_problems,)
+    """
+
+    _parameter_constraints = {
+        **_KernelSVM._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "multi_class": [StrOptions({"ovo", "ovr"})],
+    }
+    _tasks = ("binary",)
+    _y_numeric = False
+
+    def __init__(self, loss="hinge", *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
+                 tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", cache_size=1024, verbose=0):
+        self.loss = loss
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.multi_class = multi_class
+        self.cache_size = cache_size
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Or the (n_samples, n_samples) kernel matrix for ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        loss = self._resolve_loss()
+        X, y = self._validate_X_y(X, y)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        weight = self._weights(X, sample_weight)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if self.class_weight is not None:
+            weight = weight * compute_sample_weight(self.class_weight, y)
+        if np.unique(encoded[weight > 0]).size < 2:
+            present = np.unique(y[weight > 0]).tolist()
+            raise ValueError(f"{type(self).__name__} needs at least 2 classes with positive sample weight; "
+                             f"got {len(present)} class: {present}.")
+        k = self.classes_.size
+        if k == 2:
+            problems = [(None, (encoded == 1).astype(np.float64))]
+        elif self.multi_class == "ovr":
+            problems = [(None, (encoded == c).astype(np.float64)) for c in range(k)]
+        else:  # positive = the first class of the pair, as LIBSVM
+            problems = []
+            for i in range(k):
+                for j in range(i + 1, k):
+                    rows = np.flatnonzero((encoded == i) | (encoded == j))
+                    problems.append((rows, (encoded[rows] == i).astype(np.float64)))
+        return self._fit_problems(X, problems, self.C * weight, loss)
+
+    def decision_function(self, X):
+        """Decision values: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
+        decision = self._decision(X)
+        if self.classes_.size == 2:
+            return decision[:, 0]
+        if self.multi_class == "ovo":
+            return _ovo_to_ovr(decision, self.classes_.size)
+        return decision
+
+    def predict(self, X):
+        """Class labels (one-vs-one: most votes, ties to the first class, as SVC)."""
+        check_is_fitted(self)
+        if self.classes_.size > 2 and self.multi_class == "ovo":
+            votes, _ = _ovo_votes(self._decision(X), self.classes_.size)
+            return self.classes_[np.argmax(votes, axis=1)]
+        decision = self.decision_function(X)
+        if decision.ndim == 1:
+            return self.classes_[(decision > 0).astype(int)]
+        return self.classes_[np.argmax(decision, axis=1)]
+
+    @available_if(_has_probabilistic_link)
+    def predict_proba(self, X):
+        """Probabilities through the loss's inverse link (logit losses; one-vs-rest rows renormalised)."""
+        decision = self._decision(X)
+        p = self.loss_.inverse_link(decision)
+        if self.classes_.size == 2:
+            return np.column_stack([1 - p[:, 0], p[:, 0]])
+        return p / p.sum(axis=1, keepdims=True)
+
+
+class SVMRegressor(RegressorMixin, _KernelSVM):
+    __doc__ = r"""Kernel support vector regression with any regression loss.
+
+    Fits ``f(x) = sum_j a_j k(x_j, x) + b`` minimising
+    ``C * sum_i s_i * loss(y_i, f(x_i)) + ||f||^2 / 2``. Piecewise-linear
+    losses (``"epsilon_insensitive"``: :class:`sklearn.svm.SVR`'s problem,
+    ``"quantile"``, ``"absolute_error"``) are solved exactly by SMO;
+    twice-differentiable losses (``"squared_error"``: kernel ridge;
+    ``"pseudo_huber"``, ``"log_cosh"``, ``"poisson"``, custom) by Newton's
+    method for up to 5,000 samples. Predictions are the loss's inverse link
+    of ``f``.
+
+    Parameters
+    ----------
+    loss : str or loss instance, default="epsilon_insensitive"
+    epsilon : float, default=0.1
+        Half-width of the insensitive tube, used when ``loss`` is the name
+        ``"epsilon_insensitive"`` or ``"squared_epsilon_insensitive"`` (a loss
+        instance keeps its own).
+""" + _COMMON_DOC + """
+    Attributes
+    ----------
+    support_, support_vectors_, dual_coef_, intercept_, coef_, loss_, n_iter_
+        As for :class:`SVMClassifier`, with one problem.
+    """
+
+    _parameter_constraints = {
+        **_KernelSVM._parameter_constraints,
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+    }
+    _tasks = ("regression",)
+    _y_numeric = True
+
+    def __init__(self, loss="epsilon_insensitive", *, epsilon=0.1, C=1.0, kernel="rbf", degree=3,
+                 gamma="scale", coef0=0.0, tol=1e-3, max_iter=-1, cache_size=1024, verbose=0):
+        self.loss = loss
+        self.epsilon = epsilon
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cache_size = cache_size
+        self.verbose = verbose
+
+    def _resolve_loss(self):
+        if self.loss in ("epsilon_insensitive", "squared_epsilon_insensitive"):
+            return super()._resolve_loss(epsilon=self.epsilon)
+        return super()._resolve_loss()
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Or the (n_samples, n_samples) kernel matrix for ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        loss = self._resolve_loss()
+        X, y = self._validate_X_y(X, y)
+        y = column_or_1d(y, warn=True).astype(np.float64)
+        loss.validate_target(y)
+        weight = self._weights(X, sample_weight)
+        if not np.any(weight > 0):
+            raise ValueError(f"{type(self).__name__}: every sample weight is zero.")
+        return self._fit_problems(X, [(None, y)], self.C * weight, loss)
+
+    def predict(self, X):
+        """Predictions: the loss's inverse link of the decision function."""
+        raw = self._decision(X)[:, 0]
+        return np.asarray(self.loss_.inverse_link(raw))

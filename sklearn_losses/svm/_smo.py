@@ -1,0 +1,265 @@
+"""Exact kernel solver for piecewise-linear losses: SMO with second-order pair selection.
+
+With ``f(x) = sum_i a_i k(x_i, x) + b`` the problem of the SVM estimators,
+``C sum_i s_i l_i(f(x_i)) + 1/2 ||f||_H^2`` (``s`` the sample weights), has
+the dual
+
+.. math:: \\max_a\\; -\\tfrac12 a^T K a + \\sum_i g_i(a_i)
+          \\quad\\text{s.t.}\\quad \\sum_i a_i = 0,
+
+with ``a_i = -C s_i u_i``, ``u_i`` a subgradient of ``l_i`` at the optimum, and
+``g_i`` concave and piecewise linear: on the segment of ``u_i`` between two
+slopes of ``l_i`` its derivative is the break between them
+(:meth:`~sklearn_losses.losses.BaseLoss.linear_pieces`). For the hinge this
+is the dual of :class:`sklearn.svm.SVC` (``a_i = y_i alpha_i``, ``0 <= alpha_i
+<= C s_i``), for the epsilon-insensitive loss that of
+:class:`sklearn.svm.SVR`; the pinball and absolute losses come for free.
+
+``u_i`` is optimal when ``f_i`` lies in the interval ``[lo_i, hi_i]`` where
+``u_i`` is a subgradient (a break if ``u_i`` is between slopes, the piece
+between two breaks if ``u_i`` is a slope). A common ``b`` exists if and only
+if ``max_i (lo_i - (Ka)_i) <= min_j (hi_j - (Ka)_j)``. Each iteration takes
+the most violating ``i`` and, among the ``j`` that violate with it, the one
+with the largest second-order gain (Fan, Chen and Lin, 2005, as LIBSVM),
+then maximises the dual exactly along ``a_i += d, a_j -= d``, stepping across
+the breaks of both losses. The method stops when the violation is below
+``tol`` (LIBSVM's criterion, in units of the decision function).
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
+from ..solvers.dcd import _optimal_set
+
+__all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "row_store", "smo"]
+
+_TAU = 1e-12
+
+#: Iterations between two shrinking passes (LIBSVM: min(n, 1000)).
+SHRINK_EVERY = 1000
+
+
+@njit(**SCALAR_OPTIONS)
+def _down(u, s):
+    """Moving ``u`` down: index k of the segment (s[k], s[k+1]) entered; -1 if at the bottom."""
+    for k in range(s.size - 2, -1, -1):
+        if s[k] < u:
+            return k
+    return -1
+
+
+@njit(**SCALAR_OPTIONS)
+def _up(u, s):
+    """Moving ``u`` up: index k of the segment (s[k], s[k+1]) entered; -1 if at the top."""
+    for k in range(s.size - 1):
+        if s[k + 1] > u:
+            return k
+    return -1
+
+
+@njit(**SCALAR_OPTIONS)
+def _pair_step(ui, si, ti, wi, uj, sj, tj, wj, gap, eta):
+    """Exact maximisation along ``a_i += d, a_j -= d``; returns (d, ui, uj).
+
+    ``gap = f_i - f_j`` (kernel part of the decision values); ``u_i`` moves
+    down by ``d / w_i`` and ``u_j`` up by ``d / w_j``.
+    """
+    d = 0.0
+    for _ in range(si.size + sj.size):
+        ki = _down(ui, si)
+        kj = _up(uj, sj)
+        if ki < 0 or kj < 0:
+            break
+        slope = (ti[ki] - tj[kj]) - gap - eta * d
+        if slope <= 0.0:
+            break
+        room_i = (ui - si[ki]) * wi
+        room_j = (sj[kj + 1] - uj) * wj
+        limit = min(room_i, room_j)
+        step = slope / eta if eta > 0.0 else np.inf
+        if step < limit:
+            d += step
+            ui -= step / wi
+            uj += step / wj
+            break
+        d += limit
+        ui = si[ki] if room_i == limit else ui - limit / wi
+        uj = sj[kj + 1] if room_j == limit else uj + limit / wj
+    return d, ui, uj
+
+
+#: Kernels computed row by row inside the solver (``FULL``: K is given whole).
+FULL, LINEAR, RBF, POLY, SIGMOID = 0, 1, 2, 3, 4
+
+
+@njit(**KERNEL_OPTIONS)
+def _row(store, i):
+    """Row i of the kernel matrix (= column i), from the row cache or computed into it.
+
+    ``store = (cache, slot_of, owner, last_used, clock, X, kind, gamma, coef0,
+    degree)``: ``cache`` holds rows in slots, ``slot_of[i]`` is the slot of row
+    i (-1: not cached), ``owner`` the row in each slot (-1: free). A missing
+    row replaces the least recently used one (as LIBSVM's kernel cache).
+    """
+    cache, slot_of, owner, last_used, clock, X, kind, gamma, coef0, degree = store
+    slot = slot_of[i]
+    if slot < 0:
+        slot = 0
+        for t in range(1, owner.size):
+            if last_used[t] < last_used[slot]:
+                slot = t
+        if owner[slot] >= 0:
+            slot_of[owner[slot]] = -1
+        owner[slot] = i
+        slot_of[i] = slot
+        row = cache[slot]
+        xi = X[i]
+        for k in range(X.shape[0]):
+            xk = X[k]
+            acc = 0.0
+            if kind == RBF:
+                for m in range(xi.size):
+                    diff = xi[m] - xk[m]
+                    acc += diff * diff
+                row[k] = np.exp(-gamma * acc)
+            else:
+                for m in range(xi.size):
+                    acc += xi[m] * xk[m]
+                if kind == LINEAR:
+                    row[k] = acc
+                elif kind == POLY:
+                    row[k] = (gamma * acc + coef0) ** degree
+                else:
+                    row[k] = np.tanh(gamma * acc + coef0)
+    clock[0] += 1
+    last_used[slot] = clock[0]
+    return cache[slot]
+
+
+def row_store(n, slots, dtype, X=None, kind=FULL, gamma=1.0, coef0=0.0, degree=3, K=None):
+    """The ``store`` of :func:`_row`: a whole matrix ``K`` (kind FULL) or a cache of ``slots`` rows of X's kernel."""
+    if K is not None:
+        index = np.arange(n, dtype=np.int64)
+        return (K, index, index.copy(), np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                np.empty((0, 0)), FULL, 1.0, 0.0, 3)
+    slots = int(min(max(slots, 2), n))
+    return (np.empty((slots, n), dtype=dtype), np.full(n, -1, dtype=np.int64), np.full(slots, -1, dtype=np.int64),
+            np.full(slots, -1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            np.ascontiguousarray(X, dtype=np.float64), kind, float(gamma), float(coef0), int(degree))
+
+
+@njit(**KERNEL_OPTIONS)
+def initial_decision(store, a):
+    """``K @ a`` through the rows of the non-zero ``a`` (K symmetric)."""
+    f = np.zeros(a.size)
+    for j in range(a.size):
+        if a[j] != 0.0:
+            row = _row(store, j)
+            for k in range(a.size):
+                f[k] += a[j] * row[k]
+    return f
+
+
+@njit(**KERNEL_OPTIONS)
+def smo(store, diag, slopes, breaks, w, u, f, tol, max_iter):
+    """SMO on the kernel rows of ``store`` (:func:`row_store`); ``w = C s`` (0 for samples left out).
+
+    ``diag`` is the diagonal of K. ``u`` (in the slopes' range, with ``sum(w u) = 0``) and ``f = K a``,
+    ``a = -w u``, are updated in place. Returns (iterations, converged).
+    """
+    n = u.size
+    lo = np.empty(n)
+    hi = np.empty(n)
+    for i in range(n):
+        lo[i], hi[i] = _optimal_set(u[i], slopes[i], breaks[i])
+        if w[i] == 0.0:
+            lo[i], hi[i] = -np.inf, np.inf
+    # Shrinking: every SHRINK_EVERY iterations, samples that can be in no
+    # violating pair (a bound sample beyond the current extremes) leave the
+    # scans; f is still updated for all, so nothing is reconstructed when
+    # they come back for the final check.
+    active = np.arange(n)
+    n_active = n
+    countdown = min(n, SHRINK_EVERY)
+    g_max = np.inf
+    g_min = -np.inf
+    for it in range(max_iter):
+        countdown -= 1
+        if countdown == 0:
+            countdown = min(n, SHRINK_EVERY)
+            m = 0
+            for t in range(n_active):
+                k = active[t]
+                if lo[k] - f[k] > g_min or hi[k] - f[k] < g_max:
+                    active[m] = k
+                    m += 1
+            n_active = m
+        i = -1
+        g_max = -np.inf
+        g_min = np.inf
+        for t in range(n_active):
+            k = active[t]
+            v = lo[k] - f[k]
+            if v > g_max:
+                g_max = v
+                i = k
+            v = hi[k] - f[k]
+            if v < g_min:
+                g_min = v
+        if i < 0 or g_max - g_min < tol:
+            if n_active < n:  # converged on the active samples: check them all
+                for k in range(n):
+                    active[k] = k
+                n_active = n
+                countdown = min(n, SHRINK_EVERY)
+                g_max, g_min = np.inf, -np.inf
+                continue
+            return it, True
+        Ki = _row(store, i)
+        kii = diag[i]
+        j = -1
+        best = np.inf
+        for t in range(n_active):
+            k = active[t]
+            b = g_max - (hi[k] - f[k])
+            if b > 0.0:
+                eta = kii + diag[k] - 2.0 * Ki[k]
+                if eta <= 0.0:
+                    eta = _TAU
+                gain = -b * b / eta
+                if gain < best:
+                    best = gain
+                    j = k
+        if j < 0:
+            return it, True
+        eta = kii + diag[j] - 2.0 * Ki[j]
+        if eta <= 0.0:  # not positive definite along the pair (sigmoid kernels): as LIBSVM
+            eta = _TAU
+        d, ui, uj = _pair_step(u[i], slopes[i], breaks[i], w[i], u[j], slopes[j], breaks[j], w[j],
+                               f[i] - f[j], eta)
+        if d <= 0.0:
+            return it, False  # no progress possible: a degenerate pair
+        u[i], u[j] = ui, uj
+        lo[i], hi[i] = _optimal_set(ui, slopes[i], breaks[i])
+        lo[j], hi[j] = _optimal_set(uj, slopes[j], breaks[j])
+        Kj = _row(store, j)
+        for k in range(n):
+            f[k] += d * (Ki[k] - Kj[k])
+    return max_iter, False
+
+
+def intercept(u, f, slopes, breaks, w):
+    """The intercept: the mean of ``t - f`` over samples at a break, else the middle of the feasible interval."""
+    free = (w > 0) & np.all(u[:, None] != slopes, axis=1) & (u > slopes[:, 0]) & (u < slopes[:, -1])
+    if free.any():
+        k = (u[free, None] > slopes[free]).sum(axis=1) - 1
+        return float(np.mean(breaks[free, k] - f[free]))
+    lo, hi = np.empty_like(u), np.empty_like(u)
+    for i in range(u.size):
+        lo[i], hi[i] = _optimal_set(u[i], slopes[i], breaks[i])
+    keep = w > 0
+    low, high = np.max((lo - f)[keep], initial=-np.inf), np.min((hi - f)[keep], initial=np.inf)
+    if np.isfinite(low) and np.isfinite(high):
+        return 0.5 * (low + high)
+    return float(low if np.isfinite(low) else high if np.isfinite(high) else 0.0)

@@ -1,0 +1,166 @@
+"""Kernel SVM estimators: agreement with SVC/SVR, weights, every kernel, the Newton path, errors."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.model_selection import GridSearchCV
+from sklearn.svm import SVC, SVR
+
+from sklearn_losses.losses import Quantile, get_loss
+from sklearn_losses.svm import SVMClassifier, SVMRegressor
+
+X, Y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
+Y_BIN = (Y == 0).astype(int)
+XR, YR = make_regression(300, 6, noise=5.0, random_state=0)
+YR = YR / YR.std()
+TOL = 1e-7  # both solvers run to a violation below this: decision values agree to about 1e-6
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "linear", "poly"])
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_hinge_matches_svc(kernel, multiclass):
+    y = Y if multiclass else Y_BIN
+    ours = SVMClassifier(kernel=kernel, C=2.0, tol=TOL).fit(X, y)
+    ref = SVC(kernel=kernel, C=2.0, tol=TOL).fit(X, y)
+    # the issue's standard is 1e-3; at a tolerance of 1e-7 both reach 1e-4 (LIBSVM's
+    # float32 kernel cache limits it on the less well-conditioned linear and poly kernels)
+    decision, expected = ours.decision_function(X), ref.decision_function(X)
+    np.testing.assert_allclose(decision, expected, atol=1e-4)
+    if multiclass:  # the two best per-class scores apart
+        top = np.sort(expected, axis=1)
+        clear = top[:, -1] - top[:, -2] > 1e-3
+    else:
+        clear = np.abs(expected) > 1e-3
+    np.testing.assert_array_equal(ours.predict(X)[clear], ref.predict(X)[clear])
+    if not multiclass:
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-4)
+    if kernel == "linear" and not multiclass:
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4)
+
+
+def test_precomputed_callable_and_sparse_kernels_match_rbf():
+    gamma = 0.2
+    ref = SVMClassifier(gamma=gamma, tol=TOL).fit(X, Y_BIN).decision_function(X)
+    K = rbf_kernel(X, X, gamma=gamma)
+    pre = SVMClassifier(kernel="precomputed", tol=TOL).fit(K, Y_BIN)
+    np.testing.assert_allclose(pre.decision_function(K), ref, atol=1e-6)
+    call = SVMClassifier(kernel=lambda A, B: rbf_kernel(A, B, gamma=gamma), tol=TOL).fit(X, Y_BIN)
+    np.testing.assert_allclose(call.decision_function(X), ref, atol=1e-6)
+    sparse = SVMClassifier(gamma=gamma, tol=TOL).fit(sp.csr_matrix(X), Y_BIN)
+    np.testing.assert_allclose(sparse.decision_function(sp.csr_matrix(X)), ref, atol=1e-6)
+    with pytest.raises(ValueError, match="300 features"):
+        pre.decision_function(K[:, :10])
+
+
+def test_epsilon_insensitive_matches_svr():
+    for kernel in ("rbf", "linear"):
+        ours = SVMRegressor(kernel=kernel, C=3.0, epsilon=0.2, tol=TOL).fit(XR, YR)
+        ref = SVR(kernel=kernel, C=3.0, epsilon=0.2, tol=TOL).fit(XR, YR)
+        np.testing.assert_allclose(ours.predict(XR), ref.predict(XR), atol=1e-5)
+        assert ours.support_.size == ref.support_.size
+
+
+def test_sample_and_class_weights_match_svc():
+    sw = np.random.default_rng(0).uniform(0.0, 3.0, X.shape[0])
+    sw[:10] = 0.0
+    cw = {0: 2.0, 1: 0.5, 2: 1.0}
+    ours = SVMClassifier(class_weight=cw, tol=TOL).fit(X, Y, sample_weight=sw)
+    ref = SVC(class_weight=cw, tol=TOL).fit(X, Y, sample_weight=sw)
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-5)
+    balanced = SVMClassifier(class_weight="balanced", tol=TOL).fit(X, Y_BIN)
+    np.testing.assert_allclose(balanced.decision_function(X),
+                               SVC(class_weight="balanced", tol=TOL).fit(X, Y_BIN).decision_function(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "log_loss"])
+def test_sample_weight_equals_repetition(loss):
+    # (a fixed gamma: "scale" uses the variance of X, which repetition changes, as in SVC)
+    repeat = np.r_[np.full(50, 3), np.ones(250, dtype=int)]
+    a = SVMClassifier(loss, gamma=0.2, tol=1e-9).fit(X, Y_BIN, sample_weight=repeat.astype(float))
+    b = SVMClassifier(loss, gamma=0.2, tol=1e-9).fit(np.repeat(X, repeat, axis=0), np.repeat(Y_BIN, repeat))
+    np.testing.assert_allclose(a.decision_function(X), b.decision_function(X), atol=1e-6)
+
+
+def test_one_vs_rest_and_one_vs_one_shapes_and_votes():
+    ovo = SVMClassifier(tol=1e-6).fit(X, Y)
+    ovr = SVMClassifier(multi_class="ovr", tol=1e-6).fit(X, Y)
+    assert ovo.dual_coef_.shape[0] == 3 and ovr.dual_coef_.shape[0] == 3  # 3 pairs, 3 classes
+    assert ovo.decision_function(X).shape == ovr.decision_function(X).shape == (300, 3)
+    assert np.mean(ovo.predict(X) == ovr.predict(X)) > 0.9
+    four = np.r_[Y, 3][:300]
+    four[::7] = 3
+    assert SVMClassifier().fit(X, four).dual_coef_.shape[0] == 6
+
+
+def test_pinball_and_absolute_losses_give_quantiles():
+    noisy = YR + np.random.default_rng(0).standard_normal(300)
+    for q in (0.2, 0.8):
+        est = SVMRegressor(Quantile(quantile=q), C=10.0, tol=1e-6).fit(XR, noisy)
+        below = np.mean(noisy < est.predict(XR))
+        assert abs(below - q) < 0.05
+    median = SVMRegressor("absolute_error", C=10.0, tol=1e-6).fit(XR, noisy)
+    assert abs(np.mean(noisy < median.predict(XR)) - 0.5) < 0.05
+
+
+def test_newton_path_is_optimal_for_smooth_losses():
+    for loss, y in [("log_loss", Y_BIN), ("squared_hinge", Y_BIN)]:
+        est = SVMClassifier(loss, C=2.0, tol=1e-10).fit(X, y)
+        K = rbf_kernel(X, X, gamma=est._kernel.gamma)
+        a = est.dual_coef_[0]
+        dense = np.zeros(300)
+        dense[est.support_] = a
+        f = K @ dense + est.intercept_[0]
+        g = est.loss_.gradient(y.astype(float), f, reduction="none")
+        # stationarity: C g + a = 0 (in the span of K) and sum(g) = 0 (intercept)
+        np.testing.assert_allclose(2.0 * g + dense, 0.0, atol=1e-7)
+        assert abs(g.sum()) < 1e-7
+    proba = SVMClassifier("log_loss").fit(X, Y_BIN).predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    with pytest.raises(AttributeError) as info:
+        SVMClassifier().fit(X, Y_BIN).predict_proba(X)
+    assert "CalibratedClassifierCV" in str(info.value.__cause__)
+    ridge = SVMRegressor("squared_error", C=5.0, tol=1e-10).fit(XR, YR)
+    assert ridge.score(XR, YR) > 0.95
+
+
+def test_gridsearch_over_loss_parameters_and_pickle():
+    search = GridSearchCV(SVMRegressor(Quantile()), {"loss__quantile": [0.3, 0.7], "C": [1.0, 10.0]}, cv=3)
+    search.fit(XR, YR)
+    assert search.best_estimator_.loss_.quantile in (0.3, 0.7)
+    est = SVMClassifier().fit(X, Y)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+    assert clone(est).get_params() == est.get_params()
+
+
+def test_clear_errors_and_convergence_warning():
+    with pytest.raises(ValueError, match="kernel"):
+        SVMClassifier(kernel="cosine").fit(X, Y_BIN)
+    with pytest.raises(ValueError, match="gamma"):
+        SVMClassifier(gamma=-1.0).fit(X, Y_BIN)
+    with pytest.raises(ValueError, match="CrossEntropy is a multiclass loss"):
+        SVMClassifier("cross_entropy").fit(X, Y)
+    with pytest.raises(ValueError, match="square"):
+        SVMClassifier(kernel="precomputed").fit(X, Y_BIN)
+    with pytest.raises(ValueError, match="cache_size"):
+        SVMClassifier(kernel="precomputed", cache_size=0.1).fit(rbf_kernel(X), Y_BIN)
+    with pytest.raises(ValueError, match="Newton's method, .* at most 5000"):
+        big = np.random.default_rng(0).standard_normal((5001, 2))
+        SVMRegressor("squared_error").fit(big, big[:, 0])
+    with pytest.raises(ValueError, match="1 class"):
+        SVMClassifier().fit(X, Y_BIN, sample_weight=Y_BIN.astype(float))
+    with pytest.raises(ValueError, match="y_true"):
+        SVMRegressor("poisson").fit(XR, YR)
+    with pytest.warns(ConvergenceWarning):
+        SVMClassifier(max_iter=3).fit(X, Y_BIN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SVMClassifier().fit(X, Y_BIN)
+    assert get_loss("hinge").piecewise_linear
