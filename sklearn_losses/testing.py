@@ -233,6 +233,41 @@ def _check_linear_pieces(loss, y, raw):
     _close(loss, "linear_pieces (loss differences)", actual, pieces(other) - pieces(raw), 1e-9, 1e-9)
 
 
+def _check_quadratic_pieces(loss, y, raw):
+    """A declared piecewise-quadratic structure must describe the loss's subgradients.
+
+    ``u = loss'(r)`` must be a subgradient of the piecewise-linear part at
+    ``r - kappa u``: the slope of the piece there, or between the two slopes
+    at a break.
+    """
+    if not loss.piecewise_quadratic:
+        return
+    slopes, breaks, kappa = loss.quadratic_pieces(y)
+    n = raw.shape[0]
+    if slopes.shape[0] != n or breaks.shape != (n, slopes.shape[1] - 1) or kappa.shape != (n,):
+        _fail(loss, f"quadratic_pieces returned shapes {slopes.shape}, {breaks.shape}, {kappa.shape}")
+    if np.any(np.diff(slopes, axis=1) <= 0) or np.any(kappa < 0):
+        _fail(loss, "quadratic_pieces must give increasing slopes and non-negative curvature")
+    other = raw + np.linspace(-3.0, 3.0, n)
+    g = loss.gradient(y, other, reduction="none")
+    v = other - kappa * g
+    distance = np.abs(v[:, None] - breaks)
+    at_break = (distance <= 1e-9 * (1.0 + np.abs(breaks))).any(axis=1)
+    nearest = np.argmin(distance, axis=1)
+    rows = np.arange(n)
+    expected = slopes[rows, (v[:, None] > breaks).sum(axis=1)]
+    # at break j the subgradients are [slopes[j], slopes[j + 1]]
+    inside = (g >= slopes[rows, nearest] - 1e-9) & (g <= slopes[rows, nearest + 1] + 1e-9)
+    ok = np.where(at_break, inside, np.isclose(g, expected, rtol=1e-9, atol=1e-9))
+    # points at a kink of the loss itself have a one-sided gradient: skip them
+    kink = np.abs(other[:, None] - breaks) <= 1e-6 * (1.0 + np.abs(breaks))
+    bad = ~ok & ~kink.any(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        _fail(loss, f"quadratic_pieces: gradient {g[i]!r} at r={other[i]!r} is not a subgradient of the "
+                    f"piecewise-linear part at r - kappa * gradient = {v[i]!r}")
+
+
 def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     """Check that a loss keeps the loss contract; raise ``AssertionError`` if not.
 
@@ -250,7 +285,8 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
       raw predictions from -1e300 to 1e300;
     * float32 input gives float32 output close to the float64 result;
     * a declared piecewise-linear structure (``linear_pieces``) equals the
-      loss up to a constant per sample.
+      loss up to a constant per sample, and a declared piecewise-quadratic
+      one (``quadratic_pieces``) gives the loss's subgradients.
 
     Parameters
     ----------
@@ -274,3 +310,4 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     _check_extremes(loss, rng, n_classes)
     _check_dtypes(loss, y, raw, w)
     _check_linear_pieces(loss, y, raw)
+    _check_quadratic_pieces(loss, y, raw)

@@ -81,12 +81,36 @@ class _NanLoss(BaseLoss):
     _kernel_spec = KernelSpec("elementwise", _nan_at_extremes, _sq_gradient)
 
 
+class _WrongCurvature(BaseLoss):
+    """Squared error declaring the curvature of Huber (kappa = 1 instead of 1/2)."""
+
+    piecewise_quadratic = True
+    _kernel_spec = KernelSpec("elementwise", _sq, _sq_gradient)
+
+    def quadratic_pieces(self, y_true):
+        y = np.asarray(y_true, dtype=float).reshape(-1, 1)
+        return np.tile([-np.inf, np.inf], (y.shape[0], 1)), y, np.ones(y.shape[0])
+
+
+class _WrongPieces(BaseLoss):
+    """Squared error declaring piecewise-linear pieces."""
+
+    piecewise_linear = True
+    _kernel_spec = KernelSpec("elementwise", _sq, _sq_gradient)
+
+    def linear_pieces(self, y_true):
+        y = np.asarray(y_true, dtype=float).reshape(-1, 1)
+        return np.tile([-1.0, 1.0], (y.shape[0], 1)), y
+
+
 @pytest.mark.parametrize(
     "loss, message",
     [
         (_WrongGradient(), "gradient disagrees with finite differences"),
         (_WrongHessian(), "hessian disagrees with finite differences"),
         (_NanLoss(), "loss is NaN at extreme input"),
+        (_WrongCurvature(), "quadratic_pieces: gradient"),
+        (_WrongPieces(), "linear_pieces"),
     ],
 )
 def test_check_loss_catches_broken_losses(loss, message):

@@ -35,6 +35,7 @@ PROPERTY_NAMES = (
     "target_domain",
     "has_hessian",
     "piecewise_linear",
+    "piecewise_quadratic",
 )
 
 
@@ -96,6 +97,7 @@ class BaseLoss(BaseEstimator):
     growth = "quadratic"
     target_domain = RealInterval()
     piecewise_linear = False
+    piecewise_quadratic = False
     _kernel_spec = None
     _parameter_constraints = {}
     # Custom losses check their outputs (built-in ones are finite by construction).
@@ -148,6 +150,34 @@ class BaseLoss(BaseEstimator):
         breakpoints : ndarray of shape (n_samples, K - 1)
         """
         raise ValueError(f"{type(self).__name__} is not piecewise linear (piecewise_linear is False).")
+
+    def quadratic_pieces(self, y_true):
+        """Structure of a loss whose convex conjugate is piecewise linear plus a quadratic, per sample.
+
+        Declared by losses with ``piecewise_quadratic = True``: every
+        piecewise-linear loss (curvature 0) and squared error, Huber, smooth
+        L1, squared hinge, modified Huber and squared epsilon-insensitive.
+        Sample i's loss is the Moreau envelope (infimal convolution with
+        ``r^2 / (2 kappa_i)``) of a piecewise-linear function with slopes
+        ``slopes[i]`` (the outer ones may be infinite: a hard constraint) and
+        breaks ``breakpoints[i]``; equivalently ``u`` is a subgradient at
+        ``r`` exactly when it is a subgradient of that function at
+        ``r - kappa_i u``, and the conjugate is
+        ``max_k (u t_k - c_k) + kappa_i u^2 / 2`` for u between the outer
+        slopes. Kernel SVM solvers use it to solve the dual exactly.
+
+        Returns
+        -------
+        slopes : ndarray of shape (n_samples, K)
+        breakpoints : ndarray of shape (n_samples, K - 1)
+        curvature : ndarray of shape (n_samples,)
+            ``kappa_i >= 0`` (1 / the second derivative on quadratic pieces).
+        """
+        if self.piecewise_linear:
+            slopes, breaks = self.linear_pieces(y_true)
+            return slopes, breaks, np.zeros(slopes.shape[0])
+        raise ValueError(f"{type(self).__name__} declares no piecewise-quadratic structure "
+                         "(piecewise_quadratic is False).")
 
     @property
     def per_row(self):

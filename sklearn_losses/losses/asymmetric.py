@@ -60,6 +60,7 @@ class Quantile(BaseLoss):
     growth = "linear"
     _parameter_constraints = {"quantile": [_OPEN_UNIT]}
     piecewise_linear = True
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _pinball_value, _pinball_gradient,
         gradient_hessian=_pinball_gradient_hessian, n_params=1,

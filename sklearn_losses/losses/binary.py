@@ -119,6 +119,7 @@ class Hinge(_BinaryLoss):
     twice_differentiable = False
     _parameter_constraints = {"margin": [Interval(Real, 0, None, closed="left")]}
     piecewise_linear = True
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _hinge_value, _hinge_gradient, gradient_hessian=_hinge_gradient_hessian,
         n_params=1,
@@ -156,6 +157,14 @@ def _squared_hinge_gradient(y, z):
     return _squared_hinge_gradient_hessian(y, z)[0]
 
 
+def _margin_pieces(y_true, slope, kappa):
+    """``slope * max(0, 1 - s z)`` in z (s = 2y - 1) as slopes and breaks, with curvature ``kappa``."""
+    s = 2.0 * np.asarray(y_true, dtype=float).reshape(-1, 1) - 1.0
+    with np.errstate(invalid="ignore"):
+        slopes = np.hstack([np.where(s > 0, -slope, 0.0), np.where(s > 0, 0.0, slope)])
+    return slopes, s.copy(), np.full(s.shape[0], kappa)
+
+
 @register_loss
 class SquaredHinge(_BinaryLoss):
     r"""Squared hinge loss.
@@ -167,6 +176,7 @@ class SquaredHinge(_BinaryLoss):
     twice_differentiable = False
     robust = False
     growth = "quadratic"
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _squared_hinge_value, _squared_hinge_gradient,
         gradient_hessian=_squared_hinge_gradient_hessian,
@@ -174,6 +184,10 @@ class SquaredHinge(_BinaryLoss):
 
     def __init__(self):
         pass
+
+    def quadratic_pieces(self, y_true):
+        """The constraint s z >= 1 (slopes 0 and -inf in s z) smoothed with kappa = 1/2."""
+        return _margin_pieces(y_true, np.inf, 0.5)
 
 
 @jit_scalar
@@ -213,6 +227,7 @@ class ModifiedHuber(_BinaryLoss):
 
     name = "modified_huber"
     twice_differentiable = False
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _modified_huber_value, _modified_huber_gradient,
         gradient_hessian=_modified_huber_gradient_hessian,
@@ -220,6 +235,10 @@ class ModifiedHuber(_BinaryLoss):
 
     def __init__(self):
         pass
+
+    def quadratic_pieces(self, y_true):
+        """4 max(0, 1 - s z) smoothed with kappa = 1/2 (its quadratic part is the squared hinge)."""
+        return _margin_pieces(y_true, 4.0, 0.5)
 
 
 @jit_scalar

@@ -41,6 +41,13 @@ def _squared_gradient_hessian(y, r):
     return 2.0 * (r - y), 2.0
 
 
+def _centred_pieces(y_true, slopes, offsets, kappa):
+    """Slopes and breaks ``y + offsets`` per sample, with curvature ``kappa``."""
+    y = np.asarray(y_true, dtype=float).reshape(-1, 1)
+    return (np.tile(np.asarray(slopes, dtype=float), (y.shape[0], 1)), y + np.asarray(offsets, dtype=float),
+            np.full(y.shape[0], kappa))
+
+
 @register_loss
 class SquaredError(BaseLoss):
     r"""Squared error.
@@ -52,9 +59,14 @@ class SquaredError(BaseLoss):
     """
 
     name = "squared_error"
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _squared_value, _squared_gradient, gradient_hessian=_squared_gradient_hessian
     )
+
+    def quadratic_pieces(self, y_true):
+        """The constraint r = y (slopes -inf, inf) smoothed with kappa = 1/2."""
+        return _centred_pieces(y_true, (-np.inf, np.inf), (0.0,), 0.5)
 
     def __init__(self):
         pass
@@ -90,6 +102,7 @@ class AbsoluteError(BaseLoss):
     robust = True
     growth = "linear"
     piecewise_linear = True
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _absolute_value, _absolute_gradient, gradient_hessian=_absolute_gradient_hessian
     )
@@ -142,6 +155,7 @@ class EpsilonInsensitive(BaseLoss):
     growth = "linear"
     _parameter_constraints = _EPSILON
     piecewise_linear = True
+    piecewise_quadratic = True
     _kernel_spec = KernelSpec(
         "elementwise", _eps_value, _eps_gradient, gradient_hessian=_eps_gradient_hessian, n_params=1
     )
@@ -191,6 +205,7 @@ class SquaredEpsilonInsensitive(BaseLoss):
 
     name = "squared_epsilon_insensitive"
     twice_differentiable = False
+    piecewise_quadratic = True
     _parameter_constraints = _EPSILON
     _kernel_spec = KernelSpec(
         "elementwise", _sq_eps_value, _sq_eps_gradient, gradient_hessian=_sq_eps_gradient_hessian,
@@ -199,3 +214,8 @@ class SquaredEpsilonInsensitive(BaseLoss):
 
     def __init__(self, epsilon=0.1):
         self.epsilon = epsilon
+
+    def quadratic_pieces(self, y_true):
+        """The constraint |y - r| <= epsilon (slopes -inf, 0, inf) smoothed with kappa = 1/2."""
+        eps, = self.kernel_arguments()
+        return _centred_pieces(y_true, (-np.inf, 0.0, np.inf), (-eps, eps), 0.5)

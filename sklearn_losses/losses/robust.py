@@ -12,6 +12,7 @@ from ._base import BaseLoss
 from ._factory import KernelSpec
 from ._math import LN2, exp, expm1, jit_scalar, log1p_unit
 from ._registry import register_loss
+from .regression import _centred_pieces
 
 __all__ = ["GeneralRobust", "Huber", "LogCosh", "PseudoHuber", "SmoothL1"]
 
@@ -62,6 +63,7 @@ class Huber(BaseLoss):
     twice_differentiable = False
     robust = True
     growth = "linear"
+    piecewise_quadratic = True
     _parameter_constraints = {"delta": [_POSITIVE]}
     _kernel_spec = KernelSpec(
         "elementwise", _huber_value, _huber_gradient, gradient_hessian=_huber_gradient_hessian, n_params=1
@@ -69,6 +71,11 @@ class Huber(BaseLoss):
 
     def __init__(self, delta=1.0):
         self.delta = delta
+
+    def quadratic_pieces(self, y_true):
+        """delta |y - r| (slopes -delta, delta) smoothed with kappa = 1."""
+        delta, = self.kernel_arguments()
+        return _centred_pieces(y_true, (-delta, delta), (0.0,), 1.0)
 
 
 @jit_scalar
@@ -119,6 +126,13 @@ class SmoothL1(BaseLoss):
 
     def __init__(self, beta=1.0):
         self.beta = beta
+
+    piecewise_quadratic = True
+
+    def quadratic_pieces(self, y_true):
+        """|y - r| (slopes -1, 1) smoothed with kappa = beta (beta = 0: the absolute error)."""
+        beta, = self.kernel_arguments()
+        return _centred_pieces(y_true, (-1.0, 1.0), (0.0,), beta)
 
     @property
     def differentiable(self):

@@ -8,9 +8,11 @@ scikit-learn's, ``C sum_i s_i l(y_i, f(x_i)) + 1/2 ||f||_H^2`` with
 mean loss plus ``alpha / 2 ||f||_H^2`` with ``alpha = 1 / (C sum_i s_i)``, the
 convention of the rest of the library.
 
-Piecewise-linear losses (hinge, epsilon-insensitive, pinball, absolute) are
-solved exactly in the dual by SMO (:mod:`._smo`); twice-differentiable losses
-by Newton's method on ``(a, b)`` (:mod:`._newton`).
+Piecewise-linear and piecewise-quadratic losses (hinge, epsilon-insensitive,
+pinball, absolute; squared hinge, modified Huber, squared error, Huber,
+smooth L1, squared epsilon-insensitive) are solved exactly in the dual by SMO
+(:mod:`._smo`); other twice-differentiable losses (log loss, focal,
+custom) by Newton's method on ``(a, b)`` (:mod:`._newton`).
 """
 
 import warnings
@@ -68,8 +70,8 @@ class _KernelSVM(BaseEstimator):
             raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
                              f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses.")
         loss.kernel_arguments()  # validates the loss's parameters
-        if not (loss.piecewise_linear or (loss.differentiable and loss.has_hessian)):
-            raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is neither piecewise linear "
+        if not (loss.piecewise_quadratic or (loss.differentiable and loss.has_hessian)):
+            raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is neither piecewise quadratic "
                              "(solved exactly by SMO) nor differentiable with a hessian (Newton).")
         return loss
 
@@ -103,7 +105,7 @@ class _KernelSVM(BaseEstimator):
     def _fit_problems(self, X, problems, weight, loss):
         """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
         self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
-        kind = self._kernel.row_kind(X) if loss.piecewise_linear else None
+        kind = self._kernel.row_kind(X) if loss.piecewise_quadratic else None
         whole = None
         if kind is None and any(rows is not None for rows, _ in problems):
             whole = self._kernel.gram(X, self._matrix_dtype(X.shape[0]))
@@ -113,7 +115,7 @@ class _KernelSVM(BaseEstimator):
             Xp = X if rows is None else X[rows]
             w = weight if rows is None else weight[rows]
             n = Xp.shape[0]
-            if not loss.piecewise_linear:
+            if not loss.piecewise_quadratic:
                 K = (whole[np.ix_(rows, rows)] if whole is not None
                      else self._kernel.gram(Xp, np.float64))
             elif kind is not None:  # rows computed by the solver when needed, in a cache
@@ -148,20 +150,26 @@ class _KernelSVM(BaseEstimator):
         return self
 
     def _smo(self, store, diag, loss, y, w, max_iter, rows):
-        slopes, breaks = loss.linear_pieces(y)
+        slopes, breaks, kappa = loss.quadratic_pieces(y)
         slopes = np.ascontiguousarray(slopes, dtype=np.float64)
         breaks = np.ascontiguousarray(breaks, dtype=np.float64)
         w = np.asarray(w, dtype=np.float64)
+        kappa_w = np.divide(kappa, w, out=np.zeros_like(w), where=w > 0)
         u = np.clip(0.0, slopes[:, 0], slopes[:, -1])
         excess = float(w @ u)
         if excess != 0.0:  # a start with sum(w u) = 0 inside the box
             room = (u - slopes[:, 0]) if excess > 0 else (slopes[:, -1] - u)
+            room = np.where(w > 0, room, 0.0)
             available = float(w @ room)
             if available < abs(excess):
                 raise ValueError(f"{type(loss).__name__}: no feasible dual start for these targets.")
-            u = u - np.sign(excess) * (abs(excess) / available) * room
-        f = initial_decision(store, -w * u)
-        n_iter, converged = smo(store, diag, slopes, breaks, w, u, f, float(self.tol), max_iter)
+            if np.isfinite(available):
+                u = u - np.sign(excess) * (abs(excess) / available) * room
+            else:  # an unbounded box: one sample takes it all
+                k = int(np.flatnonzero(np.isinf(room))[0])
+                u[k] -= excess / w[k]
+        f = initial_decision(store, -w * u) - kappa_w * w * u
+        n_iter, converged = smo(store, diag, kappa_w, slopes, breaks, w, u, f, float(self.tol), max_iter)
         return _Solution(rows, -w * u, intercept(u, f, slopes, breaks, w), int(n_iter), bool(converged))
 
     def _set_support(self, X, solutions):

@@ -86,11 +86,12 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
 
     Fits ``f(x) = sum_j a_j k(x_j, x) + b`` minimising
     ``C * sum_i s_i * loss(y_i, f(x_i)) + ||f||^2 / 2``. Piecewise-linear
-    losses (``"hinge"``: :class:`sklearn.svm.SVC`'s problem) are solved
-    exactly in the dual by SMO with second-order pair selection;
-    twice-differentiable losses (``"log_loss"``, ``"focal"``, ``"exponential"``
-    and custom losses with a hessian) by Newton's method on ``(a, b)``, for
-    up to 5,000 samples per problem.
+    and -quadratic losses (``"hinge"``: :class:`sklearn.svm.SVC`'s problem;
+    ``"squared_hinge"``, ``"modified_huber"``) are solved exactly in the dual
+    by SMO with second-order pair selection; other twice-differentiable
+    losses (``"log_loss"``, ``"focal"``, ``"exponential"`` and custom losses
+    with a hessian) by Newton's method on ``(a, b)``, for up to 5,000
+    samples per problem.
 
     Parameters
     ----------
@@ -219,11 +220,12 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
 
     Fits ``f(x) = sum_j a_j k(x_j, x) + b`` minimising
     ``C * sum_i s_i * loss(y_i, f(x_i)) + ||f||^2 / 2``. Piecewise-linear
-    losses (``"epsilon_insensitive"``: :class:`sklearn.svm.SVR`'s problem,
-    ``"quantile"``, ``"absolute_error"``) are solved exactly by SMO;
-    twice-differentiable losses (``"squared_error"``: kernel ridge;
-    ``"pseudo_huber"``, ``"log_cosh"``, ``"poisson"``, custom) by Newton's
-    method for up to 5,000 samples. Predictions are the loss's inverse link
+    and -quadratic losses (``"epsilon_insensitive"``: :class:`sklearn.svm.SVR`'s
+    problem, ``"quantile"``, ``"absolute_error"``, ``"squared_error"``: kernel
+    ridge with an intercept, ``"huber"``, ``"smooth_l1"``,
+    ``"squared_epsilon_insensitive"``) are solved exactly by SMO; other
+    twice-differentiable losses (``"pseudo_huber"``, ``"log_cosh"``,
+    ``"poisson"``, custom) by Newton's method for up to 5,000 samples. Predictions are the loss's inverse link
     of ``f``.
 
     Parameters

@@ -1,4 +1,4 @@
-"""Exact kernel solver for piecewise-linear losses: SMO with second-order pair selection.
+"""Exact kernel solver for piecewise-linear and -quadratic losses: SMO with second-order pair selection.
 
 With ``f(x) = sum_i a_i k(x_i, x) + b`` the problem of the SVM estimators,
 ``C sum_i s_i l_i(f(x_i)) + 1/2 ||f||_H^2`` (``s`` the sample weights), has
@@ -14,6 +14,11 @@ slopes of ``l_i`` its derivative is the break between them
 is the dual of :class:`sklearn.svm.SVC` (``a_i = y_i alpha_i``, ``0 <= alpha_i
 <= C s_i``), for the epsilon-insensitive loss that of
 :class:`sklearn.svm.SVR`; the pinball and absolute losses come for free.
+A loss whose conjugate adds ``kappa_i u^2 / 2``
+(:meth:`~sklearn_losses.losses.BaseLoss.quadratic_pieces`: squared hinge,
+squared error, Huber, ...) adds ``kappa_i / (C s_i)`` to the diagonal of K
+(the outer slopes may then be infinite: an unbounded box), as LIBLINEAR
+does for the squared hinge.
 
 ``u_i`` is optimal when ``f_i`` lies in the interval ``[lo_i, hi_i]`` where
 ``u_i`` is a subgradient (a break if ``u_i`` is between slopes, the piece
@@ -162,10 +167,13 @@ def initial_decision(store, a):
 
 
 @njit(**KERNEL_OPTIONS)
-def smo(store, diag, slopes, breaks, w, u, f, tol, max_iter):
+def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter):
     """SMO on the kernel rows of ``store`` (:func:`row_store`); ``w = C s`` (0 for samples left out).
 
-    ``diag`` is the diagonal of K. ``u`` (in the slopes' range, with ``sum(w u) = 0``) and ``f = K a``,
+    ``diag`` is the diagonal of K; ``kappa_w = kappa / w`` the curvature of
+    the conjugate of piecewise-quadratic losses in the units of ``a`` (0 for
+    piecewise-linear ones): it adds ``kappa_w`` to the diagonal of K, and
+    ``f = K a + kappa_w a``. ``u`` (in the slopes' range, with ``sum(w u) = 0``) and ``f = K a``,
     ``a = -w u``, are updated in place. Returns (iterations, converged).
     """
     n = u.size
@@ -224,7 +232,7 @@ def smo(store, diag, slopes, breaks, w, u, f, tol, max_iter):
             k = active[t]
             b = g_max - (hi[k] - f[k])
             if b > 0.0:
-                eta = kii + diag[k] - 2.0 * Ki[k]
+                eta = kii + diag[k] - 2.0 * Ki[k] + kappa_w[i] + kappa_w[k]
                 if eta <= 0.0:
                     eta = _TAU
                 gain = -b * b / eta
@@ -233,7 +241,7 @@ def smo(store, diag, slopes, breaks, w, u, f, tol, max_iter):
                     j = k
         if j < 0:
             return it, True
-        eta = kii + diag[j] - 2.0 * Ki[j]
+        eta = kii + diag[j] - 2.0 * Ki[j] + kappa_w[i] + kappa_w[j]
         if eta <= 0.0:  # not positive definite along the pair (sigmoid kernels): as LIBSVM
             eta = _TAU
         d, ui, uj = _pair_step(u[i], slopes[i], breaks[i], w[i], u[j], slopes[j], breaks[j], w[j],
@@ -246,6 +254,8 @@ def smo(store, diag, slopes, breaks, w, u, f, tol, max_iter):
         Kj = _row(store, j)
         for k in range(n):
             f[k] += d * (Ki[k] - Kj[k])
+        f[i] += d * kappa_w[i]
+        f[j] -= d * kappa_w[j]
     return max_iter, False
 
 
