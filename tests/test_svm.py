@@ -182,3 +182,27 @@ def test_clear_errors_and_convergence_warning():
         warnings.simplefilter("error", ConvergenceWarning)
         SVMClassifier().fit(X, Y_BIN)
     assert get_loss("hinge").piecewise_linear
+
+
+def test_approximate_path_fits_streams_and_explains_its_limits():
+    Xb, yb = make_classification(3000, 8, n_informative=5, random_state=0)
+    exact = SVMClassifier().fit(Xb, yb)
+    approx = SVMClassifier(kernel_approximation="nystroem", n_components=300, random_state=0).fit(Xb, yb)
+    assert not hasattr(approx, "support_") and approx.linear_.loss_.__class__.__name__ == "Hinge"
+    # the same objective up to the kernel approximation: agreement of the predictions
+    assert np.mean(approx.predict(Xb) == exact.predict(Xb)) > 0.95
+    stream = SVMClassifier(kernel_approximation="random_fourier", n_components=300, alpha=1.0 / 3000,
+                           random_state=0)
+    for _ in range(5):
+        for start in range(0, 3000, 500):
+            stream.partial_fit(Xb[start:start + 500], yb[start:start + 500], classes=[0, 1])
+    assert stream.score(Xb, yb) > 0.85
+    reg = SVMRegressor(kernel_approximation="nystroem", n_components=200, C=10.0, random_state=0).fit(XR, YR)
+    assert reg.score(XR, YR) > 0.9
+    with pytest.raises(ValueError, match="needs alpha"):
+        SVMRegressor(kernel_approximation="nystroem").partial_fit(XR, YR)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        SVMClassifier(kernel_approximation="nystroem", alpha=1e-3).partial_fit(X, Y)
+    with pytest.raises(ValueError, match="approximates the rbf kernel"):
+        SVMClassifier(kernel="poly", kernel_approximation="random_fourier").fit(X, Y)
+    assert not hasattr(SVMClassifier(), "partial_fit")

@@ -24,14 +24,23 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ..losses import get_loss
+from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit, approximate_partial_fit
 from ._kernel import KERNELS, Kernel
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
 from ._smo import initial_decision, intercept, row_store, smo
 
-__all__ = ["_KernelSVM"]
+__all__ = ["_KernelSVM", "_approximating"]
+
+
+def _approximating(estimator):
+    """``partial_fit`` exists on the approximate path only."""
+    if estimator.kernel_approximation is None:
+        raise AttributeError("partial_fit needs kernel_approximation='nystroem' or 'random_fourier' (the exact "
+                             "kernel solvers see all the data at once).")
+    return True
 
 
 #: Largest kernel matrix kept in float64 (8,000 samples); larger ones are
@@ -62,6 +71,10 @@ class _KernelSVM(BaseEstimator):
         "max_iter": [Interval(Integral, -1, None, closed="left")],
         "cache_size": [Interval(Real, 0, None, closed="neither")],
         "verbose": ["verbose"],
+        "kernel_approximation": [StrOptions(set(APPROXIMATIONS)), None],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": ["random_state"],
     }
 
     def _resolve_loss(self, **params):
@@ -101,6 +114,18 @@ class _KernelSVM(BaseEstimator):
             f"in float32, more than cache_size={self.cache_size} MB. Raise cache_size, or use "
             "sklearn.kernel_approximation.Nystroem with a linear model for large data."
         )
+
+    def _fit_approximate(self, X, y, weight, loss, partial=False, classes=None):
+        """The approximate path (:mod:`._approximate`); ``weight`` without C."""
+        self._kernel = getattr(self, "_kernel", None) if partial and hasattr(self, "linear_") else \
+            Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
+        if partial:
+            approximate_partial_fit(self, X, y, weight, loss, self._kernel.gamma, classes)
+        else:
+            approximate_fit(self, X, y, weight, loss, self._kernel.gamma)
+        self.n_iter_ = np.atleast_1d(self.linear_.n_iter_)
+        self.loss_ = loss
+        return self
 
     def _fit_problems(self, X, problems, weight, loss):
         """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
@@ -187,9 +212,12 @@ class _KernelSVM(BaseEstimator):
         self.n_support_ = np.array([support.size])
 
     def _decision(self, X):
-        """Raw decision values, one column per problem."""
+        """Raw decision values, one column per problem (per class on the approximate path)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if hasattr(self, "linear_"):
+            decision = approximate_decision(self, X)
+            return decision.reshape(X.shape[0], -1)
         if self.kernel == "precomputed":
             if X.shape[1] != self.shape_fit_[0]:
                 raise ValueError(f"With kernel='precomputed', X must have {self.shape_fit_[0]} columns "
@@ -198,6 +226,16 @@ class _KernelSVM(BaseEstimator):
         else:
             K = self._kernel(X, self.support_vectors_) if self.support_.size else np.zeros((X.shape[0], 0))
         return K @ self.dual_coef_.T + self.intercept_
+
+    def _start_partial_fit(self, X, y, sample_weight):
+        """Validation for ``partial_fit``; returns ``(X, y, sample_weight, loss, first)``."""
+        first = not hasattr(self, "linear_")
+        if first:
+            self._validate_params()
+        loss = self._resolve_loss() if first else self.loss_
+        X, y = validate_data(self, X, y, reset=first, y_numeric=self._y_numeric, **self._check_options())
+        y = column_or_1d(y, warn=True)
+        return X, y, self._weights(X, sample_weight), loss, first
 
     def _weights(self, X, sample_weight):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)

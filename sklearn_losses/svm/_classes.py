@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import _KernelSVM
+from ._base import _approximating, _KernelSVM
 
 __all__ = ["SVMClassifier", "SVMRegressor"]
 
@@ -41,6 +41,22 @@ _COMMON_DOC = """
         rows make room; float64 rows up to 8,000 samples, float32 beyond).
         Precomputed, callable and sparse-input kernels are held whole and
         must fit in it.
+    kernel_approximation : {"nystroem", "random_fourier"} or None, default=None
+        None: the exact kernel problem. Otherwise map X to ``n_components``
+        features approximating the kernel (Nystroem: any named kernel;
+        random Fourier features: rbf) and fit a linear model with the same
+        loss on them (:mod:`sklearn_losses.linear_model`): linear in n, for
+        data beyond about 20,000 samples, and ``partial_fit`` streams
+        minibatches. Attributes ``feature_map_`` and ``linear_``; no support
+        vectors.
+    n_components : int, default=100
+        Features of the approximation.
+    alpha : float, default=None
+        Approximate path: the L2 strength of the mean loss, overriding
+        ``1 / (C * sum(sample_weight))``; required by ``partial_fit``.
+    random_state : int, RandomState or None, default=None
+        Approximate path: the landmarks or random features, and the
+        minibatch order.
     verbose : int, default=0
 """
 
@@ -75,7 +91,7 @@ def _has_probabilistic_link(estimator):
             "sklearn.calibration.CalibratedClassifierCV (Platt scaling: method='sigmoid')."
         )
     classes = getattr(estimator, "classes_", None)
-    if classes is not None and classes.size > 2 and estimator.multi_class == "ovo":
+    if classes is not None and estimator._ovo():
         raise AttributeError("predict_proba needs multi_class='ovr' for more than two classes "
                              "(one-vs-one scores are not per-class probabilities).")
     return True
@@ -131,7 +147,8 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     _y_numeric = False
 
     def __init__(self, loss="hinge", *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
-                 tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", cache_size=1024, verbose=0):
+                 tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", cache_size=1024,
+                 kernel_approximation=None, n_components=100, alpha=None, random_state=None, verbose=0):
         self.loss = loss
         self.C = C
         self.kernel = kernel
@@ -143,6 +160,10 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         self.class_weight = class_weight
         self.multi_class = multi_class
         self.cache_size = cache_size
+        self.kernel_approximation = kernel_approximation
+        self.n_components = n_components
+        self.alpha = alpha
+        self.random_state = random_state
         self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
@@ -172,6 +193,8 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
             present = np.unique(y[weight > 0]).tolist()
             raise ValueError(f"{type(self).__name__} needs at least 2 classes with positive sample weight; "
                              f"got {len(present)} class: {present}.")
+        if self.kernel_approximation is not None:
+            return self._fit_approximate(X, y, weight, loss)
         k = self.classes_.size
         if k == 2:
             problems = [(None, (encoded == 1).astype(np.float64))]
@@ -185,19 +208,49 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
                     problems.append((rows, (encoded[rows] == i).astype(np.float64)))
         return self._fit_problems(X, problems, self.C * weight, loss)
 
+    @available_if(_approximating)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass of Adam over a minibatch, on the approximate path (needs ``alpha``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like, default=None
+            All the classes; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        X, y, weight, loss, first = self._start_partial_fit(X, y, sample_weight)
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self.classes_ = np.unique(classes)
+        if isinstance(self.class_weight, dict):
+            weight = weight * compute_sample_weight(self.class_weight, y)
+        elif self.class_weight is not None:
+            raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
+        return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_)
+
+    def _ovo(self):
+        return self.multi_class == "ovo" and not hasattr(self, "linear_") and self.classes_.size > 2
+
     def decision_function(self, X):
         """Decision values: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
         decision = self._decision(X)
         if self.classes_.size == 2:
             return decision[:, 0]
-        if self.multi_class == "ovo":
+        if self._ovo():
             return _ovo_to_ovr(decision, self.classes_.size)
         return decision
 
     def predict(self, X):
         """Class labels (one-vs-one: most votes, ties to the first class, as SVC)."""
         check_is_fitted(self)
-        if self.classes_.size > 2 and self.multi_class == "ovo":
+        if self._ovo():
             votes, _ = _ovo_votes(self._decision(X), self.classes_.size)
             return self.classes_[np.argmax(votes, axis=1)]
         decision = self.decision_function(X)
@@ -250,7 +303,8 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
     _y_numeric = True
 
     def __init__(self, loss="epsilon_insensitive", *, epsilon=0.1, C=1.0, kernel="rbf", degree=3,
-                 gamma="scale", coef0=0.0, tol=1e-3, max_iter=-1, cache_size=1024, verbose=0):
+                 gamma="scale", coef0=0.0, tol=1e-3, max_iter=-1, cache_size=1024,
+                 kernel_approximation=None, n_components=100, alpha=None, random_state=None, verbose=0):
         self.loss = loss
         self.epsilon = epsilon
         self.C = C
@@ -261,6 +315,10 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         self.tol = tol
         self.max_iter = max_iter
         self.cache_size = cache_size
+        self.kernel_approximation = kernel_approximation
+        self.n_components = n_components
+        self.alpha = alpha
+        self.random_state = random_state
         self.verbose = verbose
 
     def _resolve_loss(self):
@@ -290,7 +348,27 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         weight = self._weights(X, sample_weight)
         if not np.any(weight > 0):
             raise ValueError(f"{type(self).__name__}: every sample weight is zero.")
+        if self.kernel_approximation is not None:
+            return self._fit_approximate(X, y, weight, loss)
         return self._fit_problems(X, [(None, y)], self.C * weight, loss)
+
+    @available_if(_approximating)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass of Adam over a minibatch, on the approximate path (needs ``alpha``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        X, y, weight, loss, _ = self._start_partial_fit(X, y, sample_weight)
+        loss.validate_target(y)
+        return self._fit_approximate(X, y.astype(np.float64), weight, loss, partial=True)
 
     def predict(self, X):
         """Predictions: the loss's inverse link of the decision function."""

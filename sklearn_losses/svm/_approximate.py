@@ -1,0 +1,76 @@
+"""The approximate kernel path: explicit features and a linear model, for data too large for the kernel matrix.
+
+With ``kernel_approximation="nystroem"`` (any named kernel) or
+``"random_fourier"`` (rbf), X is mapped to ``n_components`` features
+(:class:`sklearn.kernel_approximation.Nystroem`,
+:class:`~sklearn.kernel_approximation.RBFSampler`) whose inner products
+approximate the kernel, and a :class:`~sklearn_losses.linear_model.LinearClassifier`
+or :class:`~sklearn_losses.linear_model.LinearRegressor` with the same loss
+is fitted on them: the cost is linear in n, and ``partial_fit`` streams
+minibatches (the map is fitted on the first one). The L2 penalty is
+``alpha = 1 / (C * sum(sample_weight))``, the exact path's objective; for
+``partial_fit`` the total weight is unknown, so ``alpha`` must be given.
+"""
+
+import numpy as np
+from sklearn.kernel_approximation import Nystroem, RBFSampler
+
+from ..linear_model import LinearClassifier, LinearRegressor
+
+__all__ = ["APPROXIMATIONS", "approximate_decision", "approximate_fit", "approximate_partial_fit"]
+
+APPROXIMATIONS = ("nystroem", "random_fourier")
+
+
+def _feature_map(estimator, gamma):
+    if callable(estimator.kernel) or estimator.kernel == "precomputed":
+        raise ValueError("kernel_approximation needs a named kernel ('linear', 'rbf', 'poly' or 'sigmoid'); "
+                         f"got kernel={estimator.kernel!r}.")
+    if estimator.kernel_approximation == "random_fourier":
+        if estimator.kernel != "rbf":
+            raise ValueError(f"kernel_approximation='random_fourier' approximates the rbf kernel; got "
+                             f"kernel={estimator.kernel!r} (use 'nystroem').")
+        return RBFSampler(gamma=gamma, n_components=estimator.n_components, random_state=estimator.random_state)
+    return Nystroem(kernel=estimator.kernel, gamma=gamma, degree=estimator.degree, coef0=estimator.coef0,
+                    n_components=estimator.n_components, random_state=estimator.random_state)
+
+
+def _linear(estimator, loss, alpha, solver):
+    cls = LinearClassifier if estimator._tasks == ("binary",) else LinearRegressor
+    return cls(loss, alpha=alpha, solver=solver, tol=estimator.tol,
+               max_iter=1000 if estimator.max_iter == -1 else estimator.max_iter,
+               random_state=estimator.random_state, verbose=estimator.verbose)
+
+
+def approximate_fit(estimator, X, y, weight, loss, gamma):
+    """Fit ``feature_map_`` and ``linear_`` on all of X (``weight``: sample times class weights)."""
+    alpha = estimator.alpha if estimator.alpha is not None else 1.0 / (estimator.C * float(weight.sum()))
+    estimator.feature_map_ = _feature_map(estimator, gamma).fit(X)
+    estimator.linear_ = _linear(estimator, loss, alpha, "auto").fit(
+        estimator.feature_map_.transform(X), y, sample_weight=weight)
+    return estimator
+
+
+def approximate_partial_fit(estimator, X, y, weight, loss, gamma, classes=None):
+    """One minibatch step; the first call fits the feature map on its batch."""
+    if estimator.alpha is None:
+        raise ValueError(f"{type(estimator).__name__}.partial_fit needs alpha (the L2 strength of the mean "
+                         "loss): C scales with the total sample weight, which streaming does not know. For "
+                         "the objective of fit on n samples use alpha = 1 / (C * n).")
+    first = not hasattr(estimator, "linear_")
+    if first:
+        estimator.feature_map_ = _feature_map(estimator, gamma).fit(X)
+        estimator.linear_ = _linear(estimator, loss, estimator.alpha, "adam")
+    features = estimator.feature_map_.transform(X)
+    if estimator._tasks == ("binary",):
+        estimator.linear_.partial_fit(features, y, classes=classes, sample_weight=weight)
+    else:
+        estimator.linear_.partial_fit(features, y, sample_weight=weight)
+    return estimator
+
+
+def approximate_decision(estimator, X):
+    """The linear model's raw decision values on the mapped features."""
+    linear = estimator.linear_
+    raw = linear.decision_function if hasattr(linear, "decision_function") else linear.predict_raw
+    return np.asarray(raw(estimator.feature_map_.transform(X)))
