@@ -206,3 +206,15 @@ def test_approximate_path_fits_streams_and_explains_its_limits():
     with pytest.raises(ValueError, match="approximates the rbf kernel"):
         SVMClassifier(kernel="poly", kernel_approximation="random_fourier").fit(X, Y)
     assert not hasattr(SVMClassifier(), "partial_fit")
+
+
+def test_probability_by_platt_scaling_for_losses_without_a_link():
+    est = SVMClassifier(probability=True).fit(X, Y)
+    proba = est.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(proba.argmax(axis=1) == est.predict(X)) > 0.9
+    assert est.calibrator_ is not None
+    assert not hasattr(SVMClassifier(), "predict_proba")
+    assert hasattr(SVMClassifier("log_loss"), "predict_proba")
+    ovo = SVMClassifier("log_loss").fit(X, Y)  # one-vs-one scores: no link-based probabilities
+    assert not hasattr(ovo, "predict_proba")

@@ -3,7 +3,8 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
@@ -82,19 +83,23 @@ def _ovo_to_ovr(decision, n_classes):
     return votes + confidence / (3 * (np.abs(confidence) + 1))
 
 
-def _has_probabilistic_link(estimator):
+def _has_proba(estimator):
     loss = getattr(estimator, "loss_", None) or estimator._resolve_loss()
-    if loss.link.name != "logit":
-        raise AttributeError(
-            f"predict_proba is not available for {type(loss).__name__}: its link ({loss.link.name}) does "
-            "not give probabilities. Use decision_function, or calibrate with "
-            "sklearn.calibration.CalibratedClassifierCV (Platt scaling: method='sigmoid')."
-        )
-    classes = getattr(estimator, "classes_", None)
-    if classes is not None and estimator._ovo():
-        raise AttributeError("predict_proba needs multi_class='ovr' for more than two classes "
-                             "(one-vs-one scores are not per-class probabilities).")
-    return True
+    if loss.link.name == "logit" and not _ovo_fitted(estimator):
+        return True
+    if estimator.probability:
+        return True
+    raise AttributeError(
+        f"predict_proba is not available for {type(loss).__name__}"
+        + (f": its link ({loss.link.name}) does not give probabilities" if loss.link.name != "logit" else
+           " with one-vs-one (its scores are not per-class probabilities)")
+        + ". Pass probability=True (Platt scaling, cross-validated) or use "
+          "sklearn.calibration.CalibratedClassifierCV."
+    )
+
+
+def _ovo_fitted(estimator):
+    return hasattr(estimator, "classes_") and estimator._ovo()
 
 
 class SVMClassifier(ClassifierMixin, _KernelSVM):
@@ -121,6 +126,13 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         decision function is turned into per-class scores the way SVC does
         with ``decision_function_shape="ovr"``) or one per class against
         the rest.
+    probability : bool, default=False
+        For losses without a probabilistic link (hinge, squared hinge, ...):
+        fit Platt scaling on 5-fold cross-validated decision values
+        (:class:`sklearn.calibration.CalibratedClassifierCV`,
+        ``method="sigmoid"``) so that ``predict_proba`` exists, as
+        ``SVC(probability=True)``; it costs six more fits. Logit losses give
+        probabilities through their link without it.
 
     Attributes
     ----------
@@ -142,12 +154,13 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         **_KernelSVM._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "multi_class": [StrOptions({"ovo", "ovr"})],
+        "probability": ["boolean"],
     }
     _tasks = ("binary",)
     _y_numeric = False
 
     def __init__(self, loss="hinge", *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
-                 tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", cache_size=1024,
+                 tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", probability=False, cache_size=1024,
                  kernel_approximation=None, n_components=100, alpha=None, random_state=None, verbose=0):
         self.loss = loss
         self.C = C
@@ -159,6 +172,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         self.max_iter = max_iter
         self.class_weight = class_weight
         self.multi_class = multi_class
+        self.probability = probability
         self.cache_size = cache_size
         self.kernel_approximation = kernel_approximation
         self.n_components = n_components
@@ -193,6 +207,11 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
             present = np.unique(y[weight > 0]).tolist()
             raise ValueError(f"{type(self).__name__} needs at least 2 classes with positive sample weight; "
                              f"got {len(present)} class: {present}.")
+        self.calibrator_ = None
+        if self.probability and (loss.link.name != "logit" or self._ovo_classes()):
+            self.calibrator_ = CalibratedClassifierCV(
+                clone(self).set_params(probability=False), method="sigmoid", cv=5, ensemble=False,
+            ).fit(X, y, sample_weight=sample_weight)
         if self.kernel_approximation is not None:
             return self._fit_approximate(X, y, weight, loss)
         k = self.classes_.size
@@ -238,6 +257,9 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     def _ovo(self):
         return self.multi_class == "ovo" and not hasattr(self, "linear_") and self.classes_.size > 2
 
+    def _ovo_classes(self):
+        return self.multi_class == "ovo" and self.kernel_approximation is None and self.classes_.size > 2
+
     def decision_function(self, X):
         """Decision values: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
         decision = self._decision(X)
@@ -258,9 +280,17 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
             return self.classes_[(decision > 0).astype(int)]
         return self.classes_[np.argmax(decision, axis=1)]
 
-    @available_if(_has_probabilistic_link)
+    @available_if(_has_proba)
     def predict_proba(self, X):
-        """Probabilities through the loss's inverse link (logit losses; one-vs-rest rows renormalised)."""
+        """Class probabilities.
+
+        Through the loss's inverse link for logit losses (one-vs-rest rows
+        renormalised); otherwise, with ``probability=True``, from Platt
+        scaling fitted on 5-fold cross-validated decision values.
+        """
+        check_is_fitted(self)
+        if getattr(self, "calibrator_", None) is not None:
+            return self.calibrator_.predict_proba(X)
         decision = self._decision(X)
         p = self.loss_.inverse_link(decision)
         if self.classes_.size == 2:
