@@ -231,10 +231,12 @@ def test_results_do_not_depend_on_the_number_of_threads(loss, rng, monkeypatch):
 
 
 def test_a_subclass_needs_only_maths_and_properties():
-    """A new loss is a KernelSpec plus declared properties; everything else is inherited."""
+    """A new loss is a KernelSpec plus declared properties (and, optionally, its declared
+    piecewise structure for the exact solvers); everything else is inherited."""
     assert issubclass(Huber, BaseLoss)
     assert set(vars(Huber)) - {"__module__", "__doc__", "__init__", "__qualname__", "__static_attributes__", "__slotnames__"} <= {
-        "name", "twice_differentiable", "robust", "growth", "_parameter_constraints", "_kernel_spec"}
+        "name", "twice_differentiable", "robust", "growth", "_parameter_constraints", "_kernel_spec",
+        "piecewise_quadratic", "quadratic_pieces"}
 
 
 def test_kernel_spec_validates_its_functions():
