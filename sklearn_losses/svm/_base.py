@@ -206,10 +206,8 @@ class _KernelSVM(BaseEstimator):
         support = np.flatnonzero(np.any(dense != 0.0, axis=0))
         self.support_ = support
         self.support_vectors_ = X[support] if self.kernel != "precomputed" else np.empty((0, 0))
-        self._support_rows = X[support] if self.kernel == "precomputed" else None
         self.dual_coef_ = dense[:, support]
         self.intercept_ = np.array([s.intercept for s in solutions])
-        self.n_support_ = np.array([support.size])
 
     def _decision(self, X):
         """Raw decision values, one column per problem (per class on the approximate path)."""
