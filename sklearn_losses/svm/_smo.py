@@ -99,15 +99,49 @@ FULL, LINEAR, RBF, POLY, SIGMOID = 0, 1, 2, 3, 4
 
 
 @njit(**KERNEL_OPTIONS)
+def _fill(row, i, XT, sq, dots, kind, gamma, coef0, degree):
+    """Row i of the kernel of X (given transposed, ``XT`` of shape (p, n)) into ``row``.
+
+    The dot products are accumulated one feature at a time across all
+    samples, a loop over contiguous memory that vectorises (3x faster than
+    one short dot product per sample); the rbf kernel then uses
+    ``|x_i - x_k|^2 = |x_i|^2 + |x_k|^2 - 2 x_i.x_k``, as LIBSVM does.
+    """
+    n = dots.size
+    for k in range(n):
+        dots[k] = 0.0
+    for m in range(XT.shape[0]):
+        xim = XT[m, i]
+        if xim != 0.0:
+            column = XT[m]
+            for k in range(n):
+                dots[k] += xim * column[k]
+    if kind == RBF:
+        sqi = sq[i]
+        for k in range(n):
+            row[k] = np.exp(-gamma * max(sqi + sq[k] - 2.0 * dots[k], 0.0))
+    elif kind == LINEAR:
+        for k in range(n):
+            row[k] = dots[k]
+    elif kind == POLY:
+        for k in range(n):
+            row[k] = (gamma * dots[k] + coef0) ** degree
+    else:
+        for k in range(n):
+            row[k] = np.tanh(gamma * dots[k] + coef0)
+
+
+@njit(**KERNEL_OPTIONS)
 def _row(store, i):
     """Row i of the kernel matrix (= column i), from the row cache or computed into it.
 
-    ``store = (cache, slot_of, owner, last_used, clock, X, kind, gamma, coef0,
-    degree)``: ``cache`` holds rows in slots, ``slot_of[i]`` is the slot of row
-    i (-1: not cached), ``owner`` the row in each slot (-1: free). A missing
-    row replaces the least recently used one (as LIBSVM's kernel cache).
+    ``store = (cache, slot_of, owner, last_used, clock, XT, sq, dots, kind,
+    gamma, coef0, degree)`` (:func:`row_store`): ``cache`` holds rows in
+    slots, ``slot_of[i]`` is the slot of row i (-1: not cached), ``owner`` the
+    row in each slot (-1: free). A missing row replaces the least recently
+    used one (as LIBSVM's kernel cache).
     """
-    cache, slot_of, owner, last_used, clock, X, kind, gamma, coef0, degree = store
+    cache, slot_of, owner, last_used, clock, XT, sq, dots, kind, gamma, coef0, degree = store
     slot = slot_of[i]
     if slot < 0:
         slot = 0
@@ -118,25 +152,7 @@ def _row(store, i):
             slot_of[owner[slot]] = -1
         owner[slot] = i
         slot_of[i] = slot
-        row = cache[slot]
-        xi = X[i]
-        for k in range(X.shape[0]):
-            xk = X[k]
-            acc = 0.0
-            if kind == RBF:
-                for m in range(xi.size):
-                    diff = xi[m] - xk[m]
-                    acc += diff * diff
-                row[k] = np.exp(-gamma * acc)
-            else:
-                for m in range(xi.size):
-                    acc += xi[m] * xk[m]
-                if kind == LINEAR:
-                    row[k] = acc
-                elif kind == POLY:
-                    row[k] = (gamma * acc + coef0) ** degree
-                else:
-                    row[k] = np.tanh(gamma * acc + coef0)
+        _fill(cache[slot], i, XT, sq, dots, kind, gamma, coef0, degree)
     clock[0] += 1
     last_used[slot] = clock[0]
     return cache[slot]
@@ -146,12 +162,14 @@ def row_store(n, slots, dtype, X=None, kind=FULL, gamma=1.0, coef0=0.0, degree=3
     """The ``store`` of :func:`_row`: a whole matrix ``K`` (kind FULL) or a cache of ``slots`` rows of X's kernel."""
     if K is not None:
         index = np.arange(n, dtype=np.int64)
+        empty = np.empty(0)
         return (K, index, index.copy(), np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64),
-                np.empty((0, 0)), FULL, 1.0, 0.0, 3)
+                np.empty((0, 0)), empty, empty, FULL, 1.0, 0.0, 3)
     slots = int(min(max(slots, 2), n))
+    XT = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
     return (np.empty((slots, n), dtype=dtype), np.full(n, -1, dtype=np.int64), np.full(slots, -1, dtype=np.int64),
-            np.full(slots, -1, dtype=np.int64), np.zeros(1, dtype=np.int64),
-            np.ascontiguousarray(X, dtype=np.float64), kind, float(gamma), float(coef0), int(degree))
+            np.full(slots, -1, dtype=np.int64), np.zeros(1, dtype=np.int64), XT, np.einsum("ij,ij->j", XT, XT),
+            np.empty(n), kind, float(gamma), float(coef0), int(degree))
 
 
 @njit(**KERNEL_OPTIONS)
