@@ -43,7 +43,7 @@ from numba import njit
 
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 
-__all__ = ["dual_coordinate_descent"]
+__all__ = ["balance", "dual_coordinate_descent"]
 
 
 @njit(**SCALAR_OPTIONS)
@@ -145,6 +145,33 @@ def _kernel_X(X):
     return X, np.empty(0, dtype=X.dtype), empty, empty
 
 
+def balance(u, c, lower, upper, first=None):
+    """``u`` moved within ``[lower, upper]`` towards ``sum(c u) = 0``; returns ``(u, reached)``.
+
+    The change is shared in proportion to each sample's room (samples with
+    ``c = 0`` keep theirs); if the samples of the mask ``first`` can absorb it,
+    only they move. An unbounded room takes it on one sample. When all the
+    room is not enough, u moves as far as it can and ``reached`` is False.
+    """
+    excess = float(c @ u)
+    if excess == 0.0:
+        return u, True
+    room = np.where(c > 0, (u - lower) if excess > 0 else (upper - u), 0.0)
+    shares = (room,) if first is None else (np.where(first, room, 0.0), room)
+    for share in shares:
+        available = float(c @ share)
+        if available >= abs(excess):
+            break
+    if np.isinf(available):
+        moved = u.copy()
+        k = int(np.flatnonzero(np.isinf(share))[0])
+        moved[k] -= excess / c[k]
+        return moved, True
+    if available <= 0:
+        return u, False
+    return u - np.sign(excess) * min(abs(excess) / available, 1.0) * share, available >= abs(excess)
+
+
 class _Dual:
     """The data of the dual problem and its certificates."""
 
@@ -180,16 +207,8 @@ class _Dual:
         """
         if not self.fit_intercept:
             return u
-        excess = float(self.c @ u)
-        room = (u - self.lower) if excess > 0 else (self.upper - u)
         at_break = np.all(u[:, None] != self.slopes, axis=1)
-        for share in (room * at_break, room):
-            available = float(self.c @ share)
-            if available >= abs(excess) or share is room:
-                break
-        if available <= 0:
-            return u
-        return u - np.sign(excess) * min(abs(excess) / available, 1.0) * share
+        return balance(u, self.c, self.lower, self.upper, first=at_break)[0]
 
     def primal(self, coef, intercept):
         raw = np.asarray(self.X @ coef).ravel() + intercept

@@ -27,6 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from ..losses import get_loss
+from ..solvers.dcd import balance
 from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit, approximate_partial_fit
 from ._kernel import KERNELS, Kernel
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
@@ -180,19 +181,10 @@ class _KernelSVM(BaseEstimator):
         breaks = np.ascontiguousarray(breaks, dtype=np.float64)
         w = np.asarray(w, dtype=np.float64)
         kappa_w = np.divide(kappa, w, out=np.zeros_like(w), where=w > 0)
-        u = np.clip(0.0, slopes[:, 0], slopes[:, -1])
-        excess = float(w @ u)
-        if excess != 0.0:  # a start with sum(w u) = 0 inside the box
-            room = (u - slopes[:, 0]) if excess > 0 else (slopes[:, -1] - u)
-            room = np.where(w > 0, room, 0.0)
-            available = float(w @ room)
-            if available < abs(excess):
-                raise ValueError(f"{type(loss).__name__}: no feasible dual start for these targets.")
-            if np.isfinite(available):
-                u = u - np.sign(excess) * (abs(excess) / available) * room
-            else:  # an unbounded box: one sample takes it all
-                k = int(np.flatnonzero(np.isinf(room))[0])
-                u[k] -= excess / w[k]
+        # a start inside the box with sum(w u) = 0
+        u, reached = balance(np.clip(0.0, slopes[:, 0], slopes[:, -1]), w, slopes[:, 0], slopes[:, -1])
+        if not reached:
+            raise ValueError(f"{type(loss).__name__}: no feasible dual start for these targets.")
         f = initial_decision(store, -w * u) - kappa_w * w * u
         n_iter, converged = smo(store, diag, kappa_w, slopes, breaks, w, u, f, float(self.tol), max_iter)
         return _Solution(rows, -w * u, intercept(u, f, slopes, breaks, w), int(n_iter), bool(converged))
