@@ -92,9 +92,6 @@ class _KernelSVM(BaseEstimator):
     def _validate_X(self, X, reset=True):
         return validate_data(self, X, reset=reset, **self._check_options())
 
-    def _validate_X_y(self, X, y):
-        return validate_data(self, X, y, y_numeric=self._y_numeric, **self._check_options())
-
     def _check_options(self):
         dtype = np.float64 if self.kernel == "precomputed" else [np.float64, np.float32]
         return dict(accept_sparse="csr", dtype=dtype)
@@ -130,6 +127,14 @@ class _KernelSVM(BaseEstimator):
 
     def _fit_problems(self, X, problems, weight, loss):
         """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
+        largest = max(X.shape[0] if rows is None else rows.size for rows, _ in problems)
+        if not loss.piecewise_quadratic and largest > MAX_NEWTON_SAMPLES:  # before any kernel matrix is built
+            raise ValueError(
+                f"{type(loss).__name__} is fitted by Newton's method, which solves an n x n system "
+                f"and is meant for at most {MAX_NEWTON_SAMPLES} samples; got {largest}. Use "
+                "a piecewise-linear loss (hinge, epsilon_insensitive) or Nystroem features with "
+                "a linear model."
+            )
         self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
         kind = self._kernel.row_kind(X) if loss.piecewise_quadratic else None
         whole = None
@@ -141,29 +146,19 @@ class _KernelSVM(BaseEstimator):
             Xp = X if rows is None else X[rows]
             w = weight if rows is None else weight[rows]
             n = Xp.shape[0]
-            if not loss.piecewise_quadratic:
-                K = (whole[np.ix_(rows, rows)] if whole is not None
-                     else self._kernel.gram(Xp, np.float64))
-            elif kind is not None:  # rows computed by the solver when needed, in a cache
+            if kind is not None:  # rows computed by the solver when needed, in a cache
                 dtype = self._row_dtype(n)
                 slots = self.cache_size * 2 ** 20 // (n * np.dtype(dtype).itemsize)
                 data = np.ascontiguousarray(Xp, dtype=np.float64)
                 store = row_store(n, slots, dtype, data, kind, self._kernel.gamma, self.coef0, self.degree)
                 solutions.append(self._smo(store, self._kernel.diagonal(data), loss, y, w, max_iter, rows))
                 continue
-            else:
-                K = (whole[np.ix_(rows, rows)] if whole is not None
-                     else self._kernel.gram(Xp, self._matrix_dtype(n)))
+            dtype = self._matrix_dtype(n) if loss.piecewise_quadratic else np.float64
+            K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(Xp, dtype)
+            if loss.piecewise_quadratic:
                 solutions.append(self._smo(row_store(n, n, K.dtype, K=K), np.diagonal(K).astype(np.float64),
                                            loss, y, w, max_iter, rows))
                 continue
-            if n > MAX_NEWTON_SAMPLES:
-                raise ValueError(
-                    f"{type(loss).__name__} is fitted by Newton's method, which solves an n x n system "
-                    f"and is meant for at most {MAX_NEWTON_SAMPLES} samples; got {n}. Use "
-                    "a piecewise-linear loss (hinge, epsilon_insensitive) or Nystroem features with "
-                    "a linear model."
-                )
             a, b, n_iter, converged = kernel_newton(np.asarray(K, dtype=np.float64), loss, y, w, tol=self.tol,
                                                     max_iter=min(max_iter, 100), verbose=self.verbose)
             solutions.append(_Solution(rows, a, b, n_iter, converged))
@@ -217,15 +212,18 @@ class _KernelSVM(BaseEstimator):
             K = self._kernel(X, self.support_vectors_) if self.support_.size else np.zeros((X.shape[0], 0))
         return K @ self.dual_coef_.T + self.intercept_
 
-    def _start_partial_fit(self, X, y, sample_weight):
-        """Validation for ``partial_fit``; returns ``(X, y, sample_weight, loss, first)``."""
-        first = not hasattr(self, "linear_")
+    def _start(self, X, y, sample_weight, first=True):
+        """Validation shared by ``fit`` and ``partial_fit``; returns ``(X, y, sample_weight, loss)``.
+
+        ``first``: a fit from scratch (parameters and loss resolved anew, the
+        feature count recorded), else a later ``partial_fit`` call.
+        """
         if first:
             self._validate_params()
         loss = self._resolve_loss() if first else self.loss_
         X, y = validate_data(self, X, y, reset=first, y_numeric=self._y_numeric, **self._check_options())
         y = column_or_1d(y, warn=True)
-        return X, y, self._weights(X, sample_weight), loss, first
+        return X, y, self._weights(X, sample_weight), loss
 
     def _weights(self, X, sample_weight):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)

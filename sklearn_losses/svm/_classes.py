@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _approximating, _KernelSVM
 
@@ -194,12 +194,8 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         -------
         self
         """
-        self._validate_params()
-        loss = self._resolve_loss()
-        X, y = self._validate_X_y(X, y)
-        y = column_or_1d(y, warn=True)
+        X, y, weight, loss = self._start(X, y, sample_weight)
         check_classification_targets(y)
-        weight = self._weights(X, sample_weight)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if self.class_weight is not None:
             weight = weight * compute_sample_weight(self.class_weight, y)
@@ -243,7 +239,8 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         -------
         self
         """
-        X, y, weight, loss, first = self._start_partial_fit(X, y, sample_weight)
+        first = not hasattr(self, "linear_")
+        X, y, weight, loss = self._start(X, y, sample_weight, first)
         if first:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -370,12 +367,9 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         -------
         self
         """
-        self._validate_params()
-        loss = self._resolve_loss()
-        X, y = self._validate_X_y(X, y)
-        y = column_or_1d(y, warn=True).astype(np.float64)
+        X, y, weight, loss = self._start(X, y, sample_weight)
+        y = y.astype(np.float64)
         loss.validate_target(y)
-        weight = self._weights(X, sample_weight)
         if not np.any(weight > 0):
             raise ValueError(f"{type(self).__name__}: every sample weight is zero.")
         if self.kernel_approximation is not None:
@@ -396,7 +390,7 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         -------
         self
         """
-        X, y, weight, loss, _ = self._start_partial_fit(X, y, sample_weight)
+        X, y, weight, loss = self._start(X, y, sample_weight, first=not hasattr(self, "linear_"))
         loss.validate_target(y)
         return self._fit_approximate(X, y.astype(np.float64), weight, loss, partial=True)
 
