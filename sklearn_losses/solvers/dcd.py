@@ -215,10 +215,14 @@ class _Dual:
         return (self.loss.loss(self.y, raw, self.weights, check_input=False)
                 + 0.5 * self.lam * float(coef @ coef))
 
-    def dual(self, u):
-        """``D(u)`` at the feasible point nearest ``u``: a lower bound on the optimum."""
-        u = self.feasible(u)
-        coef = self.coef(u)
+    def dual(self, u, coef=None):
+        """``D(u)`` at the feasible point nearest ``u``: a lower bound on the optimum.
+
+        ``coef``: ``w(u)`` if already at hand (used when ``u`` itself is feasible).
+        """
+        feasible = self.feasible(u)
+        coef = coef if coef is not None and feasible is u else self.coef(feasible)
+        u = feasible
         conjugate = np.max(u[:, None] * self.breaks - self.at_breaks, axis=1)
         return -0.5 * self.lam * float(coef @ coef) - float(self.c @ conjugate)
 
@@ -335,7 +339,7 @@ def dual_coordinate_descent(objective, penalty, theta0, max_iter=1000, tol=1e-4,
         # the inner problem is solved for the intercept b0 + s * omega (omega = w[p])
         intercept = b0 + s_int * w[p]
         primal = problem.primal(w[:p], intercept)
-        gap = primal - problem.dual(u)
+        gap = primal - problem.dual(u, w[:p])
         curve.append(primal)
         if verbose:
             print(f"dcd pass {visited / n:8.1f}: objective {primal:.12g}  gap {gap:.3e}  violation {largest:.2e}  "
