@@ -268,6 +268,36 @@ def _check_quadratic_pieces(loss, y, raw):
                     f"piecewise-linear part at r - kappa * gradient = {v[i]!r}")
 
 
+def _check_polyhedral_pieces(loss, y, raw):
+    """A declared polyhedral structure must give the loss: the maximum of ``<u, z + o>`` over its polytope.
+
+    The maximum of a linear function over a box cut by ``sum(u) = 0`` is
+    found greedily: from ``u = lower``, the missing mass goes to the largest
+    coefficients first (a fractional knapsack).
+    """
+    if not loss.polyhedral:
+        return
+    n, k = raw.shape
+    lower, upper, offset = loss.polyhedral_pieces(y, k)
+    if not lower.shape == upper.shape == offset.shape == (n, k):
+        _fail(loss, f"polyhedral_pieces returned shapes {lower.shape}, {upper.shape}, {offset.shape}")
+    if np.any(lower > upper) or np.any(lower.sum(axis=1) > 0) or np.any(upper.sum(axis=1) < 0):
+        _fail(loss, "polyhedral_pieces: the polytope lower <= u <= upper, sum(u) = 0 is empty")
+    coefficient = raw + offset
+    u = lower.copy()
+    for i in range(n):
+        missing = -u[i].sum()
+        for m in np.argsort(-coefficient[i], kind="stable"):
+            step = min(upper[i, m] - lower[i, m], missing)
+            u[i, m] += step
+            missing -= step
+    expected = np.einsum("ij,ij->i", u, coefficient)
+    value = loss.loss(y, raw, reduction="none")
+    if not np.allclose(value, expected, rtol=1e-10, atol=1e-12):
+        i = int(np.argmax(np.abs(value - expected)))
+        _fail(loss, f"polyhedral_pieces: the maximum over the polytope is {expected[i]!r}, the loss {value[i]!r}")
+
+
 def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     """Check that a loss keeps the loss contract; raise ``AssertionError`` if not.
 
@@ -286,7 +316,8 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     * float32 input gives float32 output close to the float64 result;
     * a declared piecewise-linear structure (``linear_pieces``) equals the
       loss up to a constant per sample, and a declared piecewise-quadratic
-      one (``quadratic_pieces``) gives the loss's subgradients.
+      one (``quadratic_pieces``) gives the loss's subgradients, and a
+      declared polyhedral one (``polyhedral_pieces``) gives the loss.
 
     Parameters
     ----------
@@ -311,3 +342,4 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     _check_dtypes(loss, y, raw, w)
     _check_linear_pieces(loss, y, raw)
     _check_quadratic_pieces(loss, y, raw)
+    _check_polyhedral_pieces(loss, y, raw)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from sklearn_losses import available_losses, get_loss
 from sklearn_losses._reference import REFERENCE_VALUES
-from sklearn_losses.losses import BaseLoss, KernelSpec
+from sklearn_losses.losses import BaseLoss, KernelSpec, MulticlassHinge
 from sklearn_losses.losses._math import jit_scalar
 from sklearn_losses.testing import _sample, check_loss
 
@@ -103,6 +103,13 @@ class _WrongPieces(BaseLoss):
         return np.tile([-1.0, 1.0], (y.shape[0], 1)), y
 
 
+class _WrongPolytope(MulticlassHinge):
+    """Crammer-Singer hinge declaring the Weston-Watkins polytope."""
+
+    def polyhedral_pieces(self, y_true, n_classes):
+        return MulticlassHinge("weston_watkins").polyhedral_pieces(y_true, n_classes)
+
+
 @pytest.mark.parametrize(
     "loss, message",
     [
@@ -111,6 +118,7 @@ class _WrongPieces(BaseLoss):
         (_NanLoss(), "loss is NaN at extreme input"),
         (_WrongCurvature(), "quadratic_pieces: gradient"),
         (_WrongPieces(), "linear_pieces"),
+        (_WrongPolytope(), "polyhedral_pieces: the maximum"),
     ],
 )
 def test_check_loss_catches_broken_losses(loss, message):

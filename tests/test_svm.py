@@ -163,8 +163,8 @@ def test_clear_errors_and_convergence_warning():
         SVMClassifier(kernel="cosine").fit(X, Y_BIN)
     with pytest.raises(ValueError, match="gamma"):
         SVMClassifier(gamma=-1.0).fit(X, Y_BIN)
-    with pytest.raises(ValueError, match="CrossEntropy is a multiclass loss"):
-        SVMClassifier("cross_entropy").fit(X, Y)
+    with pytest.raises(ValueError, match="Hinge is a binary loss; SVMRegressor accepts regression"):
+        SVMRegressor("hinge").fit(XR, YR)
     with pytest.raises(ValueError, match="square"):
         SVMClassifier(kernel="precomputed").fit(X, Y_BIN)
     with pytest.raises(ValueError, match="cache_size"):

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_losses.losses import Focal, Quantile, make_loss
+from sklearn_losses.losses import Focal, MulticlassHinge, Quantile, make_loss
 from sklearn_losses.svm import SVMClassifier, SVMRegressor
 
 
@@ -18,6 +18,8 @@ ESTIMATORS = [
     SVMClassifier(Focal(gamma=2.0)),
     SVMClassifier(kernel="linear", multi_class="ovr"),
     SVMClassifier(gamma=0.5, tol=1e-8),  # passes the sample-weight checks (see expected_failures)
+    SVMClassifier("multiclass_hinge", random_state=0),
+    SVMClassifier(MulticlassHinge("weston_watkins"), gamma=0.5, tol=1e-8, random_state=0),
     SVMRegressor(),
     SVMRegressor(Quantile(quantile=0.3), kernel="linear"),
     SVMRegressor("squared_error", C=10.0),

@@ -36,6 +36,7 @@ PROPERTY_NAMES = (
     "has_hessian",
     "piecewise_linear",
     "piecewise_quadratic",
+    "polyhedral",
 )
 
 
@@ -98,6 +99,7 @@ class BaseLoss(BaseEstimator):
     target_domain = RealInterval()
     piecewise_linear = False
     piecewise_quadratic = False
+    polyhedral = False
     _kernel_spec = None
     _parameter_constraints = {}
     # Custom losses check their outputs (built-in ones are finite by construction).
@@ -178,6 +180,26 @@ class BaseLoss(BaseEstimator):
             return slopes, breaks, np.zeros(slopes.shape[0])
         raise ValueError(f"{type(self).__name__} declares no piecewise-quadratic structure "
                          "(piecewise_quadratic is False).")
+
+    def polyhedral_pieces(self, y_true, n_classes):
+        """Polyhedral structure of a multiclass loss, per sample.
+
+        Declared by per-row losses with ``polyhedral = True`` (the multiclass
+        hinges): sample i's loss is a maximum of linear functions of the
+        scores ``z``,
+
+        .. math:: \\ell(y_i, z) = \\max \\{\\langle u, z + o_i \\rangle :
+                  \\textstyle\\sum_k u_k = 0,\\; l_i \\le u \\le h_i\\},
+
+        so its subgradients are the maximising ``u``. Kernel SVM solvers use it
+        to solve the multiclass dual exactly.
+
+        Returns
+        -------
+        lower, upper, offset : ndarrays of shape (n_samples, n_classes)
+            ``l_i``, ``h_i`` and ``o_i``.
+        """
+        raise ValueError(f"{type(self).__name__} declares no polyhedral structure (polyhedral is False).")
 
     @property
     def per_row(self):

@@ -8,6 +8,7 @@ K x K hessian block.
 import math
 from numbers import Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..links import IdentityLink, SoftmaxLink
@@ -161,7 +162,12 @@ class MulticlassHinge(_MulticlassLoss):
 
     .. math:: \ell(y, z) = \frac{1}{K} \sum_{k \ne y} \max(0, 1 - z_y + z_k)
 
-    The link is the identity: the scores are not probabilities.
+    The link is the identity: the scores are not probabilities. Both are
+    polyhedral (:meth:`polyhedral_pieces`): the maximum of ``<u, z + o>``
+    over ``u`` with ``sum(u) = 0``, ``o_k = 1`` for ``k != y`` and
+    ``o_y = 0``; Crammer-Singer: ``0 <= u_k <= 1`` for ``k != y``,
+    ``-1 <= u_y <= 0``; Weston-Watkins: ``0 <= u_k <= 1/K``,
+    ``-(K-1)/K <= u_y <= 0``.
 
     Parameters
     ----------
@@ -172,6 +178,7 @@ class MulticlassHinge(_MulticlassLoss):
     link = IdentityLink()
     differentiable = False
     twice_differentiable = False
+    polyhedral = True
     _parameter_constraints = {"kind": [StrOptions({"crammer_singer", "weston_watkins"})]}
     _kernel_spec = KernelSpec(
         "row", _hinge_value, loss_gradient=_hinge_loss_gradient,
@@ -183,6 +190,12 @@ class MulticlassHinge(_MulticlassLoss):
 
     def _as_floats(self):
         return (1.0 if self.kind == "weston_watkins" else 0.0,)
+
+    def polyhedral_pieces(self, y_true, n_classes):
+        weston_watkins, = self.kernel_arguments()
+        true = np.arange(n_classes) == np.asarray(y_true, dtype=np.intp)[:, None]
+        each, total = (1.0 / n_classes, (n_classes - 1) / n_classes) if weston_watkins else (1.0, 1.0)
+        return np.where(true, -total, 0.0), np.where(true, 0.0, each), np.where(true, 0.0, 1.0)
 
 
 @jit_scalar

@@ -36,7 +36,7 @@ def _feature_map(estimator, gamma):
 
 
 def _linear(estimator, loss, alpha, solver):
-    cls = LinearClassifier if estimator._tasks == ("binary",) else LinearRegressor
+    cls = LinearRegressor if estimator._y_numeric else LinearClassifier
     return cls(loss, alpha=alpha, solver=solver, tol=estimator.tol,
                max_iter=1000 if estimator.max_iter == -1 else estimator.max_iter,
                random_state=estimator.random_state, verbose=estimator.verbose)
@@ -62,10 +62,10 @@ def approximate_partial_fit(estimator, X, y, weight, loss, gamma, classes=None):
         estimator.feature_map_ = _feature_map(estimator, gamma).fit(X)
         estimator.linear_ = _linear(estimator, loss, estimator.alpha, "adam")
     features = estimator.feature_map_.transform(X)
-    if estimator._tasks == ("binary",):
-        estimator.linear_.partial_fit(features, y, classes=classes, sample_weight=weight)
-    else:
+    if estimator._y_numeric:
         estimator.linear_.partial_fit(features, y, sample_weight=weight)
+    else:
+        estimator.linear_.partial_fit(features, y, classes=classes, sample_weight=weight)
     return estimator
 
 

@@ -12,7 +12,9 @@ Piecewise-linear and piecewise-quadratic losses (hinge, epsilon-insensitive,
 pinball, absolute; squared hinge, modified Huber, squared error, Huber,
 smooth L1, squared epsilon-insensitive) are solved exactly in the dual by SMO
 (:mod:`._smo`); other twice-differentiable losses (log loss, focal,
-custom) by Newton's method on ``(a, b)`` (:mod:`._newton`).
+custom) by Newton's method on ``(a, b)`` (:mod:`._newton`). Polyhedral
+multiclass losses (the multiclass hinges) are one joint problem over all
+classes, solved by block coordinate descent in the dual (:mod:`._multiclass`).
 """
 
 import warnings
@@ -30,6 +32,7 @@ from ..losses import get_loss
 from ..solvers.dcd import balance
 from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit, approximate_partial_fit
 from ._kernel import KERNELS, Kernel
+from ._multiclass import block_descent
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
 from ._smo import initial_decision, intercept, row_store, smo
 
@@ -84,7 +87,13 @@ class _KernelSVM(BaseEstimator):
             raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
                              f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses.")
         loss.kernel_arguments()  # validates the loss's parameters
-        if not (loss.piecewise_quadratic or (loss.differentiable and loss.has_hessian)):
+        if self.kernel_approximation is not None:  # any loss of the linear estimators
+            return loss
+        if loss.per_row and not loss.polyhedral:
+            raise ValueError(f"loss={self.loss!r}: the exact kernel solvers fit a multiclass loss jointly only when "
+                             f"it is polyhedral (multiclass_hinge); {type(loss).__name__} is not. Use a binary "
+                             "loss with multi_class='ovr' or 'ovo', or kernel_approximation='nystroem'.")
+        if not (loss.piecewise_quadratic or loss.polyhedral or (loss.differentiable and loss.has_hessian)):
             raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is neither piecewise quadratic "
                              "(solved exactly by SMO) nor differentiable with a hessian (Newton).")
         return loss
@@ -125,6 +134,27 @@ class _KernelSVM(BaseEstimator):
         self.loss_ = loss
         return self
 
+    def _max_iter(self):
+        return np.iinfo(np.int64).max if self.max_iter == -1 else self.max_iter
+
+    def _store(self, X, rows, kind, whole):
+        """Kernel rows of the samples ``rows`` (None: all) for SMO or block descent, and the diagonal.
+
+        Named kernels on dense data: rows computed when needed into a cache of
+        ``cache_size`` MB (``kind``, :func:`._smo.row_store`); otherwise the
+        matrix is held whole (taken from ``whole`` when given).
+        """
+        Xp = X if rows is None else X[rows]
+        n = Xp.shape[0]
+        if kind is not None:
+            dtype = self._row_dtype(n)
+            slots = self.cache_size * 2 ** 20 // (n * np.dtype(dtype).itemsize)
+            data = np.ascontiguousarray(Xp, dtype=np.float64)
+            return (row_store(n, slots, dtype, data, kind, self._kernel.gamma, self.coef0, self.degree),
+                    self._kernel.diagonal(data))
+        K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(Xp, self._matrix_dtype(n))
+        return row_store(n, n, K.dtype, K=K), np.diagonal(K).astype(np.float64)
+
     def _fit_problems(self, X, problems, weight, loss):
         """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
         largest = max(X.shape[0] if rows is None else rows.size for rows, _ in problems)
@@ -139,29 +169,32 @@ class _KernelSVM(BaseEstimator):
         kind = self._kernel.row_kind(X) if loss.piecewise_quadratic else None
         whole = None
         if kind is None and any(rows is not None for rows, _ in problems):
-            whole = self._kernel.gram(X, self._matrix_dtype(X.shape[0]))
-        max_iter = np.iinfo(np.int64).max if self.max_iter == -1 else self.max_iter
+            dtype = self._matrix_dtype(X.shape[0]) if loss.piecewise_quadratic else np.float64
+            whole = self._kernel.gram(X, dtype)
         solutions = []
         for rows, y in problems:
-            Xp = X if rows is None else X[rows]
             w = weight if rows is None else weight[rows]
-            n = Xp.shape[0]
-            if kind is not None:  # rows computed by the solver when needed, in a cache
-                dtype = self._row_dtype(n)
-                slots = self.cache_size * 2 ** 20 // (n * np.dtype(dtype).itemsize)
-                data = np.ascontiguousarray(Xp, dtype=np.float64)
-                store = row_store(n, slots, dtype, data, kind, self._kernel.gamma, self.coef0, self.degree)
-                solutions.append(self._smo(store, self._kernel.diagonal(data), loss, y, w, max_iter, rows))
-                continue
-            dtype = self._matrix_dtype(n) if loss.piecewise_quadratic else np.float64
-            K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(Xp, dtype)
             if loss.piecewise_quadratic:
-                solutions.append(self._smo(row_store(n, n, K.dtype, K=K), np.diagonal(K).astype(np.float64),
-                                           loss, y, w, max_iter, rows))
+                store, diag = self._store(X, rows, kind, whole)
+                solutions.append(self._smo(store, diag, loss, y, w, self._max_iter(), rows))
                 continue
-            a, b, n_iter, converged = kernel_newton(np.asarray(K, dtype=np.float64), loss, y, w, tol=self.tol,
-                                                    max_iter=min(max_iter, 100), verbose=self.verbose)
+            K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(
+                X if rows is None else X[rows], np.float64)
+            a, b, n_iter, converged = kernel_newton(K, loss, y, w, tol=self.tol,
+                                                    max_iter=min(self._max_iter(), 100), verbose=self.verbose)
             solutions.append(_Solution(rows, a, b, n_iter, converged))
+        return self._finish(X, solutions, loss)
+
+    def _fit_joint(self, X, y, weight, loss, n_classes, rng):
+        """One problem for all classes, for a polyhedral multiclass loss (:mod:`._multiclass`)."""
+        self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
+        store, diag = self._store(X, None, self._kernel.row_kind(X), None)
+        lower, upper, offset = loss.polyhedral_pieces(y, n_classes)
+        a, b, epochs, converged = block_descent(store, diag, lower, upper, offset, weight, float(self.tol),
+                                                self._max_iter(), rng)
+        return self._finish(X, [_Solution(None, a[:, m], b[m], epochs, converged) for m in range(n_classes)], loss)
+
+    def _finish(self, X, solutions, loss):
         if not all(s.converged for s in solutions):
             warnings.warn(f"{type(self).__name__} did not converge (max_iter={self.max_iter}); "
                           "increase max_iter or tol.", ConvergenceWarning)

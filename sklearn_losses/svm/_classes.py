@@ -5,6 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
@@ -57,7 +58,8 @@ _COMMON_DOC = """
         ``1 / (C * sum(sample_weight))``; required by ``partial_fit``.
     random_state : int, RandomState or None, default=None
         Approximate path: the landmarks or random features, and the
-        minibatch order.
+        minibatch order; multiclass losses: the order in which the exact
+        solver visits the samples (solutions agree to within ``tol``).
     verbose : int, default=0
 """
 
@@ -85,17 +87,21 @@ def _ovo_to_ovr(decision, n_classes):
 
 def _has_proba(estimator):
     loss = getattr(estimator, "loss_", None) or estimator._resolve_loss()
-    if loss.link.name == "logit" and not _ovo_fitted(estimator):
+    if loss.link.name in _PROBABILITY_LINKS and not _ovo_fitted(estimator):
         return True
     if estimator.probability:
         return True
     raise AttributeError(
         f"predict_proba is not available for {type(loss).__name__}"
-        + (f": its link ({loss.link.name}) does not give probabilities" if loss.link.name != "logit" else
+        + (f": its link ({loss.link.name}) does not give probabilities" if loss.link.name not in _PROBABILITY_LINKS else
            " with one-vs-one (its scores are not per-class probabilities)")
         + ". Pass probability=True (Platt scaling, cross-validated) or use "
           "sklearn.calibration.CalibratedClassifierCV."
     )
+
+
+#: Links whose inverse gives class probabilities.
+_PROBABILITY_LINKS = ("logit", "softmax")
 
 
 def _ovo_fitted(estimator):
@@ -103,7 +109,7 @@ def _ovo_fitted(estimator):
 
 
 class SVMClassifier(ClassifierMixin, _KernelSVM):
-    __doc__ = r"""Kernel support vector classifier with any binary margin loss.
+    __doc__ = r"""Kernel support vector classifier with any binary margin loss, or the multiclass hinge.
 
     Fits ``f(x) = sum_j a_j k(x_j, x) + b`` minimising
     ``C * sum_i s_i * loss(y_i, f(x_i)) + ||f||^2 / 2``. Piecewise-linear
@@ -114,18 +120,27 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     with a hessian) by Newton's method on ``(a, b)``, for up to 5,000
     samples per problem.
 
+    The multiclass hinge (``"multiclass_hinge"``, Crammer-Singer or
+    Weston-Watkins) fits one function per class jointly,
+    ``f_m(x) = sum_j a_jm k(x_j, x) + b_m``, minimising
+    ``C * sum_i s_i * loss(y_i, f(x_i)) + sum_m ||f_m||^2 / 2`` exactly by
+    block coordinate descent in the dual (one block per sample), with free
+    (unpenalised) intercepts; ``multi_class`` does not apply. Other
+    multiclass losses (cross-entropy) need ``kernel_approximation``.
+
     Parameters
     ----------
     loss : str or loss instance, default="hinge"
-        A binary loss (:func:`~sklearn_losses.losses.available_losses`).
+        A binary loss or ``"multiclass_hinge"``
+        (:func:`~sklearn_losses.losses.available_losses`).
 """ + _COMMON_DOC + """
     class_weight : dict or "balanced", default=None
         Multiplies the sample weights (and so C) per class.
     multi_class : {"ovo", "ovr"}, default="ovo"
-        Several classes: one problem per pair of classes (as SVC; the
-        decision function is turned into per-class scores the way SVC does
-        with ``decision_function_shape="ovr"``) or one per class against
-        the rest.
+        Several classes and a binary loss: one problem per pair of classes
+        (as SVC; the decision function is turned into per-class scores the
+        way SVC does with ``decision_function_shape="ovr"``) or one per
+        class against the rest. Ignored for multiclass losses.
     probability : bool, default=False
         For losses without a probabilistic link (hinge, squared hinge, ...):
         fit Platt scaling on 5-fold cross-validated decision values
@@ -142,7 +157,8 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     support_vectors_ : ndarray or sparse matrix
     dual_coef_ : ndarray of shape (n_problems, n_support)
         ``a_j`` of each problem (zero where a support vector is not in the
-        problem). For the hinge, ``y_j * alpha_j`` as in SVC.
+        problem). For the hinge, ``y_j * alpha_j`` as in SVC; for a
+        multiclass loss one row per class, ``a_jm``.
     intercept_ : ndarray of shape (n_problems,)
     coef_ : ndarray of shape (n_problems, n_features)
         ``kernel="linear"`` only.
@@ -156,7 +172,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         "multi_class": [StrOptions({"ovo", "ovr"})],
         "probability": ["boolean"],
     }
-    _tasks = ("binary",)
+    _tasks = ("binary", "multiclass")
     _y_numeric = False
 
     def __init__(self, loss="hinge", *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
@@ -204,13 +220,15 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
             raise ValueError(f"{type(self).__name__} needs at least 2 classes with positive sample weight; "
                              f"got {len(present)} class: {present}.")
         self.calibrator_ = None
-        if self.probability and (loss.link.name != "logit" or self._ovo_classes()):
+        if self.probability and (loss.link.name not in _PROBABILITY_LINKS or self._ovo_classes()):
             self.calibrator_ = CalibratedClassifierCV(
                 clone(self).set_params(probability=False), method="sigmoid", cv=5, ensemble=False,
             ).fit(X, y, sample_weight=sample_weight)
         if self.kernel_approximation is not None:
             return self._fit_approximate(X, y, weight, loss)
         k = self.classes_.size
+        if loss.per_row:  # a multiclass loss: one joint problem over all classes
+            return self._fit_joint(X, encoded, self.C * weight, loss, k, check_random_state(self.random_state))
         if k == 2:
             problems = [(None, (encoded == 1).astype(np.float64))]
         elif self.multi_class == "ovr":
@@ -252,16 +270,18 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_)
 
     def _ovo(self):
-        return self.multi_class == "ovo" and not hasattr(self, "linear_") and self.classes_.size > 2
+        return self._ovo_classes() and not hasattr(self, "linear_")
 
     def _ovo_classes(self):
-        return self.multi_class == "ovo" and self.kernel_approximation is None and self.classes_.size > 2
+        loss = getattr(self, "loss_", None) or self._resolve_loss()
+        return (self.multi_class == "ovo" and self.kernel_approximation is None and self.classes_.size > 2
+                and not loss.per_row)
 
     def decision_function(self, X):
         """Decision values: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
         decision = self._decision(X)
-        if self.classes_.size == 2:
-            return decision[:, 0]
+        if self.classes_.size == 2:  # one column, or one per class for a multiclass loss
+            return decision[:, 0] if decision.shape[1] == 1 else decision[:, 1] - decision[:, 0]
         if self._ovo():
             return _ovo_to_ovr(decision, self.classes_.size)
         return decision
@@ -289,9 +309,9 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         if getattr(self, "calibrator_", None) is not None:
             return self.calibrator_.predict_proba(X)
         decision = self._decision(X)
-        p = self.loss_.inverse_link(decision)
-        if self.classes_.size == 2:
-            return np.column_stack([1 - p[:, 0], p[:, 0]])
+        p = self.loss_.inverse_link(decision if self.loss_.per_row or decision.shape[1] > 1 else decision[:, 0])
+        if p.ndim == 1:
+            return np.column_stack([1 - p, p])
         return p / p.sum(axis=1, keepdims=True)
 
 
