@@ -17,13 +17,13 @@ the problem separates by sample, and each sample's block is a small
 quadratic programme over a box with one equality, solved exactly by a
 search over the breakpoints of its multiplier (Crammer and Singer 2001;
 Keerthi et al. 2008, the sequential dual method of LIBLINEAR's
-``MCSVM_CS``). The intercepts are handled by the proximal-point method:
-each round minimises the primal plus ``|b - c|^2 / (2 rho)``, which in the
-dual adds ``rho`` to every kernel value and ``c`` to the decision values,
-then moves the centre ``c`` to the new ``b``. When ``b`` moves by less than
-``tol`` the coupling constraint holds to within ``tol / rho`` and the
-intercepts are the exact, unpenalised ones (LIBLINEAR instead penalises
-the intercept as a constant feature).
+``MCSVM_CS``). The intercepts are handled by the (inexact) proximal-point
+method: the passes minimise the primal plus ``|b - c|^2 / (2 rho)``, which
+in the dual adds ``rho`` to every kernel value and ``c`` to the decision
+values, and every :data:`EVERY` passes the centre ``c`` moves to the current
+``b``. When ``b`` moves by less than ``tol`` the coupling constraint holds
+to within ``tol / rho`` and the intercepts are the unpenalised ones
+(LIBLINEAR instead penalises the intercept as a constant feature).
 
 A sample's block is optimal when no pair of classes violates its
 optimality conditions by more than ``tol`` (in units of the decision
@@ -42,6 +42,7 @@ _TAU = 1e-12
 
 RHO = 0.1
 EVERY = 5
+FACTOR = 0.0
 
 
 @njit(**SCALAR_OPTIONS)
@@ -89,12 +90,12 @@ def _violation(a, lo, hi, f, offset, i):
 
 
 @njit(**KERNEL_OPTIONS)
-def _epoch(store, diag, lo, hi, offset, a, f, rho, tol, order):
+def _epoch(store, diag, lo, hi, offset, a, f, rho, threshold, order):
     """One pass over the samples in ``order``; returns the largest violation met.
 
     ``a``, ``lo``, ``hi``, ``offset``: shape (n, K); ``f``: (K, n), the
     decision values ``(K + rho) a + c``, updated in place. A sample whose
-    violation is at most ``tol`` is left as it is (a check costs O(K); an
+    violation is at most ``threshold`` is left as it is (a check costs O(K); an
     update O(nK) and a kernel row).
     """
     k = a.shape[1]
@@ -107,7 +108,7 @@ def _epoch(store, diag, lo, hi, offset, a, f, rho, tol, order):
     for i in order:
         violation = _violation(a, lo, hi, f, offset, i)
         worst = max(worst, violation)
-        if violation <= tol:
+        if violation <= threshold:
             continue
         A = max(diag[i] + rho, _TAU)
         for m in range(k):
@@ -133,7 +134,9 @@ def block_descent(store, diag, lower, upper, offset, w, tol, max_iter, rng, rho=
     diagonal; ``lower``, ``upper``, ``offset``: the loss's polyhedral pieces,
     shape (n, K); ``w``: C times the sample weights; ``rng`` shuffles the
     samples of each pass. ``a`` has shape (n, K) and ``b`` (K,);
-    ``max_iter`` bounds the passes over the data.
+    ``max_iter`` bounds the passes over the data. It returns after a pass
+    in which no sample violated its conditions by more than ``tol`` and the
+    intercepts moved by at most ``tol``.
     """
     n, k = lower.shape
     w = np.asarray(w, dtype=np.float64)[:, None]
@@ -146,8 +149,10 @@ def block_descent(store, diag, lower, upper, offset, w, tol, max_iter, rng, rho=
     a = np.zeros((n, k))
     centre = np.zeros(k)
     f = np.zeros((k, n))
+    worst = np.inf
     for epoch in range(1, max_iter + 1):
-        worst = _epoch(store, diag, lo, hi, offset, a, f, rho, tol, rng.permutation(n))
+        threshold = max(tol, FACTOR * worst)
+        worst = _epoch(store, diag, lo, hi, offset, a, f, rho, threshold, rng.permutation(n))
         if worst <= tol or epoch % every == 0:
             shift = rho * a.sum(axis=0)  # b = centre + rho sum_i a_i
             if worst <= tol and np.max(np.abs(shift)) <= tol:
