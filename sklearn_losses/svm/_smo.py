@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
+from ..losses._math import exp
 from ..solvers.dcd import _optimal_set
 
 __all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "row_store", "smo"]
@@ -118,8 +119,8 @@ def _fill(row, i, XT, sq, dots, kind, gamma, coef0, degree):
                 dots[k] += xim * column[k]
     if kind == RBF:
         sqi = sq[i]
-        for k in range(n):
-            row[k] = np.exp(-gamma * max(sqi + sq[k] - 2.0 * dots[k], 0.0))
+        for k in range(n):  # the library's polynomial exp vectorises (numba's np.exp does not without SVML)
+            row[k] = exp(-gamma * max(sqi + sq[k] - 2.0 * dots[k], 0.0))
     elif kind == LINEAR:
         for k in range(n):
             row[k] = dots[k]
@@ -138,17 +139,21 @@ def _row(store, i):
     ``store = (cache, slot_of, owner, last_used, clock, XT, sq, dots, kind,
     gamma, coef0, degree)`` (:func:`row_store`): ``cache`` holds rows in
     slots, ``slot_of[i]`` is the slot of row i (-1: not cached), ``owner`` the
-    row in each slot (-1: free). A missing row replaces the least recently
-    used one (as LIBSVM's kernel cache).
+    row in each slot (-1: free), ``clock`` the time and the slots in use. A
+    missing row takes a free slot, or else replaces the least recently used
+    row (as LIBSVM's kernel cache).
     """
     cache, slot_of, owner, last_used, clock, XT, sq, dots, kind, gamma, coef0, degree = store
     slot = slot_of[i]
     if slot < 0:
-        slot = 0
-        for t in range(1, owner.size):
-            if last_used[t] < last_used[slot]:
-                slot = t
-        if owner[slot] >= 0:
+        if clock[1] < owner.size:  # a free slot (they are taken in order)
+            slot = clock[1]
+            clock[1] += 1
+        else:
+            slot = 0
+            for t in range(1, owner.size):
+                if last_used[t] < last_used[slot]:
+                    slot = t
             slot_of[owner[slot]] = -1
         owner[slot] = i
         slot_of[i] = slot
@@ -163,12 +168,12 @@ def row_store(n, slots, dtype, X=None, kind=FULL, gamma=1.0, coef0=0.0, degree=3
     if K is not None:
         index = np.arange(n, dtype=np.int64)
         empty = np.empty(0)
-        return (K, index, index.copy(), np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64),
+        return (K, index, index.copy(), np.zeros(n, dtype=np.int64), np.array([0, n], dtype=np.int64),
                 np.empty((0, 0)), empty, empty, FULL, 1.0, 0.0, 3)
     slots = int(min(max(slots, 2), n))
     XT = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
     return (np.empty((slots, n), dtype=dtype), np.full(n, -1, dtype=np.int64), np.full(slots, -1, dtype=np.int64),
-            np.full(slots, -1, dtype=np.int64), np.zeros(1, dtype=np.int64), XT, np.einsum("ij,ij->j", XT, XT),
+            np.full(slots, -1, dtype=np.int64), np.zeros(2, dtype=np.int64), XT, np.einsum("ij,ij->j", XT, XT),
             np.empty(n), kind, float(gamma), float(coef0), int(degree))
 
 
