@@ -40,9 +40,21 @@ __all__ = ["block_descent"]
 
 _TAU = 1e-12
 
+#: Proximal weight of the intercepts, relative to the mean of the kernel's
+#: diagonal. Smaller values move b less per round but keep the blocks well
+#: conditioned; on the benchmark (4 classes, 10,000 samples) 0.1 took 2.1 s,
+#: 1.0 took 5.6 s.
 RHO = 0.1
+
+#: Passes between two moves of the proximal centre (the inner problems are
+#: solved inexactly; the final pass certifies both conditions).
 EVERY = 5
-FACTOR = 0.0
+
+#: A pass updates only the samples violating by more than this fraction of the
+#: previous pass's largest violation (and more than ``tol``): the large
+#: violations go first, at the cost of an O(K) check per sample. 0.3 made the
+#: Crammer-Singer fits 1.4-1.6x faster than 0 at 2,000-20,000 samples.
+FACTOR = 0.3
 
 
 @njit(**SCALAR_OPTIONS)
