@@ -34,7 +34,7 @@ from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit,
 from ._kernel import KERNELS, Kernel
 from ._multiclass import block_descent
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
-from ._smo import initial_decision, intercept, row_store, smo
+from ._smo import initial_decision, intercept, row_store, smo, smo_state
 
 __all__ = ["_KernelSVM", "_approximating"]
 
@@ -214,7 +214,8 @@ class _KernelSVM(BaseEstimator):
         if not reached:
             raise ValueError(f"{type(loss).__name__}: no feasible dual start for these targets.")
         f = initial_decision(store, -w * u) - kappa_w * w * u
-        n_iter, converged = smo(store, diag, kappa_w, slopes, breaks, w, u, f, float(self.tol), max_iter)
+        n_iter, converged = smo(store, diag, kappa_w, slopes, breaks, w, u, f, float(self.tol), max_iter,
+                                *smo_state(u.size))
         return _Solution(rows, -w * u, intercept(u, f, slopes, breaks, w), int(n_iter), bool(converged))
 
     def _set_support(self, X, solutions):

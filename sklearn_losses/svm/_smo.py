@@ -38,7 +38,8 @@ from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from ..losses._math import exp
 from ..solvers.dcd import _optimal_set
 
-__all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "row_store", "smo"]
+__all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "move", "row_store", "smo",
+           "smo_state", "working_set"]
 
 _TAU = 1e-12
 
@@ -190,14 +191,108 @@ def initial_decision(store, a):
 
 
 @njit(**KERNEL_OPTIONS)
-def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter):
+def _most_violating(active, n_active, lo, hi, f):
+    """``(i, g_max, g_min)``: the sample with the largest ``lo - f`` and the extremes of ``lo - f`` and ``hi - f``."""
+    i = -1
+    g_max = -np.inf
+    g_min = np.inf
+    for t in range(n_active):
+        k = active[t]
+        v = lo[k] - f[k]
+        if v > g_max:
+            g_max = v
+            i = k
+        v = hi[k] - f[k]
+        if v < g_min:
+            g_min = v
+    return i, g_max, g_min
+
+
+@njit(**KERNEL_OPTIONS)
+def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
+    """The pair ``(i, j, eta)`` of the next SMO step; ``i = -1`` (or ``j = -1``) when optimal within ``tol``.
+
+    ``i`` violates most; ``j``, among the samples that violate with it, gives
+    the largest second-order gain (Fan, Chen and Lin, 2005); ``eta`` is the
+    curvature along the pair. Shrinking: every :data:`SHRINK_EVERY` calls,
+    samples that can be in no violating pair (beyond the current extremes)
+    leave the scans (``active[:counts[0]]``); ``f`` is still updated for all,
+    so when the active samples are optimal all come back for a final check.
+    ``counts = [n_active, countdown]`` and ``extremes = [g_max, g_min]``
+    carry this state between calls (start: ``[n, min(n, SHRINK_EVERY)]`` and
+    ``[inf, -inf]``).
+    """
+    n = f.size
+    while True:
+        counts[1] -= 1
+        if counts[1] == 0:
+            counts[1] = min(n, SHRINK_EVERY)
+            m = 0
+            for t in range(counts[0]):
+                k = active[t]
+                if lo[k] - f[k] > extremes[1] or hi[k] - f[k] < extremes[0]:
+                    active[m] = k
+                    m += 1
+            counts[0] = m
+        i, extremes[0], extremes[1] = _most_violating(active, counts[0], lo, hi, f)
+        if i >= 0 and extremes[0] - extremes[1] >= tol:
+            break
+        if counts[0] == n:
+            return -1, -1, 0.0
+        for k in range(n):  # optimal on the active samples: check them all
+            active[k] = k
+        counts[0] = n
+        counts[1] = min(n, SHRINK_EVERY)
+        extremes[0], extremes[1] = np.inf, -np.inf
+    Ki = _row(store, i)
+    kii = diag[i] + kappa_w[i]
+    j = -1
+    best = np.inf
+    for t in range(counts[0]):
+        k = active[t]
+        b = extremes[0] - (hi[k] - f[k])
+        if b > 0.0:
+            eta = kii + diag[k] - 2.0 * Ki[k] + kappa_w[k]
+            if eta <= 0.0:
+                eta = _TAU
+            gain = -b * b / eta
+            if gain < best:
+                best = gain
+                j = k
+    if j < 0:
+        return i, -1, 0.0
+    eta = kii + diag[j] - 2.0 * Ki[j] + kappa_w[j]
+    if eta <= 0.0:  # not positive definite along the pair (sigmoid kernels): as LIBSVM
+        eta = _TAU
+    return i, j, eta
+
+
+@njit(**KERNEL_OPTIONS)
+def move(store, kappa_w, f, i, j, d):
+    """``f`` after ``a_i += d, a_j -= d``."""
+    Ki = _row(store, i)
+    Kj = _row(store, j)
+    for k in range(f.size):
+        f[k] += d * (Ki[k] - Kj[k])
+    f[i] += d * kappa_w[i]
+    f[j] -= d * kappa_w[j]
+
+
+def smo_state(n):
+    """The ``active``, ``counts`` and ``extremes`` arrays :func:`working_set` starts from."""
+    return (np.arange(n), np.array([n, min(n, SHRINK_EVERY)], dtype=np.int64), np.array([np.inf, -np.inf]))
+
+
+@njit(**KERNEL_OPTIONS)
+def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter, active, counts, extremes):
     """SMO on the kernel rows of ``store`` (:func:`row_store`); ``w = C s`` (0 for samples left out).
 
     ``diag`` is the diagonal of K; ``kappa_w = kappa / w`` the curvature of
     the conjugate of piecewise-quadratic losses in the units of ``a`` (0 for
     piecewise-linear ones): it adds ``kappa_w`` to the diagonal of K, and
     ``f = K a + kappa_w a``. ``u`` (in the slopes' range, with ``sum(w u) = 0``) and ``f = K a``,
-    ``a = -w u``, are updated in place. Returns (iterations, converged).
+    ``a = -w u``, are updated in place; ``active``, ``counts``, ``extremes``:
+    :func:`smo_state`. Returns (iterations, converged).
     """
     n = u.size
     lo = np.empty(n)
@@ -206,67 +301,10 @@ def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter):
         lo[i], hi[i] = _optimal_set(u[i], slopes[i], breaks[i])
         if w[i] == 0.0:
             lo[i], hi[i] = -np.inf, np.inf
-    # Shrinking: every SHRINK_EVERY iterations, samples that can be in no
-    # violating pair (a bound sample beyond the current extremes) leave the
-    # scans; f is still updated for all, so nothing is reconstructed when
-    # they come back for the final check.
-    active = np.arange(n)
-    n_active = n
-    countdown = min(n, SHRINK_EVERY)
-    g_max = np.inf
-    g_min = -np.inf
     for it in range(max_iter):
-        countdown -= 1
-        if countdown == 0:
-            countdown = min(n, SHRINK_EVERY)
-            m = 0
-            for t in range(n_active):
-                k = active[t]
-                if lo[k] - f[k] > g_min or hi[k] - f[k] < g_max:
-                    active[m] = k
-                    m += 1
-            n_active = m
-        i = -1
-        g_max = -np.inf
-        g_min = np.inf
-        for t in range(n_active):
-            k = active[t]
-            v = lo[k] - f[k]
-            if v > g_max:
-                g_max = v
-                i = k
-            v = hi[k] - f[k]
-            if v < g_min:
-                g_min = v
-        if i < 0 or g_max - g_min < tol:
-            if n_active < n:  # converged on the active samples: check them all
-                for k in range(n):
-                    active[k] = k
-                n_active = n
-                countdown = min(n, SHRINK_EVERY)
-                g_max, g_min = np.inf, -np.inf
-                continue
-            return it, True
-        Ki = _row(store, i)
-        kii = diag[i]
-        j = -1
-        best = np.inf
-        for t in range(n_active):
-            k = active[t]
-            b = g_max - (hi[k] - f[k])
-            if b > 0.0:
-                eta = kii + diag[k] - 2.0 * Ki[k] + kappa_w[i] + kappa_w[k]
-                if eta <= 0.0:
-                    eta = _TAU
-                gain = -b * b / eta
-                if gain < best:
-                    best = gain
-                    j = k
+        i, j, eta = working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes)
         if j < 0:
             return it, True
-        eta = kii + diag[j] - 2.0 * Ki[j] + kappa_w[i] + kappa_w[j]
-        if eta <= 0.0:  # not positive definite along the pair (sigmoid kernels): as LIBSVM
-            eta = _TAU
         d, ui, uj = _pair_step(u[i], slopes[i], breaks[i], w[i], u[j], slopes[j], breaks[j], w[j],
                                f[i] - f[j], eta)
         if d <= 0.0:
@@ -274,11 +312,7 @@ def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter):
         u[i], u[j] = ui, uj
         lo[i], hi[i] = _optimal_set(ui, slopes[i], breaks[i])
         lo[j], hi[j] = _optimal_set(uj, slopes[j], breaks[j])
-        Kj = _row(store, j)
-        for k in range(n):
-            f[k] += d * (Ki[k] - Kj[k])
-        f[i] += d * kappa_w[i]
-        f[j] -= d * kappa_w[j]
+        move(store, kappa_w, f, i, j, d)
     return max_iter, False
 
 
