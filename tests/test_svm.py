@@ -109,14 +109,18 @@ def test_pinball_and_absolute_losses_give_quantiles():
     assert abs(np.mean(noisy < median.predict(XR)) - 0.5) < 0.05
 
 
-@pytest.mark.parametrize("loss", ["squared_hinge", "modified_huber", "squared_error", "huber", "smooth_l1",
-                                  "squared_epsilon_insensitive"])
-def test_smo_on_piecewise_quadratic_losses_equals_newton(loss):
-    """The dual with the curvature on the diagonal reaches the optimum Newton's method finds in the primal."""
+@pytest.mark.parametrize("loss", [
+    # piecewise quadratic: SMO with the curvature on the diagonal of K
+    "squared_hinge", "modified_huber", "squared_error", "huber", "smooth_l1", "squared_epsilon_insensitive",
+    # smooth and convex: SMO with the gradient inverted numerically
+    "log_loss", "exponential", "pseudo_huber", "log_cosh", "poisson", "linex",
+])
+def test_dual_solvers_reach_the_primal_optimum_newton_finds(loss):
+    """Each exact dual solver reaches the optimum Newton's method finds in the primal."""
     from sklearn_losses.svm._newton import kernel_newton
 
     classifier = get_loss(loss).task == "binary"
-    data, y = (X, Y_BIN) if classifier else (XR, YR)
+    data, y = (X, Y_BIN) if classifier else (XR, np.exp(YR / 2) if loss == "poisson" else YR)
     sw = np.random.default_rng(1).uniform(0.5, 2.0, data.shape[0])
     est = (SVMClassifier if classifier else SVMRegressor)(loss, C=3.0, tol=1e-9).fit(data, y, sample_weight=sw)
     K = rbf_kernel(data, data, gamma=est._kernel.gamma)
@@ -127,7 +131,7 @@ def test_smo_on_piecewise_quadratic_losses_equals_newton(loss):
     np.testing.assert_allclose(K @ dense + est.intercept_[0], K @ a + b, atol=1e-7)
 
 
-def test_newton_path_is_optimal_for_smooth_losses():
+def test_smooth_losses_are_stationary():
     for loss, y in [("log_loss", Y_BIN), ("exponential", Y_BIN)]:
         est = SVMClassifier(loss, C=2.0, tol=1e-10).fit(X, y)
         K = rbf_kernel(X, X, gamma=est._kernel.gamma)
@@ -169,9 +173,9 @@ def test_clear_errors_and_convergence_warning():
         SVMClassifier(kernel="precomputed").fit(X, Y_BIN)
     with pytest.raises(ValueError, match="cache_size"):
         SVMClassifier(kernel="precomputed", cache_size=0.1).fit(rbf_kernel(X), Y_BIN)
-    with pytest.raises(ValueError, match="Newton's method, .* at most 5000"):
+    with pytest.raises(ValueError, match="Focal is not convex, so .*Newton's method, .* at most 5000"):
         big = np.random.default_rng(0).standard_normal((5001, 2))
-        SVMRegressor("log_cosh").fit(big, big[:, 0])
+        SVMClassifier("focal").fit(big, big[:, 0] > 0)
     with pytest.raises(ValueError, match="1 class"):
         SVMClassifier().fit(X, Y_BIN, sample_weight=Y_BIN.astype(float))
     with pytest.raises(ValueError, match="y_true"):

@@ -364,9 +364,12 @@ def _dependency_fingerprint(spec, template):
     files = sorted(_PACKAGE_ROOT.joinpath("losses").glob("*.py"))
     files.append(_PACKAGE_ROOT / "_config.py")
     funcs = list(spec.functions().values()) if spec.source is None else []
-    for func in funcs + [template]:
-        module = sys.modules.get(getattr(func, "py_func", func).__module__)
-        source = getattr(module, "__file__", None)
+    modules = [getattr(func, "py_func", func).__module__ for func in funcs + [template]]
+    # numba's cache does not follow calls into other modules: a template names
+    # the modules its generated code calls (``template.dependencies``)
+    modules += list(getattr(template, "dependencies", ()))
+    for name in modules:
+        source = getattr(sys.modules.get(name), "__file__", None)
         if source and Path(source).resolve() not in files:
             files.append(Path(source).resolve())
     flags = repr(sorted((key, sorted(value) if isinstance(value, set) else value)
@@ -394,13 +397,20 @@ class Kernels:
     def get(self, entry, weighted, parallel):
         return getattr(self._module, f"{entry}__w{int(weighted)}__p{int(parallel)}")
 
+    def function(self, name):
+        """A function of the generated module by name (kernels of other templates)."""
+        return getattr(self._module, name)
+
 
 def get_kernels(spec, name, template=generate_source):
     """Return the (memoised) :class:`Kernels` of ``spec``; compile nothing yet.
 
     ``template(spec)`` returns the source of the kernel module; the default
     generates the loss kernels. Other templates (the fused linear-model
-    kernels of :mod:`sklearn_losses.solvers`) reuse the same cache.
+    kernels of :mod:`sklearn_losses.solvers`, the smooth-loss SVM solver)
+    reuse the same cache; a template's ``dependencies`` attribute names the
+    modules whose jitted functions its code calls, so that a change to them
+    selects fresh kernels (numba's own cache would keep the old code).
     """
     key = (spec, template)
     with _lock:

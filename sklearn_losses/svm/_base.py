@@ -35,6 +35,8 @@ from ._kernel import KERNELS, Kernel
 from ._multiclass import block_descent
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
 from ._smo import initial_decision, intercept, row_store, smo, smo_state
+from ._smooth import smooth_dual
+from ._smooth import solvable as smooth_solvable
 
 __all__ = ["_KernelSVM", "_approximating"]
 
@@ -157,32 +159,36 @@ class _KernelSVM(BaseEstimator):
 
     def _fit_problems(self, X, problems, weight, loss):
         """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
+        dual = loss.piecewise_quadratic or smooth_solvable(loss)  # else Newton's method
         largest = max(X.shape[0] if rows is None else rows.size for rows, _ in problems)
-        if not loss.piecewise_quadratic and largest > MAX_NEWTON_SAMPLES:  # before any kernel matrix is built
+        if not dual and largest > MAX_NEWTON_SAMPLES:  # before any kernel matrix is built
             raise ValueError(
-                f"{type(loss).__name__} is fitted by Newton's method, which solves an n x n system "
-                f"and is meant for at most {MAX_NEWTON_SAMPLES} samples; got {largest}. Use "
-                "a piecewise-linear loss (hinge, epsilon_insensitive) or Nystroem features with "
-                "a linear model."
+                f"{type(loss).__name__} is not convex, so it is fitted by Newton's method, which solves an "
+                f"n x n system and is meant for at most {MAX_NEWTON_SAMPLES} samples; got {largest}. Use "
+                "a convex loss or Nystroem features with a linear model (kernel_approximation='nystroem')."
             )
         self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
-        kind = self._kernel.row_kind(X) if loss.piecewise_quadratic else None
+        kind = self._kernel.row_kind(X) if dual else None
         whole = None
         if kind is None and any(rows is not None for rows, _ in problems):
-            dtype = self._matrix_dtype(X.shape[0]) if loss.piecewise_quadratic else np.float64
-            whole = self._kernel.gram(X, dtype)
+            whole = self._kernel.gram(X, self._matrix_dtype(X.shape[0]) if dual else np.float64)
         solutions = []
         for rows, y in problems:
             w = weight if rows is None else weight[rows]
-            if loss.piecewise_quadratic:
-                store, diag = self._store(X, rows, kind, whole)
-                solutions.append(self._smo(store, diag, loss, y, w, self._max_iter(), rows))
+            if not dual:
+                K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(
+                    X if rows is None else X[rows], np.float64)
+                a, b, n_iter, converged = kernel_newton(K, loss, y, w, tol=self.tol,
+                                                        max_iter=min(self._max_iter(), 100), verbose=self.verbose)
+                solutions.append(_Solution(rows, a, b, n_iter, converged))
                 continue
-            K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(
-                X if rows is None else X[rows], np.float64)
-            a, b, n_iter, converged = kernel_newton(K, loss, y, w, tol=self.tol,
-                                                    max_iter=min(self._max_iter(), 100), verbose=self.verbose)
-            solutions.append(_Solution(rows, a, b, n_iter, converged))
+            store, diag = self._store(X, rows, kind, whole)
+            if loss.piecewise_quadratic:
+                solutions.append(self._smo(store, diag, loss, y, w, self._max_iter(), rows))
+            else:
+                a, b, n_iter, converged = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter(),
+                                                      initial_decision, smo_state(len(y)))
+                solutions.append(_Solution(rows, a, b, n_iter, converged))
         return self._finish(X, solutions, loss)
 
     def _fit_joint(self, X, y, weight, loss, n_classes, rng):

@@ -212,7 +212,8 @@ def _most_violating(active, n_active, lo, hi, f):
 def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
     """The pair ``(i, j, eta)`` of the next SMO step; ``i = -1`` (or ``j = -1``) when optimal within ``tol``.
 
-    ``i`` violates most; ``j``, among the samples that violate with it, gives
+    ``i`` violates most; ``j``, among the samples that violate with it by at
+    least ``tol``, gives
     the largest second-order gain (Fan, Chen and Lin, 2005); ``eta`` is the
     curvature along the pair. Shrinking: every :data:`SHRINK_EVERY` calls,
     samples that can be in no violating pair (beyond the current extremes)
@@ -251,7 +252,7 @@ def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
     for t in range(counts[0]):
         k = active[t]
         b = extremes[0] - (hi[k] - f[k])
-        if b > 0.0:
+        if b >= tol:  # pairs violating by less cannot stop the solver (and may not move: duplicates)
             eta = kii + diag[k] - 2.0 * Ki[k] + kappa_w[k]
             if eta <= 0.0:
                 eta = _TAU
@@ -268,14 +269,14 @@ def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
 
 
 @njit(**KERNEL_OPTIONS)
-def move(store, kappa_w, f, i, j, d):
-    """``f`` after ``a_i += d, a_j -= d``."""
+def move(store, kappa_w, f, i, j, di, dj):
+    """``f`` after ``a_i += di, a_j -= dj`` (``di = dj`` keeps ``sum(a)``; smooth losses differ by rounding)."""
     Ki = _row(store, i)
     Kj = _row(store, j)
     for k in range(f.size):
-        f[k] += d * (Ki[k] - Kj[k])
-    f[i] += d * kappa_w[i]
-    f[j] -= d * kappa_w[j]
+        f[k] += di * Ki[k] - dj * Kj[k]
+    f[i] += di * kappa_w[i]
+    f[j] -= dj * kappa_w[j]
 
 
 def smo_state(n):
@@ -312,7 +313,7 @@ def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter, active, co
         u[i], u[j] = ui, uj
         lo[i], hi[i] = _optimal_set(ui, slopes[i], breaks[i])
         lo[j], hi[j] = _optimal_set(uj, slopes[j], breaks[j])
-        move(store, kappa_w, f, i, j, d)
+        move(store, kappa_w, f, i, j, d, d)
     return max_iter, False
 
 
