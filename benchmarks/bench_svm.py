@@ -10,7 +10,12 @@ held-out samples, it reports the fit time and held-out accuracy of
 * the squared hinge (solved exactly by the same SMO with the curvature on the
   diagonal), against the same SVC fit;
 
-the multiclass hinge fitted natively (Crammer-Singer and Weston-Watkins, one
+the log loss (kernel logistic regression, solved exactly by SMO in the dual)
+against Platt scaling of SVC on 5-fold decision values
+(``CalibratedClassifierCV(SVC(), ensemble=False)``, what scikit-learn 1.9
+recommends in place of the deprecated ``SVC(probability=True)``), the
+scikit-learn way to get probabilities from a kernel machine: fit time,
+held-out log loss and accuracy; the multiclass hinge fitted natively (Crammer-Singer and Weston-Watkins, one
 joint problem) against SVC's one-vs-one hinge on 4 classes at n = 2,000 and
 10,000 (``--multiclass-n`` to change); and the approximate path (Nystroem,
 500 components, then the linear solver)
@@ -22,7 +27,9 @@ import argparse
 import time
 
 import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
+from sklearn.metrics import log_loss
 from sklearn.svm import SVC
 
 from sklearn_losses.losses import MulticlassHinge
@@ -49,7 +56,7 @@ def warm_up():
     start = time.perf_counter()
     for n in (300, 8_200):
         X, y, _, _ = data(n, 10)
-        for loss in ("hinge", "squared_hinge"):
+        for loss in ("hinge", "squared_hinge", "log_loss"):
             SVMClassifier(loss).fit(X, y)
         X, y, _, _ = data(n, 10, n_classes=4)
         for kind in MULTICLASS:
@@ -75,6 +82,16 @@ def bench_exact(n):
         print(f"{loss:13s} n={n:>6,}: ours {t_ours:7.2f} s  SVC(hinge) {t_ref:7.2f} s  speed-up "
               f"{t_ref / t_ours:5.2f}x  accuracy ours {acc:.4f}  SVC {acc_ref:.4f}  "
               f"support vectors ours {ours.support_.size}  SVC {ref.support_.size}{extra}")
+
+
+def bench_probability(n):
+    X, y, X_test, y_test = data(n)
+    t_ref, ref = timed(lambda: CalibratedClassifierCV(SVC(), method="sigmoid", cv=5, ensemble=False).fit(X, y))
+    t_ours, ours = timed(lambda: SVMClassifier("log_loss").fit(X, y))
+    print(f"log_loss      n={n:>6,}: ours {t_ours:7.2f} s  SVC + Platt {t_ref:7.2f} s  speed-up "
+          f"{t_ref / t_ours:5.2f}x  held-out log loss ours {log_loss(y_test, ours.predict_proba(X_test)):.4f}  "
+          f"SVC {log_loss(y_test, ref.predict_proba(X_test)):.4f}  accuracy ours {ours.score(X_test, y_test):.4f}  "
+          f"SVC {ref.score(X_test, y_test):.4f}")
 
 
 MULTICLASS = ("crammer_singer", "weston_watkins")
@@ -108,6 +125,8 @@ def main():
     warm_up()
     for n in (2_000, 5_000) if args.quick else (2_000, 10_000, 20_000):
         bench_exact(n)
+    for n in (2_000, 5_000) if args.quick else (2_000, 10_000, 20_000):
+        bench_probability(n)
     for n in args.multiclass_n or ((2_000,) if args.quick else (2_000, 10_000)):
         bench_multiclass(n)
     bench_approximate(20_000 if args.quick else 200_000)

@@ -11,8 +11,10 @@ convention of the rest of the library.
 Piecewise-linear and piecewise-quadratic losses (hinge, epsilon-insensitive,
 pinball, absolute; squared hinge, modified Huber, squared error, Huber,
 smooth L1, squared epsilon-insensitive) are solved exactly in the dual by SMO
-(:mod:`._smo`); other twice-differentiable losses (log loss, focal,
-custom) by Newton's method on ``(a, b)`` (:mod:`._newton`). Polyhedral
+(:mod:`._smo`), smooth convex losses (log loss, exponential, Poisson, ...) by
+SMO with the gradient inverted numerically (:mod:`._smooth`), non-convex ones
+with a hessian (focal, custom) by Newton's method on ``(a, b)``
+(:mod:`._newton`). Polyhedral
 multiclass losses (the multiclass hinges) are one joint problem over all
 classes, solved by block coordinate descent in the dual (:mod:`._multiclass`).
 """

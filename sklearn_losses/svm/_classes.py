@@ -115,10 +115,11 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     ``C * sum_i s_i * loss(y_i, f(x_i)) + ||f||^2 / 2``. Piecewise-linear
     and -quadratic losses (``"hinge"``: :class:`sklearn.svm.SVC`'s problem;
     ``"squared_hinge"``, ``"modified_huber"``) are solved exactly in the dual
-    by SMO with second-order pair selection; other twice-differentiable
-    losses (``"log_loss"``, ``"focal"``, ``"exponential"`` and custom losses
-    with a hessian) by Newton's method on ``(a, b)``, for up to 5,000
-    samples per problem.
+    by SMO with second-order pair selection; smooth convex losses
+    (``"log_loss"``, ``"exponential"``) by the same SMO with the loss's
+    gradient inverted numerically; non-convex losses with a hessian
+    (``"focal"``, custom losses not declared convex) by Newton's method on
+    ``(a, b)``, for up to 5,000 samples per problem.
 
     The multiclass hinge (``"multiclass_hinge"``, Crammer-Singer or
     Weston-Watkins) fits one function per class jointly,
@@ -323,10 +324,11 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
     and -quadratic losses (``"epsilon_insensitive"``: :class:`sklearn.svm.SVR`'s
     problem, ``"quantile"``, ``"absolute_error"``, ``"squared_error"``: kernel
     ridge with an intercept, ``"huber"``, ``"smooth_l1"``,
-    ``"squared_epsilon_insensitive"``) are solved exactly by SMO; other
-    twice-differentiable losses (``"pseudo_huber"``, ``"log_cosh"``,
-    ``"poisson"``, custom) by Newton's method for up to 5,000 samples. Predictions are the loss's inverse link
-    of ``f``.
+    ``"squared_epsilon_insensitive"``) and smooth convex ones
+    (``"pseudo_huber"``, ``"log_cosh"``, ``"poisson"``, ...) are solved
+    exactly by SMO in the dual; non-convex losses with a hessian (custom
+    losses not declared convex) by Newton's method for up to 5,000 samples.
+    Predictions are the loss's inverse link of ``f``.
 
     Parameters
     ----------
