@@ -103,3 +103,18 @@ def test_probability_convergence_and_errors():
         warnings.simplefilter("error", ConvergenceWarning)
         approx = SVMClassifier(CrossEntropy(), kernel_approximation="nystroem", n_components=20, random_state=0)
         np.testing.assert_allclose(approx.fit(X, Y).predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_a_refit_starts_afresh():
+    """Nothing of an earlier fit with other parameters survives a new fit."""
+    fresh = SVMClassifier(tol=1e-6).fit(X, Y)
+    refit = SVMClassifier(kernel_approximation="nystroem", n_components=20, random_state=0, tol=1e-6).fit(X, Y)
+    refit.set_params(kernel_approximation=None).fit(X, Y)
+    assert not hasattr(refit, "linear_")
+    np.testing.assert_allclose(refit.decision_function(X), fresh.decision_function(X))
+    # from a joint multiclass loss to one-vs-one log loss: the probabilities need Platt scaling
+    fresh = SVMClassifier("log_loss", probability=True, tol=1e-6).fit(X, Y)
+    refit = SVMClassifier("multiclass_hinge", random_state=0).fit(X, Y)
+    refit.set_params(loss="log_loss", probability=True, tol=1e-6).fit(X, Y)
+    assert refit.calibrator_ is not None
+    np.testing.assert_allclose(refit.predict_proba(X), fresh.predict_proba(X))

@@ -262,6 +262,10 @@ class _KernelSVM(BaseEstimator):
         """
         if first:
             self._validate_params()
+            # a fit starts afresh: which path predicts (linear_ or support
+            # vectors) and the loss are read from the fitted attributes
+            for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]:
+                delattr(self, name)
         loss = self._resolve_loss() if first else self.loss_
         X, y = validate_data(self, X, y, reset=first, y_numeric=self._y_numeric, **self._check_options())
         y = column_or_1d(y, warn=True)

@@ -221,7 +221,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
             raise ValueError(f"{type(self).__name__} needs at least 2 classes with positive sample weight; "
                              f"got {len(present)} class: {present}.")
         self.calibrator_ = None
-        if self.probability and (loss.link.name not in _PROBABILITY_LINKS or self._ovo_classes()):
+        if self.probability and (loss.link.name not in _PROBABILITY_LINKS or self._ovo_classes(loss)):
             self.calibrator_ = CalibratedClassifierCV(
                 clone(self).set_params(probability=False), method="sigmoid", cv=5, ensemble=False,
             ).fit(X, y, sample_weight=sample_weight)
@@ -271,10 +271,11 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_)
 
     def _ovo(self):
-        return self._ovo_classes() and not hasattr(self, "linear_")
+        """Whether the fitted model is one-vs-one."""
+        return self._ovo_classes(self.loss_) and not hasattr(self, "linear_")
 
-    def _ovo_classes(self):
-        loss = getattr(self, "loss_", None) or self._resolve_loss()
+    def _ovo_classes(self, loss):
+        """Whether a fit with ``loss`` on ``classes_`` is one problem per pair of classes."""
         return (self.multi_class == "ovo" and self.kernel_approximation is None and self.classes_.size > 2
                 and not loss.per_row)
 
