@@ -148,16 +148,21 @@ class _KernelSVM(BaseEstimator):
         ``cache_size`` MB (``kind``, :func:`._smo.row_store`); otherwise the
         matrix is held whole (taken from ``whole`` when given).
         """
-        Xp = X if rows is None else X[rows]
-        n = Xp.shape[0]
+        n = X.shape[0] if rows is None else rows.size
         if kind is not None:
             dtype = self._row_dtype(n)
             slots = self.cache_size * 2 ** 20 // (n * np.dtype(dtype).itemsize)
-            data = np.ascontiguousarray(Xp, dtype=np.float64)
+            data = np.ascontiguousarray(X if rows is None else X[rows], dtype=np.float64)
             return (row_store(n, slots, dtype, data, kind, self._kernel.gamma, self.coef0, self.degree),
                     self._kernel.diagonal(data))
-        K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(Xp, self._matrix_dtype(n))
+        K = self._matrix(X, rows, whole, self._matrix_dtype(n))
         return row_store(n, n, K.dtype, K=K), np.diagonal(K).astype(np.float64)
+
+    def _matrix(self, X, rows, whole, dtype):
+        """The kernel matrix of the samples ``rows`` (None: all): from ``whole``, or computed in ``dtype``."""
+        if whole is not None:
+            return whole[np.ix_(rows, rows)]
+        return self._kernel.gram(X if rows is None else X[rows], dtype)
 
     def _fit_problems(self, X, problems, weight, loss):
         """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
@@ -178,8 +183,7 @@ class _KernelSVM(BaseEstimator):
         for rows, y in problems:
             w = weight if rows is None else weight[rows]
             if not dual:
-                K = whole[np.ix_(rows, rows)] if whole is not None else self._kernel.gram(
-                    X if rows is None else X[rows], np.float64)
+                K = self._matrix(X, rows, whole, np.float64)
                 a, b, n_iter, converged = kernel_newton(K, loss, y, w, tol=self.tol,
                                                         max_iter=min(self._max_iter(), 100), verbose=self.verbose)
                 solutions.append(_Solution(rows, a, b, n_iter, converged))
