@@ -192,8 +192,7 @@ class _KernelSVM(BaseEstimator):
             if loss.piecewise_quadratic:
                 solutions.append(self._smo(store, diag, loss, y, w, self._max_iter(), rows))
             else:
-                a, b, n_iter, converged = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter(),
-                                                      initial_decision, smo_state(len(y)))
+                a, b, n_iter, converged = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter())
                 solutions.append(_Solution(rows, a, b, n_iter, converged))
         return self._finish(X, solutions, loss)
 

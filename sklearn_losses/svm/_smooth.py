@@ -5,15 +5,19 @@ sample i is ``u_i = l_i'(r_i)``, a point of the open range of the gradient,
 and the dual objective's derivative in ``u_i`` is the primal point
 ``r_i = (l_i')^{-1}(u_i)``: the optimality conditions of :mod:`._smo` hold
 with ``lo_i = hi_i = r_i``, so the same pair selection applies (every
-sample is a support vector). A pair step ``a_i += d, a_j -= d`` solves the
-one-dimensional equation
+sample is a support vector). A pair step ``a_i += d, a_j -= d`` maximises
+the dual along the pair exactly: stationarity is
 
-.. math:: r_i(u_i - d / w_i) - r_j(u_j + d / w_j) = f_i - f_j + \\eta d
+.. math:: r_i(u_i - d / w_i) - r_j(u_j + d / w_j) = f_i - f_j + \\eta d .
 
-by Newton's method on ``d`` safeguarded by bisection, each ``r(u)`` by
-Newton's method on ``l'(r) = u`` safeguarded by a bracket (Keerthi et al.
-2005 and Yu, Huang and Lin 2011 solve the dual of kernel and linear
-logistic regression this way). The loss enters through its per-sample
+The step is computed in the primal points rather than in ``u`` (no inverse
+of ``l'`` is needed, and dual variables next to the ends of the gradient's
+range stay accurate): for a new ``r_i = x``, ``d_i = w_i (l_i'(r_i) -
+l_i'(x))``, stationarity gives ``r_j``, and ``x`` is the root of ``d_i -
+d_j`` (equal dual steps), bracketed and found by Newton's method with
+bisection (Keerthi et al. 2005 and Yu, Huang and Lin 2011 solve the dual of
+kernel and linear logistic regression with such one-variable Newton steps).
+The loss enters through its per-sample
 ``gradient_hessian``: the solver is generated for each loss by the kernel
 factory (:func:`~sklearn_losses.losses._factory.get_kernels`, template
 :func:`smooth_source`), so it is compiled once and cached on disk, and the
@@ -29,6 +33,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..losses._factory import HEADER, get_kernels, import_lines
+from ._smo import initial_decision, smo_state
 
 __all__ = ["smooth_dual", "smooth_source", "solvable"]
 
@@ -138,7 +143,7 @@ def smooth_source(spec):
     return "\n".join([*HEADER, *import_lines(spec), _SOURCE.replace("__PARAMS__", params)])
 
 
-smooth_source.dependencies = ("sklearn_losses.svm._smo", "sklearn_losses.solvers.dcd")
+smooth_source.dependencies = ("sklearn_losses.svm._smo",)
 
 
 def _constant_start(loss, y, w):
@@ -184,11 +189,11 @@ def _inverse_gradient(loss, y, u, r):
 START = 1e-3
 
 
-def smooth_dual(store, diag, loss, y, w, tol, max_iter, initial_decision, state):
+def smooth_dual(store, diag, loss, y, w, tol, max_iter):
     """Solve the kernel problem of a smooth convex loss; returns ``(a, b, iterations, converged)``.
 
-    ``w``: C times the sample weights; ``initial_decision(store, a)``: ``K a``;
-    ``state``: :func:`._smo.smo_state`.
+    ``store``: kernel rows (:func:`._smo.row_store`); ``diag``: the kernel's
+    diagonal; ``w``: C times the sample weights.
     """
     solver = get_kernels(loss.kernel_spec, f"svm_smooth_{loss.name or type(loss).__name__}",
                          smooth_source).function("smooth_smo")
@@ -198,6 +203,7 @@ def smooth_dual(store, diag, loss, y, w, tol, max_iter, initial_decision, state)
     u = START * loss.gradient(y, b0, reduction="none")  # sum(w u) = 0: a feasible dual point
     r = _inverse_gradient(loss, y, u, b0)
     f = initial_decision(store, -w * u)
-    n_iter, converged = solver(store, diag, y, w, r, f, float(tol), max_iter, *state, *loss.kernel_arguments())
+    n_iter, converged = solver(store, diag, y, w, r, f, float(tol), max_iter, *smo_state(y.size),
+                               *loss.kernel_arguments())
     keep = w > 0
     return -w * loss.gradient(y, r, reduction="none"), float(np.mean((r - f)[keep])), int(n_iter), bool(converged)
