@@ -113,8 +113,6 @@ def _epoch(store, diag, lo, hi, offset, a, f, rho, threshold, order):
     k = a.shape[1]
     b = np.empty(k)
     new = np.empty(k)
-    low = np.empty(k)
-    high = np.empty(k)
     points = np.empty(2 * k)
     worst = -np.inf
     for i in order:
@@ -125,9 +123,7 @@ def _epoch(store, diag, lo, hi, offset, a, f, rho, threshold, order):
         A = max(diag[i] + rho, _TAU)
         for m in range(k):
             b[m] = f[m, i] + offset[i, m] - A * a[i, m]
-            low[m] = lo[i, m]
-            high[m] = hi[i, m]
-        _block(A, b, low, high, new, points)
+        _block(A, b, lo[i], hi[i], new, points)
         row = _row(store, i)
         for m in range(k):
             d = new[m] - a[i, m]
