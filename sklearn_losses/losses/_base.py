@@ -9,6 +9,7 @@ between serial and threaded kernels -- happens here, once, for every loss.
 
 import contextlib
 import contextvars
+import functools
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -63,6 +64,11 @@ class _Batch:
     __slots__ = ("y", "raw", "w", "params", "factor", "n_samples", "n_outputs", "shape", "dtype")
 
 
+@functools.cache
+def _param_names(cls):
+    return BaseEstimator._get_param_names.__func__(cls)
+
+
 class BaseLoss(BaseEstimator):
     """Base class of every loss.
 
@@ -106,6 +112,16 @@ class BaseLoss(BaseEstimator):
     _check_finite_output = False
 
     # ------------------------------------------------------------------ params
+    @classmethod
+    def _get_param_names(cls):
+        """The constructor's parameter names, read once per class.
+
+        scikit-learn inspects the signature on every call; losses are
+        evaluated once per minibatch, where that inspection would cost more
+        than the kernel.
+        """
+        return _param_names(cls)
+
     def _kernel_params(self):
         """Validated hyperparameters as the float arguments of the kernels."""
         validate_parameter_constraints(
