@@ -3,28 +3,13 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ..losses import get_loss
+from .._targets import encode_classes, probabilistic, probabilities
 from ._base import _LinearModel, _Problem
 
 __all__ = ["LinearClassifier"]
-
-_PROBABILISTIC = ("logit", "softmax")
-
-
-def _has_proba(estimator):
-    loss = getattr(estimator, "loss_", None) or get_loss(estimator.loss)
-    if loss.link.name not in _PROBABILISTIC:
-        raise AttributeError(
-            f"predict_proba is not available for {type(loss).__name__}: its link "
-            f"({loss.link.name}) does not give probabilities. Use decision_function, or calibrate with "
-            "sklearn.calibration.CalibratedClassifierCV."
-        )
-    return True
 
 
 class LinearClassifier(ClassifierMixin, _LinearModel):
@@ -102,35 +87,9 @@ n_features_in_, feature_names_in_
 
     def _problems(self, y, loss, sample_weight, partial, classes):
         y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if partial:
-            classes_ = self.classes_
-        elif classes is not None:
-            classes_ = np.unique(classes)
-        else:
-            classes_ = np.unique(y)
-        if classes_.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes; the training data contain only one "
-                f"class ({classes_[0]!r})."
-            )
-        unknown = np.setdiff1d(np.unique(y), classes_)
-        if unknown.size:
-            raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
-        encoded = np.searchsorted(classes_, y)
-        if self.class_weight is not None:
-            if self.class_weight == "balanced" and classes is not None:
-                # "balanced" needs the counts of the whole data, which partial_fit does not see
-                raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
-            weights = compute_sample_weight(self.class_weight, y)
-            sample_weight = sample_weight * weights
-        weighted_classes = np.unique(encoded[sample_weight > 0])
-        if weighted_classes.shape[0] < 2 and not partial and classes is None:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes with positive sample weight; got only "
-                f"class {classes_[weighted_classes[0]]!r}." if weighted_classes.size else
-                f"{type(self).__name__}: every sample weight is zero, no class to learn from."
-            )
+        classes_, encoded, sample_weight = encode_classes(type(self).__name__, y, sample_weight,
+                                                          self.class_weight, self.classes_ if partial else None,
+                                                          classes)
         k = classes_.shape[0]
         if loss.task == "multiclass":
             problems = [_Problem(loss, encoded.astype(np.float64), k)]
@@ -197,20 +156,12 @@ n_features_in_, feature_names_in_
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
 
-    @available_if(_has_proba)
+    @available_if(probabilistic)
     def predict_proba(self, X):
         """Class probabilities from the loss's link (sigmoid or softmax)."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = self.loss_.inverse_link(scores) if self.loss_.link.name == "logit" else \
-                self.loss_.inverse_link(np.column_stack([np.zeros_like(scores), scores]))[:, 1]
-            return np.column_stack([1.0 - p, p])
-        if self.loss_.link.name == "softmax":
-            return self.loss_.inverse_link(scores)
-        p = self.loss_.inverse_link(scores)
-        return p / p.sum(axis=1, keepdims=True)
+        return probabilities(self.loss_, self.decision_function(X))
 
-    @available_if(_has_proba)
+    @available_if(probabilistic)
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):

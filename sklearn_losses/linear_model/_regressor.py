@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .._targets import regression_targets
 from ..losses import get_loss
 from ._base import _LinearModel, _Problem
 
@@ -122,20 +123,9 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.verbose = verbose
 
     def _problems(self, y, loss, sample_weight, partial, classes):
-        y = np.asarray(y)
-        if y.dtype.kind not in "fiub":
-            raise ValueError(f"y must be numeric for {type(self).__name__}; got dtype {y.dtype}.")
-        y = y.astype(np.float64)
-        if not np.all(np.isfinite(y)):
-            raise ValueError("Input y contains NaN or infinity.")
+        y, multi = regression_targets(type(self).__name__, loss, y)
         if loss.task == "distribution":
-            if y.ndim != 2 or y.shape[1] < 2:
-                raise ValueError(f"{type(loss).__name__} needs y of shape (n_samples, n_classes) with rows "
-                                 f"of probabilities; got shape {y.shape}.")
-            loss.validate_target(y)
             return [_Problem(loss, y, y.shape[1])], sample_weight, {"multi": True}
-        loss.validate_target(y)
-        multi = y.ndim == 2
         if not multi:
             return [_Problem(loss, y)], sample_weight, {"multi": False}
         k = y.shape[1]

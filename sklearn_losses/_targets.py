@@ -1,0 +1,92 @@
+"""Targets shared by the estimators: class encoding, regression targets, probabilities."""
+
+import numpy as np
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+
+from .losses import get_loss
+
+__all__ = ["PROBABILITY_LINKS", "encode_classes", "probabilistic", "probabilities", "regression_targets"]
+
+#: Links whose inverse is a probability.
+PROBABILITY_LINKS = ("logit", "softmax")
+
+
+def encode_classes(name, y, sample_weight, class_weight, known_classes=None, classes=None):
+    """Return ``(classes_, encoded, sample_weight)`` for class labels ``y``.
+
+    ``known_classes`` are those of an earlier ``partial_fit`` call, ``classes``
+    those announced by the first one; otherwise the classes are the labels of
+    ``y``. ``class_weight`` (dict or ``"balanced"``) is multiplied into
+    ``sample_weight``. ``name`` (the estimator's) goes into the error messages.
+    """
+    check_classification_targets(y)
+    if known_classes is not None:
+        classes_ = known_classes
+    elif classes is not None:
+        classes_ = np.unique(classes)
+    else:
+        classes_ = np.unique(y)
+    if classes_.shape[0] < 2:
+        raise ValueError(f"{name} needs at least 2 classes; the training data contain only one class "
+                         f"({classes_[0]!r}).")
+    unknown = np.setdiff1d(np.unique(y), classes_)
+    if unknown.size:
+        raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
+    encoded = np.searchsorted(classes_, y)
+    if class_weight is not None:
+        if class_weight == "balanced" and classes is not None:
+            # "balanced" needs the counts of the whole data, which partial_fit does not see
+            raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
+        sample_weight = sample_weight * compute_sample_weight(class_weight, y)
+    weighted_classes = np.unique(encoded[sample_weight > 0])
+    if weighted_classes.shape[0] < 2 and known_classes is None and classes is None:
+        raise ValueError(
+            f"{name} needs at least 2 classes with positive sample weight; got only class "
+            f"{classes_[weighted_classes[0]]!r}." if weighted_classes.size else
+            f"{name}: every sample weight is zero, no class to learn from."
+        )
+    return classes_, encoded, sample_weight
+
+
+def regression_targets(name, loss, y):
+    """Validate numeric targets for ``loss``; returns ``(y as float64, multi_output)``."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise ValueError(f"y must be numeric for {name}; got dtype {y.dtype}.")
+    y = y.astype(np.float64)
+    if not np.all(np.isfinite(y)):
+        raise ValueError("Input y contains NaN or infinity.")
+    if loss.task == "distribution" and (y.ndim != 2 or y.shape[1] < 2):
+        raise ValueError(f"{type(loss).__name__} needs y of shape (n_samples, n_classes) with rows "
+                         f"of probabilities; got shape {y.shape}.")
+    loss.validate_target(y)
+    return y, y.ndim == 2
+
+
+def probabilistic(estimator):
+    """``available_if`` check of ``predict_proba``: the loss's link gives probabilities."""
+    loss = getattr(estimator, "loss_", None) or get_loss(estimator.loss)
+    if loss.link.name not in PROBABILITY_LINKS:
+        raise AttributeError(
+            f"predict_proba is not available for {type(loss).__name__}: its link "
+            f"({loss.link.name}) does not give probabilities. Use decision_function, or calibrate with "
+            "sklearn.calibration.CalibratedClassifierCV."
+        )
+    return True
+
+
+def probabilities(loss, scores):
+    """Class probabilities from decision ``scores`` through ``loss``'s link.
+
+    One column of scores (two classes) gives ``[1 - p, p]``; one-vs-rest
+    sigmoids are normalised to sum to one; softmax scores are used as they are.
+    """
+    if scores.ndim == 1:
+        p = loss.inverse_link(scores) if loss.link.name == "logit" else \
+            loss.inverse_link(np.column_stack([np.zeros_like(scores), scores]))[:, 1]
+        return np.column_stack([1.0 - p, p])
+    p = loss.inverse_link(scores)
+    if loss.link.name == "softmax":
+        return p
+    return p / np.maximum(p.sum(axis=1, keepdims=True), np.finfo(p.dtype).tiny)

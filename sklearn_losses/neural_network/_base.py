@@ -1,0 +1,209 @@
+"""Shared machinery of :class:`MLPRegressor` and :class:`MLPClassifier`.
+
+A fit validates the data, lets the subclass turn ``y`` into the loss's
+targets (``_targets``), trains a copy of the parameters and only then sets
+the fitted attributes, so a fit that fails (bad input, divergence) leaves an
+earlier model untouched.
+"""
+
+import copy
+from numbers import Integral, Real
+from types import SimpleNamespace
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from ..losses import BaseLoss, get_loss
+from ._kernels import ACTIVATIONS
+from ._network import Network
+from ._train import Optimizer, fit_lbfgs, fit_stochastic
+
+__all__ = []
+
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+def _has_stochastic_solver(estimator):
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers (sgd, adam); "
+                             f"solver={estimator.solver!r}.")
+    return True
+
+
+class _BaseMLP(BaseEstimator):
+    """Base of the MLP estimators: parameters, validation, the fit driver and prediction."""
+
+    _parameter_constraints = {
+        "loss": [str, BaseLoss],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+    }
+    _tasks = ()
+
+    # ------------------------------------------------------------ subclasses
+    def _targets(self, y, sample_weight, partial, classes):
+        """Return ``(loss, Y, n_outputs, sample_weight, fitted)``; ``fitted`` holds target attributes."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _set_targets(self, fitted):
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _stratify(self, Y):
+        return None
+
+    # --------------------------------------------------------------- helpers
+    def _check_loss(self, loss):
+        loss = get_loss(loss)
+        if loss.task not in self._tasks:
+            raise ValueError(
+                f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
+                f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses."
+            )
+        loss.kernel_arguments()  # validates the loss's own parameters
+        return loss
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if not hasattr(sizes, "__iter__") else list(sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers; got {self.hidden_layer_sizes!r}.")
+        return [int(s) for s in sizes]
+
+    def _validate_X(self, X, y=None, reset=True):
+        dtype = [np.float64, np.float32] if reset else getattr(self, "_dtype", np.float64)
+        kwargs = dict(accept_sparse=("csr", "csc"), dtype=dtype, order="C", reset=reset)
+        if y is None:
+            return validate_data(self, X, **kwargs)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=self._y_numeric, **kwargs)
+        if sp.issparse(X):
+            X = X.tocsr()
+        return X, y
+
+    # ------------------------------------------------------------------- fit
+    def _fit(self, X, y, sample_weight=None, partial=False, classes=None):
+        self._validate_params()
+        sizes = self._hidden_layer_sizes()
+        fitted_before = hasattr(self, "_params")
+        continuing = fitted_before and (self.warm_start or partial)
+        if partial and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+        X, y = self._validate_X(X, y, reset=not continuing)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        loss, Y, n_outputs, sample_weight, fitted = self._targets(y, sample_weight, partial and continuing,
+                                                                   classes)
+        if np.all(sample_weight == 1.0):
+            sample_weight = None
+        dtype = self._dtype if continuing else X.dtype
+        Y = Y.astype(dtype)
+        network = Network([X.shape[1], *sizes, n_outputs], self.activation, dtype)
+        rng = check_random_state(self.random_state)
+        params = network.pack(self.coefs_, self.intercepts_) if continuing else None
+        if continuing and params is None:
+            raise ValueError(
+                f"{type(self).__name__}: the network's shape changed since the last fit (hidden_layer_sizes "
+                "or the number of outputs); call fit with warm_start=False.")
+        if continuing and type(loss) is not type(self.loss_):
+            raise ValueError("warm_start / partial_fit: the loss changed since the last fit; call fit with "
+                             "warm_start=False.")
+        if params is None:
+            params = network.initialize(rng)
+        record = self._record(continuing)
+        if self.solver == "lbfgs":
+            params = fit_lbfgs(self, loss, network, params, X, Y, sample_weight, record)
+            optimizer = None
+        else:
+            optimizer = self._optimizer if partial and continuing else Optimizer(self, network.n_params, dtype)
+            optimizer = copy.deepcopy(optimizer)  # a failed fit keeps the model's optimizer state
+            rows = np.arange(X.shape[0])
+            validation = None
+            if self.early_stopping:
+                rows, validation = self._split(X, Y, sample_weight, rng)
+            # a minibatch's products are too small to gain from BLAS threads, and
+            # numba's BLAS (scipy's OpenBLAS) and NumPy's contend for the cores:
+            # 2 threads made an epoch of a (128, 64) network 14x slower
+            with threadpool_limits(limits=1, user_api="blas"):
+                params = fit_stochastic(self, loss, network, params, optimizer,
+                                        (X, Y, sample_weight, rows, rng), validation, record, partial)
+        # every check passed: only now replace the fitted state
+        self.loss_ = loss
+        self._dtype = dtype
+        self._network = network
+        self._params = params
+        self._optimizer = optimizer
+        self._set_targets(fitted)
+        self.coefs_, self.intercepts_ = network.unpack(params)
+        self.n_layers_ = len(sizes) + 2
+        self.n_outputs_ = n_outputs
+        self.out_activation_ = loss.link.name
+        self.n_iter_ = record.n_iter
+        self.t_ = record.t
+        self.loss_curve_ = record.loss_curve
+        self.validation_loss_curve_ = record.validation_curve if self.early_stopping else None
+        self.best_loss_ = record.best if self.solver != "lbfgs" and not self.early_stopping else None
+        self.best_validation_loss_ = record.best if self.early_stopping else None
+        self._no_improvement = record.no_improvement
+        return self
+
+    def _record(self, continuing):
+        """Curves and counters, continued from the last fit on a warm start."""
+        if continuing:
+            return SimpleNamespace(
+                n_iter=self.n_iter_, t=self.t_, loss_curve=list(self.loss_curve_),
+                validation_curve=[], best=np.inf if self.early_stopping else
+                (self.best_loss_ if self.best_loss_ is not None else np.inf),
+                no_improvement=self._no_improvement if self.best_loss_ is not None else 0, converged=False,
+            )
+        return SimpleNamespace(n_iter=0, t=0, loss_curve=[], validation_curve=[], best=np.inf,
+                               no_improvement=0, converged=False)
+
+    def _split(self, X, Y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""
+        n = X.shape[0]
+        train, val = train_test_split(np.arange(n), random_state=rng, test_size=self.validation_fraction,
+                                      stratify=self._stratify(Y))
+        if val.shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
+                             "your dataset.")
+        w_val = None if sample_weight is None else sample_weight[val]
+        if w_val is not None and not np.sum(w_val) > 0:
+            raise ValueError("early_stopping: every sample weight of the validation set is zero.")
+        return train, (X[val], Y[val], w_val)
+
+    # ------------------------------------------------------------- predict
+    def _raw_predict(self, X):
+        check_is_fitted(self, "_params")
+        X = self._validate_X(X, reset=False)
+        return self._network.raw_prediction(self._params, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

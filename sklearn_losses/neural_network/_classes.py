@@ -1,0 +1,299 @@
+"""MLPRegressor and MLPClassifier: small neural networks trained on any loss."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from .._targets import encode_classes, probabilistic, probabilities, regression_targets
+from ._base import _BaseMLP, _has_stochastic_solver
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_SHARED_DOC = r"""
+    hidden_layer_sizes : array-like of int or int, default=(100,)
+        Number of units of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
+        Activation of the hidden layers (``gelu`` is the exact
+        ``x * Phi(x)``). The output layer is linear: the loss's link turns its
+        output into a prediction.
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        As scikit-learn's MLP: Adam, SGD with (Nesterov) momentum, or
+        full-batch L-BFGS-B (scipy) for small data.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty, with scikit-learn's MLP meaning: each
+        batch objective is ``weighted mean loss + alpha / (2 * W) *
+        ||coefficients||^2`` with ``W`` the batch's total sample weight (its
+        size when unweighted).
+    batch_size : int or "auto", default="auto"
+        Minibatch size of the stochastic solvers (``"auto"``: ``min(200,
+        n_samples)``).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of ``solver="sgd"``, as in scikit-learn.
+    learning_rate_init : float, default=1e-3
+    power_t : float, default=0.5
+        Exponent of the ``invscaling`` schedule.
+    max_iter : int, default=200
+        Epochs of the stochastic solvers, iterations of L-BFGS.
+    shuffle : bool, default=True
+        Shuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Initial weights (drawn as scikit-learn draws them), shuffling and the
+        early-stopping split.
+    tol : float, default=1e-4
+        Minimal improvement of the monitored loss; L-BFGS's gradient tolerance.
+    verbose : bool or int, default=False
+        Print the training (and validation) loss after every epoch.
+    warm_start : bool, default=False
+        Start from the previous fit's weights.
+    momentum : float, default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), stop when the validation *loss* has not improved by
+        ``tol`` for more than ``n_iter_no_change`` epochs, and restore the
+        weights of the best epoch.
+    validation_fraction : float, default=0.1
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's constants.
+    n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+        Maximal number of objective evaluations of L-BFGS.
+    max_grad_norm : float or None, default=None
+        Clip each minibatch gradient to this Euclidean norm (stochastic
+        solvers).
+"""
+
+_ATTRIBUTES_DOC = r"""
+    loss_ : loss instance
+        The resolved loss.
+    coefs_, intercepts_ : list of ndarray
+        Weights and biases of each layer, shaped as in scikit-learn
+        (``coefs_[i]`` is ``(fan_in, fan_out)``).
+    loss_curve_ : list of float
+        Training objective after each epoch (each L-BFGS iteration).
+    validation_loss_curve_ : list of float or None
+        Mean loss on the held-out set after each epoch (early stopping only).
+    best_loss_, best_validation_loss_ : float or None
+        Best monitored value (training objective without early stopping,
+        validation loss with it).
+    n_iter_, t_, n_layers_, n_outputs_, out_activation_, n_features_in_, \
+feature_names_in_
+        As in scikit-learn (``out_activation_`` is the name of the loss's link).
+"""
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    __doc__ = rf"""A multi-layer perceptron regressor trained on any regression or distribution loss.
+
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor`: the same
+    parameters with the same meaning, plus ``loss`` (any registered, composite
+    or custom loss: ``huber``, ``quantile``, :class:`~sklearn_losses.losses.PerOutput`
+    for a loss per output, ``kl_divergence`` / ``soft_cross_entropy`` for
+    targets that are probability vectors, e.g. a teacher's predictions to
+    distil), ``max_grad_norm`` and ``sample_weight`` in every solver.
+
+    Parameters
+    ----------
+    loss : str or loss instance, default="squared_error"
+        Note that this library's ``squared_error`` is ``(y - r)^2`` (no factor
+        1/2): its gradients are twice scikit-learn's.
+    {_SHARED_DOC}
+    Attributes
+    ----------
+    {_ATTRIBUTES_DOC}
+    """
+
+    _tasks = ("regression", "distribution")
+    _y_numeric = True
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=1e-4, batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 max_fun=15000, max_grad_norm=None):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+
+    def _targets(self, y, sample_weight, partial, classes):
+        loss = self._check_loss(self.loss)
+        y, multi = regression_targets(type(self).__name__, loss, y)
+        return loss, y, y.shape[1] if multi else 1, sample_weight, {"multi": multi}
+
+    def _set_targets(self, fitted):
+        self._multi = fitted["multi"]
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and ``y`` (shape ``(n,)`` or ``(n, n_outputs)``)."""
+        return self._fit(X, y, sample_weight)
+
+    @available_if(_has_stochastic_solver)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of the stochastic solver on the given data."""
+        return self._fit(X, y, sample_weight, partial=True)
+
+    def predict_raw(self, X):
+        """The network's output before the loss's inverse link."""
+        return self._raw_predict(X)
+
+    def predict(self, X):
+        """Predictions in target space (the loss's inverse link of the network's output)."""
+        raw = self._raw_predict(X)
+        out = self.loss_.inverse_link(raw)
+        return out.reshape(-1, 1) if self._multi and out.ndim == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    __doc__ = rf"""A multi-layer perceptron classifier trained on any binary or multiclass loss.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`, plus ``loss``,
+    ``class_weight``, ``max_grad_norm`` and ``sample_weight`` in every solver.
+    A multiclass loss (``cross_entropy``, ``multiclass_focal``,
+    ``multiclass_hinge``) gives one output per class; a binary loss gives one
+    output for two classes and one per class, one-vs-rest, for more. The
+    default ``loss="log_loss"`` is scikit-learn's: logistic for two classes,
+    softmax cross-entropy for more (a ``LogLoss`` *instance* is always
+    one-vs-rest).
+
+    Parameters
+    ----------
+    loss : str or loss instance, default="log_loss"
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+    {_SHARED_DOC}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    {_ATTRIBUTES_DOC}
+    """
+
+    _tasks = ("binary", "multiclass")
+    _y_numeric = False
+    _parameter_constraints = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, loss="log_loss", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=1e-4, batch_size="auto", learning_rate="constant", learning_rate_init=1e-3,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 max_fun=15000, max_grad_norm=None, class_weight=None):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+        self.class_weight = class_weight
+
+    def _targets(self, y, sample_weight, partial, classes):
+        y = column_or_1d(y, warn=True)
+        known = self.classes_ if partial else None
+        classes_, encoded, sample_weight = encode_classes(type(self).__name__, y, sample_weight,
+                                                          self.class_weight, known, classes)
+        k = classes_.shape[0]
+        name = self.loss
+        if isinstance(name, str) and name == "log_loss" and k > 2:
+            name = "cross_entropy"  # scikit-learn's meaning of log_loss for more than two classes
+        loss = self._check_loss(name)
+        if loss.task == "multiclass":
+            Y, n_outputs = encoded.astype(np.float64), k
+        elif k == 2:
+            Y, n_outputs = encoded.astype(np.float64), 1
+        else:
+            Y, n_outputs = np.eye(k)[encoded], k
+        return loss, Y, n_outputs, sample_weight, {"classes": classes_, "encoded": encoded}
+
+    def _set_targets(self, fitted):
+        self.classes_ = fitted["classes"]
+
+    def _stratify(self, Y):
+        return Y if Y.ndim == 1 else np.argmax(Y, axis=1)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and class labels ``y``."""
+        return self._fit(X, y, sample_weight)
+
+    @available_if(_has_stochastic_solver)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the stochastic solver; ``classes`` is required on the first call."""
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
+
+    def decision_function(self, X):
+        """The network's output: shape ``(n,)`` for one output, ``(n, n_classes)`` otherwise."""
+        return self._raw_predict(X)
+
+    def predict(self, X):
+        raw = self._raw_predict(X)
+        index = (raw > 0).astype(np.intp) if raw.ndim == 1 else np.argmax(raw, axis=1)
+        return self.classes_[index]
+
+    @available_if(probabilistic)
+    def predict_proba(self, X):
+        """Class probabilities (losses with a logit or softmax link)."""
+        return probabilities(self.loss_, self._raw_predict(X))
+
+    @available_if(probabilistic)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
