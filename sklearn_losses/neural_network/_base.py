@@ -97,15 +97,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be positive integers; got {self.hidden_layer_sizes!r}.")
         return [int(s) for s in sizes]
 
-    def _validate_X(self, X, y=None, reset=True):
-        dtype = [np.float64, np.float32] if reset else getattr(self, "_dtype", np.float64)
-        kwargs = dict(accept_sparse=("csr", "csc"), dtype=dtype, order="C", reset=reset)
-        if y is None:
-            return validate_data(self, X, **kwargs)
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=self._y_numeric, **kwargs)
-        if sp.issparse(X):
-            X = X.tocsr()
-        return X, y
+    def _validate_X_y(self, X, y, reset):
+        dtype = [np.float64, np.float32] if reset else self._dtype
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=dtype, order="C",
+                             multi_output=True, y_numeric=self._y_numeric, reset=reset)
+        return (X.tocsr() if sp.issparse(X) else X), y
 
     # ------------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight=None, partial=False, classes=None):
@@ -115,7 +111,7 @@ class _BaseMLP(BaseEstimator):
         continuing = fitted_before and (self.warm_start or partial)
         if partial and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
-        X, y = self._validate_X(X, y, reset=not continuing)
+        X, y = self._validate_X_y(X, y, reset=not continuing)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         loss, Y, n_outputs, sample_weight, fitted = self._targets(y, sample_weight, partial and continuing,
                                                                    classes)
@@ -123,7 +119,7 @@ class _BaseMLP(BaseEstimator):
             sample_weight = None
         dtype = self._dtype if continuing else X.dtype
         Y = Y.astype(dtype)
-        network = Network([X.shape[1], *sizes, n_outputs], self.activation, dtype)
+        network = Network([X.shape[1], *sizes, n_outputs], self.activation, dtype, vector_output=Y.ndim == 2)
         rng = check_random_state(self.random_state)
         params = network.pack(self.coefs_, self.intercepts_) if continuing else None
         if continuing and params is None:
@@ -200,7 +196,7 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------- predict
     def _raw_predict(self, X):
         check_is_fitted(self, "_params")
-        X = self._validate_X(X, reset=False)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=self._dtype, reset=False)
         return self._network.raw_prediction(self._params, X)
 
     def __sklearn_tags__(self):

@@ -143,10 +143,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _targets(self, y, sample_weight, partial, classes):
         loss = self._check_loss(self.loss)
         y, multi = regression_targets(type(self).__name__, loss, y)
-        return loss, y, y.shape[1] if multi else 1, sample_weight, {"multi": multi}
+        return loss, y, y.shape[1] if multi else 1, sample_weight, {}
 
     def _set_targets(self, fitted):
-        self._multi = fitted["multi"]
+        pass
 
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and ``y`` (shape ``(n,)`` or ``(n, n_outputs)``)."""
@@ -164,8 +164,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def predict(self, X):
         """Predictions in target space (the loss's inverse link of the network's output)."""
         raw = self._raw_predict(X)
-        out = self.loss_.inverse_link(raw)
-        return out.reshape(-1, 1) if self._multi and out.ndim == 1 else out
+        return self.loss_.inverse_link(raw)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -274,18 +273,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     def decision_function(self, X):
-        """The network's output: shape ``(n,)`` for one output, ``(n, n_classes)`` otherwise."""
-        return self._raw_predict(X)
+        """Decision scores: shape ``(n,)`` for two classes (``z1 - z0`` for a multiclass loss), else
+        ``(n, n_classes)``."""
+        raw = self._raw_predict(X)
+        return raw[:, 1] - raw[:, 0] if raw.ndim == 2 and self.classes_.shape[0] == 2 else raw
 
     def predict(self, X):
-        raw = self._raw_predict(X)
-        index = (raw > 0).astype(np.intp) if raw.ndim == 1 else np.argmax(raw, axis=1)
+        """Class labels: the largest score, or a positive score for two classes."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
     @available_if(probabilistic)
     def predict_proba(self, X):
         """Class probabilities (losses with a logit or softmax link)."""
-        return probabilities(self.loss_, self._raw_predict(X))
+        scores = self._raw_predict(X)  # checks that the model is fitted
+        return probabilities(self.loss_, scores)
 
     @available_if(probabilistic)
     def predict_log_proba(self, X):

@@ -24,10 +24,11 @@ class Network:
 
     ``units`` is ``[n_features, *hidden_layer_sizes, n_outputs]``; the output
     layer is linear (its output is the loss's ``raw_prediction``, the loss's
-    link turns it into a prediction).
+    link turns it into a prediction). The raw prediction of a single output
+    is 1-D unless ``vector_output`` (targets of shape ``(n, 1)``).
     """
 
-    def __init__(self, units, activation, dtype):
+    def __init__(self, units, activation, dtype, vector_output=False):
         self.units = [int(u) for u in units]
         self.activation = ACTIVATIONS[activation]
         self.activation_name = activation
@@ -43,7 +44,14 @@ class Network:
             intercept_at += fan_out
         self.layers = layers
         self.n_outputs = self.units[-1]
+        self.flat_output = self.n_outputs == 1 and not vector_output
         self._rows = 0
+
+    def __getstate__(self):
+        # the work arrays are scratch: not pickled (nor shared by unpickled copies)
+        state = {k: v for k, v in self.__dict__.items() if k not in ("Z", "A", "D1", "D2", "G", "Xb")}
+        state["_rows"] = 0
+        return state
 
     # ------------------------------------------------------------ parameters
     def initialize(self, rng):
@@ -96,7 +104,7 @@ class Network:
 
     def _shaped(self, flat, m):
         block = flat[:m * self.n_outputs]
-        return block if self.n_outputs == 1 else block.reshape(m, self.n_outputs)
+        return block if self.flat_output else block.reshape(m, self.n_outputs)
 
     def batch(self, X, order, start, stop):
         """Rows ``order[start:stop]`` of ``X`` as a dense C-ordered block (a view of the work array)."""
@@ -124,7 +132,7 @@ class Network:
             block = block.toarray() if sp.issparse(block) else block
             block = np.ascontiguousarray(block, dtype=self.dtype)
             out[start:stop] = self._forward(block, params).reshape(stop - start, self.n_outputs)
-        return out[:, 0] if self.n_outputs == 1 else out
+        return out[:, 0] if self.flat_output else out
 
     # -------------------------------------------------------------- objective
     def objective(self, params, Xb, yb, wb, loss, alpha, grad):

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels import adam_step, clip_norm, sgd_step
@@ -151,6 +152,7 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
 def fit_lbfgs(estimator, loss, network, params, X, Y, w, record):
     """Full-batch L-BFGS-B (scipy) on the training objective, as scikit-learn's ``solver="lbfgs"``."""
     alpha = estimator.alpha
+    X = X.toarray() if sp.issparse(X) else X  # full batch: one dense pass per evaluation
     grad = np.empty_like(params)
     work = np.empty_like(params)
 
