@@ -85,8 +85,9 @@ def probabilities(loss, scores):
     if scores.ndim == 1:
         p = loss.inverse_link(scores) if loss.link.name == "logit" else \
             loss.inverse_link(np.column_stack([np.zeros_like(scores), scores]))[:, 1]
-        return np.column_stack([1.0 - p, p])
-    p = loss.inverse_link(scores)
-    if loss.link.name == "softmax":
-        return p
-    return p / np.maximum(p.sum(axis=1, keepdims=True), np.finfo(p.dtype).tiny)
+        p = np.column_stack([1.0 - p, p])
+    else:
+        p = loss.inverse_link(scores)
+        if loss.link.name != "softmax":
+            p = p / np.maximum(p.sum(axis=1, keepdims=True), np.finfo(p.dtype).tiny)
+    return p.astype(scores.dtype, copy=False)

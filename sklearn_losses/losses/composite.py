@@ -30,6 +30,15 @@ class _Composite(BaseLoss):
     def _components(self):
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def _kernel_params(self):
+        """A composite has no kernel of its own: validating it validates its components."""
+        for loss in self._components():
+            loss.kernel_arguments()
+        return super()._kernel_params()
+
+    def _as_floats(self):
+        return ()
+
     @property
     def has_hessian(self):
         return all(loss.has_hessian for loss in self._components())
