@@ -159,7 +159,8 @@ n_features_in_, feature_names_in_
     @available_if(probabilistic)
     def predict_proba(self, X):
         """Class probabilities from the loss's link (sigmoid or softmax)."""
-        return probabilities(self.loss_, self.decision_function(X))
+        scores = self.decision_function(X)  # checks that the model is fitted
+        return probabilities(self.loss_, scores)
 
     @available_if(probabilistic)
     def predict_log_proba(self, X):

@@ -107,14 +107,15 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, partial=False, classes=None):
         self._validate_params()
         sizes = self._hidden_layer_sizes()
-        fitted_before = hasattr(self, "_params")
-        continuing = fitted_before and (self.warm_start or partial)
+        continuing = hasattr(self, "coefs_") and (self.warm_start or partial)
         if partial and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
         X, y = self._validate_X_y(X, y, reset=not continuing)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         loss, Y, n_outputs, sample_weight, fitted = self._targets(y, sample_weight, partial and continuing,
                                                                    classes)
+        if not np.sum(sample_weight) > 0:
+            raise ValueError("sample_weight sums to zero: there is nothing to fit.")
         if np.all(sample_weight == 1.0):
             sample_weight = None
         dtype = self._dtype if continuing else X.dtype
@@ -152,7 +153,6 @@ class _BaseMLP(BaseEstimator):
         self.loss_ = loss
         self._dtype = dtype
         self._network = network
-        self._params = params
         self._optimizer = optimizer
         self._set_targets(fitted)
         self.coefs_, self.intercepts_ = network.unpack(params)
@@ -169,16 +169,13 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _record(self, continuing):
-        """Curves and counters, continued from the last fit on a warm start."""
+        """Curves and counters; a warm start continues those of the last fit, as scikit-learn's."""
+        record = SimpleNamespace(n_iter=0, t=0, loss_curve=[], validation_curve=[], best=np.inf, no_improvement=0)
         if continuing:
-            return SimpleNamespace(
-                n_iter=self.n_iter_, t=self.t_, loss_curve=list(self.loss_curve_),
-                validation_curve=[], best=np.inf if self.early_stopping else
-                (self.best_loss_ if self.best_loss_ is not None else np.inf),
-                no_improvement=self._no_improvement if self.best_loss_ is not None else 0, converged=False,
-            )
-        return SimpleNamespace(n_iter=0, t=0, loss_curve=[], validation_curve=[], best=np.inf,
-                               no_improvement=0, converged=False)
+            record.n_iter, record.t, record.loss_curve = self.n_iter_, self.t_, list(self.loss_curve_)
+            if self.best_loss_ is not None and not self.early_stopping:
+                record.best, record.no_improvement = self.best_loss_, self._no_improvement
+        return record
 
     def _split(self, X, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""
@@ -195,9 +192,13 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def _raw_predict(self, X):
-        check_is_fitted(self, "_params")
+        check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=self._dtype, reset=False)
-        return self._network.raw_prediction(self._params, X)
+        # from coefs_ and intercepts_, as scikit-learn (users edit them in place)
+        params = self._network.pack(self.coefs_, self.intercepts_)
+        if params is None:
+            raise ValueError(f"{type(self).__name__}: coefs_ or intercepts_ no longer have the fitted shapes.")
+        return self._network.raw_prediction(params, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

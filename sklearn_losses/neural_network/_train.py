@@ -90,7 +90,7 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
                       f"{n}.")
     grad = np.empty_like(params)
     order = np.arange(n)
-    best_params = params.copy()
+    best_params = params.copy() if validation is not None else None
     total_weight = float(n if w is None else np.sum(w[rows]))
     for _ in range(1 if incremental else estimator.max_iter):
         if estimator.shuffle:
@@ -135,7 +135,6 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
             message = (f"{what} did not improve more than tol={estimator.tol:f} for "
                        f"{estimator.n_iter_no_change} consecutive epochs.")
             if optimizer.stop(estimator, message):
-                record.converged = True
                 break
             record.no_improvement = 0
     else:
@@ -144,8 +143,6 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
                 f"Stochastic Optimizer: Maximum iterations ({estimator.max_iter}) reached and the "
                 "optimization hasn't converged yet.", ConvergenceWarning,
             )
-    if incremental:
-        record.converged = True
     return best_params if validation is not None else params
 
 
@@ -173,8 +170,7 @@ def fit_lbfgs(estimator, loss, network, params, X, Y, w, record):
         options={"maxfun": estimator.max_fun, "maxiter": estimator.max_iter, "gtol": estimator.tol},
     )
     record.n_iter += int(result.nit)
-    record.converged = result.status == 0
-    if not record.converged:
+    if result.status != 0:
         warnings.warn(
             f"{type(estimator).__name__}: lbfgs did not converge ({result.message}); increase max_iter "
             "(and max_fun) or scale the features.", ConvergenceWarning,
