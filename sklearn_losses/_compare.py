@@ -1,0 +1,313 @@
+"""The engine of ``sklearn-losses compare``: data, candidate losses, cross-validation, tuning.
+
+Kept apart from the command line (:mod:`sklearn_losses.cli`) so that it is
+usable and testable from Python: :func:`load_data` returns a
+:class:`Dataset`, :func:`compare` returns one :class:`Result` per loss.
+"""
+
+import csv
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn import datasets
+from sklearn.base import clone
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .losses import get_loss
+from .metrics import make_loss_scorer
+
+__all__ = ["DATASETS", "Dataset", "Result", "compare", "default_losses", "load_data", "loss_label", "parse_loss"]
+
+#: Bundled scikit-learn datasets, by name: loader and task.
+DATASETS = {
+    "diabetes": (datasets.load_diabetes, "regression"),
+    "breast_cancer": (datasets.load_breast_cancer, "classification"),
+    "iris": (datasets.load_iris, "classification"),
+    "wine": (datasets.load_wine, "classification"),
+    "digits": (datasets.load_digits, "classification"),
+}
+
+#: Candidate losses when none are named, by kind of target.
+DEFAULT_LOSSES = {
+    "regression": ["squared_error", "absolute_error", "huber", "pseudo_huber", "log_cosh",
+                   "epsilon_insensitive"],
+    "binary": ["log_loss", "hinge", "squared_hinge", "modified_huber", "exponential", "focal"],
+    "multiclass": ["cross_entropy", "multiclass_hinge", "multiclass_focal", "log_loss", "hinge"],
+}
+
+#: Small grids for ``--tune``. Regression targets are divided by their
+#: standard deviation first, so scale parameters are in those units.
+TUNING_GRIDS = {
+    "huber": {"delta": [0.25, 0.5, 1.0, 2.0]},
+    "smooth_l1": {"beta": [0.25, 0.5, 1.0, 2.0]},
+    "pseudo_huber": {"delta": [0.25, 0.5, 1.0, 2.0]},
+    "quantile": {"quantile": [0.1, 0.25, 0.5, 0.75, 0.9]},
+    "expectile": {"expectile": [0.1, 0.25, 0.5, 0.75, 0.9]},
+    "linex": {"a": [-1.0, -0.5, 0.5, 1.0]},
+    "epsilon_insensitive": {"epsilon": [0.05, 0.1, 0.25, 0.5]},
+    "squared_epsilon_insensitive": {"epsilon": [0.05, 0.1, 0.25, 0.5]},
+    "general_robust": {"alpha": [-2.0, 0.0, 1.0, 2.0], "scale": [0.5, 1.0]},
+    "tweedie": {"power": [1.2, 1.5, 1.8]},
+    "log_loss": {"pos_weight": [0.5, 1.0, 2.0]},
+    "hinge": {"margin": [0.5, 1.0, 2.0]},
+    "focal": {"gamma": [0.5, 1.0, 2.0, 4.0]},
+    "multiclass_focal": {"gamma": [0.5, 1.0, 2.0, 4.0]},
+    "cross_entropy": {"label_smoothing": [0.0, 0.05, 0.1]},
+    "multiclass_hinge": {"kind": ["crammer_singer", "weston_watkins"]},
+}
+
+
+@dataclass
+class Dataset:
+    """Features, target and what is known about them."""
+
+    X: np.ndarray
+    y: np.ndarray
+    name: str
+    task: str  # "regression", "binary" or "multiclass"
+    feature_names: list = field(default_factory=list)
+    target_scale: float = 1.0  # regression targets are divided by it
+
+
+@dataclass
+class Result:
+    """Cross-validated scores of one loss."""
+
+    loss: str
+    params: dict
+    metric: str
+    scores: list
+    loss_scores: dict
+    fit_time: float
+    tuned: dict = field(default_factory=dict)
+    error: str = None
+    #: out-of-fold predictions (regression) or top-class probabilities
+    #: (classifiers with predict_proba), NaN where unavailable
+    out_of_fold: np.ndarray = None
+    #: out-of-fold predicted labels (classification)
+    predicted: np.ndarray = None
+
+    @property
+    def mean(self):
+        return float(np.mean(self.scores))
+
+    @property
+    def std(self):
+        return float(np.std(self.scores))
+
+    def as_dict(self):
+        return {"loss": self.loss, "params": self.params, "tuned": self.tuned, "metric": self.metric,
+                "mean": self.mean, "std": self.std, "scores": list(map(float, self.scores)),
+                "loss_scores": self.loss_scores, "fit_time": self.fit_time, "error": self.error}
+
+
+def _task_of(y, task):
+    if task == "regression":
+        return "regression"
+    return "binary" if np.unique(y).shape[0] == 2 else "multiclass"
+
+
+def _read_csv(path, target):
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.reader(handle))
+    except FileNotFoundError:
+        raise ValueError(f"--csv: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"--csv: cannot read {path}: {error}") from None
+    if len(rows) < 2:
+        raise ValueError(f"--csv: {path} needs a header row and at least one data row.")
+    header, body = rows[0], [row for row in rows[1:] if row]
+    if target not in header:
+        raise ValueError(f"--target: no column {target!r} in {path}; the columns are {header}.")
+    if any(len(row) != len(header) for row in body):
+        raise ValueError(f"--csv: {path} has rows with a different number of fields than its header.")
+    column = header.index(target)
+    names = [name for j, name in enumerate(header) if j != column]
+    X = np.empty((len(body), len(names)))
+    for k, j in enumerate(j for j in range(len(header)) if j != column):
+        try:
+            X[:, k] = [float(row[j]) for row in body]
+        except ValueError:
+            raise ValueError(f"--csv: feature column {header[j]!r} is not numeric; encode it first.") from None
+    return X, np.array([row[column] for row in body]), names
+
+
+def load_data(dataset=None, csv_path=None, target=None, task="auto"):
+    """Load a bundled dataset or a CSV file; returns a :class:`Dataset`.
+
+    ``task`` is ``"auto"`` (classification for a non-numeric target, or an
+    integer target with at most 20 distinct values; regression otherwise),
+    ``"regression"`` or ``"classification"``.
+    """
+    if csv_path is not None:
+        if target is None:
+            raise ValueError("--csv needs --target COLUMN.")
+        X, labels, names = _read_csv(csv_path, target)
+        try:
+            y = labels.astype(float)
+        except ValueError:
+            y = None
+        name = str(csv_path)
+        if task == "regression" and y is None:
+            raise ValueError(f"--target: column {target!r} is not numeric; regression needs a numeric target "
+                             "(use --task classification for labels).")
+        if task == "auto":
+            discrete = y is not None and np.all(y == np.round(y)) and np.unique(y).shape[0] <= 20
+            task = "classification" if y is None or discrete else "regression"
+        if task == "classification":
+            y = labels if y is None else y
+    else:
+        dataset = dataset or ("breast_cancer" if task == "classification" else "diabetes")
+        if dataset not in DATASETS:
+            raise ValueError(f"--dataset: unknown dataset {dataset!r}; choose from {sorted(DATASETS)}.")
+        loader, native = DATASETS[dataset]
+        if task not in ("auto", native):
+            raise ValueError(f"--dataset {dataset} is a {native} dataset; --task {task} does not apply.")
+        bunch = loader()
+        X, y, names, name, task = bunch.data, bunch.target, list(bunch.feature_names), dataset, native
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name}: the features contain missing or infinite values; impute them first.")
+    kind = _task_of(y, task)
+    scale = 1.0
+    if kind == "regression":
+        y = np.asarray(y, dtype=float)
+        scale = float(np.std(y)) or 1.0
+        y = y / scale
+    elif np.unique(y).shape[0] < 2:
+        raise ValueError(f"{name}: the target has a single class.")
+    return Dataset(X, y, name, kind, names, scale)
+
+
+def parse_loss(text):
+    """``"huber"`` or ``"huber:delta=0.5,..."`` to ``(name, params)``; checks the loss exists."""
+    name, _, rest = text.partition(":")
+    params = {}
+    for item in filter(None, rest.split(",")):
+        key, equal, value = item.partition("=")
+        if not equal:
+            raise ValueError(f"loss {text!r}: parameters are written name:param=value,param=value.")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            params[key] = value
+    get_loss(name, **params).kernel_arguments()  # unknown names and bad parameters raise here
+    return name, params
+
+
+def loss_label(name, params):
+    """The inverse of :func:`parse_loss`: ``"huber:delta=0.5"``."""
+    return name + (":" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                  for k, v in params.items()) if params else "")
+
+
+def default_losses(task):
+    """The candidate losses compared when none are named."""
+    return [(name, {}) for name in DEFAULT_LOSSES[task]]
+
+
+def _estimator(family, loss, task, random_state):
+    if family == "linear":
+        from .linear_model import LinearClassifier, LinearRegressor
+
+        cls = LinearRegressor if task == "regression" else LinearClassifier
+        model = cls(loss)
+    elif family == "svm":
+        from .svm import SVMClassifier, SVMRegressor
+
+        model = SVMRegressor(loss) if task == "regression" else SVMClassifier(loss, random_state=random_state)
+    elif family == "mlp":
+        from .neural_network import MLPClassifier, MLPRegressor
+
+        cls = MLPRegressor if task == "regression" else MLPClassifier
+        model = cls(loss, hidden_layer_sizes=(32,), max_iter=300, learning_rate_init=0.01,
+                    random_state=random_state)
+    else:
+        raise ValueError(f"--estimator: unknown family {family!r}; choose linear, svm or mlp.")
+    return make_pipeline(StandardScaler(), model)
+
+
+def compare(data, losses=None, *, estimator="linear", metric=None, cv=5, tune=False, random_state=0,
+            progress=None):
+    """Cross-validate ``estimator`` with each of ``losses`` on ``data``; returns results, best first.
+
+    Each result holds the per-fold ``metric`` (a scikit-learn scorer name;
+    default ``r2`` for regression, ``accuracy`` for classification), the mean
+    of every candidate loss of the same task evaluated as a scorer (minus the
+    mean loss: greater is better), and the mean fit time. With ``tune``, each
+    loss's hyperparameters are chosen by an inner 3-fold grid search.
+    ``progress`` is called with ``(done, total, label)`` after each fit.
+    """
+    losses = default_losses(data.task) if losses is None else losses
+    metric = metric or ("r2" if data.task == "regression" else "accuracy")
+    scorer = get_scorer(metric)
+    splitter = (KFold if data.task == "regression" else StratifiedKFold)(cv, shuffle=True,
+                                                                        random_state=random_state)
+    scorers = {}
+    for name, params in losses:
+        loss = get_loss(name, **params)
+        if loss.task in (data.task, "distribution") or (data.task == "binary" and loss.task == "multiclass"):
+            scorers[loss_label(name, params)] = make_loss_scorer(loss)
+    folds = list(splitter.split(data.X, data.y))
+    total = len(losses) * len(folds)
+    done = [0]
+
+    def step(name):
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total, name)
+
+    results = []
+    for name, params in losses:
+        model = _estimator(estimator, get_loss(name, **params), data.task, random_state)
+        grid = {f"{model.steps[-1][0]}__loss__{key}": values
+                for key, values in TUNING_GRIDS.get(name, {}).items() if key not in params} if tune else {}
+        start = done[0]
+        try:
+            results.append(_cross_validate(data, name, params, model, grid, folds, metric, scorer, scorers,
+                                           step))
+        except Exception as error:  # one loss failing must not hide the others' results
+            results.append(Result(name, params, metric, [np.nan], {}, np.nan,
+                                  error=f"{type(error).__name__}: {error}"))
+            for _ in range(len(folds) - (done[0] - start)):
+                step(name)
+    return sorted(results, key=lambda r: -r.mean if np.isfinite(r.mean) else np.inf)
+
+
+def _cross_validate(data, name, params, model, grid, folds, metric, scorer, scorers, step):
+    n = data.y.shape[0]
+    scores, loss_scores, seconds, chosen = [], {key: [] for key in scorers}, [], []
+    out_of_fold = np.full(n, np.nan)
+    predicted = np.empty(n, dtype=data.y.dtype) if data.task != "regression" else None
+    for train, test in folds:
+        fitted = GridSearchCV(clone(model), grid, cv=3, scoring=scorer) if grid else clone(model)
+        start = time.perf_counter()
+        fitted.fit(data.X[train], data.y[train])
+        seconds.append(time.perf_counter() - start)
+        if grid:
+            chosen.append({key.rsplit("__", 1)[1]: value for key, value in fitted.best_params_.items()})
+        X_test, y_test = data.X[test], data.y[test]
+        scores.append(scorer(fitted, X_test, y_test))
+        for key, loss_scorer in scorers.items():
+            try:
+                loss_scores[key].append(loss_scorer(fitted, X_test, y_test))
+            except (ValueError, TypeError):  # e.g. a log-link loss on non-positive predictions
+                loss_scores[key].append(np.nan)
+        if data.task == "regression":
+            out_of_fold[test] = fitted.predict(X_test)
+        else:
+            predicted[test] = fitted.predict(X_test)
+            if hasattr(fitted, "predict_proba"):
+                out_of_fold[test] = fitted.predict_proba(X_test).max(axis=1)
+        step(name)
+    tuned = {}
+    for choice in chosen:
+        for key, value in choice.items():
+            tuned.setdefault(key, []).append(value)
+    return Result(name, params, metric, scores,
+                  {k: float(np.mean(v)) for k, v in loss_scores.items()}, float(np.mean(seconds)), tuned,
+                  out_of_fold=out_of_fold, predicted=predicted)

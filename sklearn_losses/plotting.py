@@ -1,0 +1,215 @@
+"""Loss curves and loss shapes as scikit-learn style displays (matplotlib optional).
+
+As scikit-learn's displays (``RocCurveDisplay``, ...): a class method builds
+the display from an estimator or from losses, computes what is drawn and
+calls :meth:`plot`, which draws on ``ax`` (a new figure when ``None``) and
+stores the matplotlib objects in ``ax_``, ``figure_`` and ``lines_``. The
+computed values stay on the display, so it can be redrawn or inspected.
+"""
+
+import numpy as np
+
+from .losses import get_loss
+
+__all__ = ["LossCurveDisplay", "LossShapeDisplay", "check_matplotlib"]
+
+
+def check_matplotlib(caller):
+    """Import ``matplotlib.pyplot``, or raise an ``ImportError`` that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"{caller} requires matplotlib; install it with: pip install 'sklearn-losses[plot]'"
+        ) from error
+    return plt
+
+
+def _axes(ax, caller):
+    plt = check_matplotlib(caller)
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+class LossCurveDisplay:
+    """Training (and validation) loss per iteration of a fitted estimator.
+
+    Parameters
+    ----------
+    loss_curve : list of float
+        Training objective per epoch or iteration (``estimator.loss_curve_``).
+    validation_loss_curve : list of float or None, default=None
+        Validation loss per epoch (``estimator.validation_loss_curve_``).
+    estimator_name : str, default=None
+    loss_name : str, default=None
+
+    Attributes
+    ----------
+    ax_, figure_ : matplotlib Axes and Figure
+    lines_ : list of matplotlib Line2D
+        The training curve, then the validation curve if any.
+    """
+
+    def __init__(self, loss_curve, validation_loss_curve=None, *, estimator_name=None, loss_name=None):
+        self.loss_curve = loss_curve
+        self.validation_loss_curve = validation_loss_curve
+        self.estimator_name = estimator_name
+        self.loss_name = loss_name
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, log_scale=False):
+        """Plot ``estimator.loss_curve_`` and, if recorded, ``validation_loss_curve_``.
+
+        Parameters
+        ----------
+        estimator : fitted estimator with a ``loss_curve_`` attribute
+            Any of this library's estimators fitted by an iterative solver,
+            or scikit-learn's MLPs.
+        ax : matplotlib Axes, default=None
+        log_scale : bool, default=False
+            Logarithmic y axis.
+
+        Returns
+        -------
+        LossCurveDisplay
+        """
+        curve = getattr(estimator, "loss_curve_", None)
+        if curve is None or len(curve) == 0:
+            raise ValueError(
+                f"{type(estimator).__name__} has no loss_curve_: fit it first, with an iterative solver "
+                "(loss curves are recorded by the stochastic, L-BFGS and Newton solvers)."
+            )
+        loss = getattr(estimator, "loss_", None)
+        loss_name = type(loss).__name__ if loss is not None and not isinstance(loss, (int, float)) else None
+        display = cls(list(curve), getattr(estimator, "validation_loss_curve_", None),
+                      estimator_name=type(estimator).__name__, loss_name=loss_name)
+        return display.plot(ax=ax, log_scale=log_scale)
+
+    def plot(self, ax=None, *, log_scale=False):
+        """Draw the curves on ``ax``; returns the display."""
+        ax = _axes(ax, "LossCurveDisplay")
+        iterations = np.arange(1, len(self.loss_curve) + 1)
+        self.lines_ = ax.plot(iterations, self.loss_curve, label="training")
+        if self.validation_loss_curve:
+            self.lines_ += ax.plot(np.arange(1, len(self.validation_loss_curve) + 1),
+                                   self.validation_loss_curve, label="validation")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(f"loss ({self.loss_name})" if self.loss_name else "loss")
+        if log_scale:
+            ax.set_yscale("log")
+        if self.estimator_name:
+            ax.set_title(self.estimator_name)
+        ax.legend()
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+def _shape(loss, x):
+    """``(loss values, gradients, axis label)`` of ``loss`` along ``x``.
+
+    Regression losses with identity link: against the residual ``y - r``
+    (``y = x``, ``r = 0``; the gradient is with respect to ``r``). Log-link
+    losses: against the raw prediction ``log(mu)`` for ``y = 1``. Binary
+    losses: against the margin ``z`` for the positive class. Multiclass and
+    distribution losses: two classes, scores ``(0, z)``, true class 1.
+    """
+    n = x.shape[0]
+    if loss.task == "regression":
+        if loss.link.name == "identity":
+            y, raw, label, sign = x.copy(), np.zeros(n), "residual y - raw_prediction", -1.0
+        else:
+            y, raw, label, sign = np.ones(n), x.copy(), f"raw_prediction ({loss.link.name} link), y = 1", 1.0
+        value, grad = loss.loss_gradient(y, raw, reduction="none")
+        return value, grad, label, sign
+    if loss.task == "binary":
+        value, grad = loss.loss_gradient(np.ones(n), x.copy(), reduction="none")
+        return value, grad, "margin z (true class 1)", 1.0
+    if loss.task in ("multiclass", "distribution"):
+        raw = np.column_stack([np.zeros(n), x])
+        y = np.ones(n) if loss.task == "multiclass" else np.column_stack([np.zeros(n), np.ones(n)])
+        value, grad = loss.loss_gradient(y, raw, reduction="none")
+        return value, grad[:, 1], "score of the true class over the other's", 1.0
+    raise ValueError(f"LossShapeDisplay cannot draw {type(loss).__name__} (task {loss.task!r}).")
+
+
+class LossShapeDisplay:
+    """Loss and gradient of several losses against the residual or the margin.
+
+    Parameters
+    ----------
+    x : ndarray
+        Points along the horizontal axis.
+    values, gradients : dict of str to ndarray
+        Per-sample loss and its derivative (with respect to the residual for
+        regression losses, to the margin otherwise) for each loss label.
+    xlabel : str
+
+    Attributes
+    ----------
+    ax_ : ndarray of two matplotlib Axes (loss, gradient)
+    figure_ : matplotlib Figure
+    lines_ : dict of str to (Line2D, Line2D)
+    """
+
+    def __init__(self, x, values, gradients, *, xlabel="residual"):
+        self.x = x
+        self.values = values
+        self.gradients = gradients
+        self.xlabel = xlabel
+
+    @classmethod
+    def from_losses(cls, losses, *, x_range=(-3.0, 3.0), n_points=401, ax=None):
+        """Compute and draw the shapes of ``losses`` (names or instances) of one kind.
+
+        Parameters
+        ----------
+        losses : list of str or loss instances
+            Regression losses are drawn against the residual, classification
+            losses against the margin; all must share the horizontal axis.
+        x_range : (float, float), default=(-3, 3)
+        n_points : int, default=401
+        ax : array of two matplotlib Axes, default=None
+
+        Returns
+        -------
+        LossShapeDisplay
+        """
+        if isinstance(losses, (str,)) or not len(losses):
+            raise ValueError("losses must be a non-empty list of loss names or instances.")
+        low, high = map(float, x_range)
+        if not low < high:
+            raise ValueError(f"x_range must be increasing; got {x_range!r}.")
+        x = np.linspace(low, high, int(n_points))
+        values, gradients, labels = {}, {}, set()
+        for item in losses:
+            loss = get_loss(item)
+            value, grad, label, sign = _shape(loss, x)
+            labels.add(label)
+            name = repr(loss) if not isinstance(item, str) else item
+            values[name], gradients[name] = value, sign * grad
+        if len(labels) > 1:
+            raise ValueError(f"losses of different kinds cannot share an axis: {sorted(labels)}.")
+        return cls(x, values, gradients, xlabel=labels.pop()).plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw loss (left) and gradient (right); returns the display."""
+        plt = check_matplotlib("LossShapeDisplay")
+        if ax is None:
+            _, ax = plt.subplots(1, 2, figsize=(10, 4))
+        ax = np.asarray(ax).ravel()
+        if ax.shape[0] != 2:
+            raise ValueError("ax must hold two Axes: loss and gradient.")
+        self.lines_ = {}
+        for name in self.values:
+            (loss_line,) = ax[0].plot(self.x, self.values[name], label=name)
+            (grad_line,) = ax[1].plot(self.x, self.gradients[name], label=name)
+            self.lines_[name] = (loss_line, grad_line)
+        ax[0].set_ylabel("loss")
+        ax[1].set_ylabel("gradient")
+        for a in ax:
+            a.set_xlabel(self.xlabel)
+            a.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)
+        ax[0].legend()
+        self.ax_, self.figure_ = ax, ax[0].figure
+        return self

@@ -1,0 +1,142 @@
+"""The sklearn-losses command line: compare, list, plot, and its errors."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sklearn_losses import available_losses
+from sklearn_losses._compare import compare, load_data, parse_loss
+from sklearn_losses.cli import main
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_list_prints_the_catalogue(capsys):
+    status, out, _ = run(capsys, "list")
+    assert status == 0
+    names = [line.split()[0] for line in out.splitlines()[1:]]
+    assert sorted(names) == sorted(info.name for info in available_losses())
+    status, out, _ = run(capsys, "list", "--task", "multiclass")
+    assert status == 0 and "cross_entropy" in out and "huber" not in out
+
+
+def test_compare_regression_json_is_ranked(capsys):
+    status, out, err = run(capsys, "compare", "--json", "--cv", "3", "--losses", "squared_error",
+                           "huber:delta=0.5", "absolute_error")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["dataset"] == "diabetes" and report["task"] == "regression"
+    results = report["results"]
+    assert [r["loss"] for r in results] and len(results) == 3
+    means = [r["mean"] for r in results]
+    assert means == sorted(means, reverse=True) and all(0.2 < m < 0.7 for m in means)
+    huber = next(r for r in results if r["loss"] == "huber")
+    assert huber["params"] == {"delta": 0.5} and len(huber["scores"]) == 3 and huber["fit_time"] > 0
+    assert set(huber["loss_scores"]) == {"squared_error", "huber:delta=0.5", "absolute_error"}
+    # each loss as a scorer is minus its mean on the held-out folds: the model trained on it wins its column
+    squared = next(r for r in results if r["loss"] == "squared_error")
+    assert squared["loss_scores"]["squared_error"] >= huber["loss_scores"]["squared_error"]
+
+
+def test_compare_classification_table_and_plot(capsys, tmp_path):
+    path = tmp_path / "compare.png"
+    status, out, err = run(capsys, "compare", "--task", "classification", "--cv", "3", "--quiet", "--losses",
+                           "log_loss", "hinge", "--plot", str(path))
+    assert status == 0, err
+    assert "breast_cancer" in out and "accuracy" in out and "-log_loss" in out
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_multiclass_estimator_families_and_tuning(capsys):
+    data = load_data("iris")
+    assert data.task == "multiclass"
+    results = compare(data, [("cross_entropy", {}), ("hinge", {})], estimator="mlp", cv=2)
+    assert all(r.error is None for r in results)
+    assert all(set(r.loss_scores) == {"cross_entropy"} for r in results)  # a binary loss cannot score 3 classes
+    assert all(r.mean > 0.8 for r in results)
+    tuned = compare(load_data("diabetes"), [("huber", {})], estimator="svm", cv=2, tune=True)[0]
+    assert tuned.error is None and len(tuned.tuned["delta"]) == 2
+    assert set(tuned.tuned["delta"]) <= {0.25, 0.5, 1.0, 2.0}
+
+
+def test_compare_reports_a_failing_loss_and_keeps_the_others():
+    data = load_data("diabetes")
+    results = compare(data, [("squared_error", {}), ("poisson", {})], cv=2)
+    # scaled diabetes targets are positive: Poisson fits; make it fail with a negative target
+    data.y = data.y - data.y.mean()
+    results = compare(data, [("squared_error", {}), ("poisson", {})], cv=2)
+    failed = next(r for r in results if r.loss == "poisson")
+    assert "Poisson" in failed.error and results[0].loss == "squared_error"
+
+
+def _write_csv(path, rows):
+    path.write_text("\n".join(",".join(map(str, row)) for row in rows) + "\n")
+
+
+def test_compare_csv(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    labels = np.where(X[:, 0] + 0.3 * rng.normal(size=80) > 0, "yes", "no")
+    path = tmp_path / "data.csv"
+    _write_csv(path, [["a", "b", "label", "c"]] + [[*x[:2], lab, x[2]] for x, lab in zip(X, labels)])
+    status, out, err = run(capsys, "compare", "--csv", str(path), "--target", "label", "--cv", "2", "--quiet",
+                           "--losses", "log_loss")
+    assert status == 0, err
+    assert "binary" in out and "log_loss" in out
+    _write_csv(path, [["a", "b", "y"]] + [[*x[:2], 2 * x[0] + x[2]] for x in X])
+    status, out, err = run(capsys, "compare", "--csv", str(path), "--target", "y", "--cv", "2", "--json",
+                           "--losses", "huber")
+    assert status == 0, err and json.loads(out)["task"] == "regression"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "--csv", "no/such/file.csv", "--target", "y"], "no such file"),
+    (["compare", "--csv", "{csv}", "--target", "missing"], "no column 'missing'"),
+    (["compare", "--csv", "{csv}", "--target", "label", "--task", "regression"], "not numeric"),
+    (["compare", "--csv", "{csv}"], "--target"),
+    (["compare", "--losses", "no_such_loss"], "no_such_loss"),
+    (["compare", "--losses", "huber:delta=-1"], "delta"),
+    (["compare", "--dataset", "mnist"], "unknown dataset"),
+    (["compare", "--dataset", "iris", "--task", "regression"], "classification dataset"),
+    (["compare", "--metric", "not_a_metric", "--losses", "huber"], "not_a_metric"),
+    (["plot", "huber", "log_loss"], "different kinds"),
+])
+def test_errors_are_clear(capsys, tmp_path, argv, message):
+    path = tmp_path / "data.csv"
+    _write_csv(path, [["a", "label"], [1.0, "x"], [2.0, "y"], [3.0, "x"]])
+    status, _, err = run(capsys, *[a.replace("{csv}", str(path)) for a in argv])
+    assert status == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_plot_command(capsys, tmp_path):
+    path = tmp_path / "shapes.png"
+    status, out, err = run(capsys, "plot", "squared_error", "huber:delta=0.5", "quantile:quantile=0.9",
+                           "-o", str(path))
+    assert status == 0, err
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_parse_loss():
+    assert parse_loss("huber") == ("huber", {})
+    assert parse_loss("quantile:quantile=0.9") == ("quantile", {"quantile": 0.9})
+    assert parse_loss("multiclass_hinge:kind=weston_watkins") == ("multiclass_hinge", {"kind": "weston_watkins"})
+    with pytest.raises(ValueError, match="param=value"):
+        parse_loss("huber:delta")
+
+
+def test_console_script():
+    """The installed ``sklearn-losses`` entry point (or ``python -m sklearn_losses.cli``)."""
+    command = [shutil.which("sklearn-losses")] if shutil.which("sklearn-losses") else \
+        [sys.executable, "-m", "sklearn_losses.cli"]
+    result = subprocess.run(command + ["list", "--task", "binary"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "log_loss" in result.stdout
