@@ -105,6 +105,9 @@ class LossCurveDisplay:
         return self
 
 
+_MARGIN = "margin z of the true class"
+
+
 def _shape(loss, x):
     """``(loss values, gradients, axis label)`` of ``loss`` along ``x``.
 
@@ -112,7 +115,9 @@ def _shape(loss, x):
     (``y = x``, ``r = 0``; the gradient is with respect to ``r``). Log-link
     losses: against the raw prediction ``log(mu)`` for ``y = 1``. Binary
     losses: against the margin ``z`` for the positive class. Multiclass and
-    distribution losses: two classes, scores ``(0, z)``, true class 1.
+    distribution losses: two classes, scores ``(0, z)``, true class 1, so
+    that ``z`` is again the margin and binary and multiclass losses share
+    the axis.
     """
     n = x.shape[0]
     if loss.task == "regression":
@@ -124,12 +129,12 @@ def _shape(loss, x):
         return value, grad, label, sign
     if loss.task == "binary":
         value, grad = loss.loss_gradient(np.ones(n), x.copy(), reduction="none")
-        return value, grad, "margin z (true class 1)", 1.0
+        return value, grad, _MARGIN, 1.0
     if loss.task in ("multiclass", "distribution"):
         raw = np.column_stack([np.zeros(n), x])
         y = np.ones(n) if loss.task == "multiclass" else np.column_stack([np.zeros(n), np.ones(n)])
         value, grad = loss.loss_gradient(y, raw, reduction="none")
-        return value, grad[:, 1], "score of the true class over the other's", 1.0
+        return value, grad[:, 1], _MARGIN, 1.0
     raise ValueError(f"LossShapeDisplay cannot draw {type(loss).__name__} (task {loss.task!r}).")
 
 
