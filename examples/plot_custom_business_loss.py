@@ -1,4 +1,8 @@
-"""A business cost as a custom loss: write one function, fit, tune and score with it.
+"""
+A business cost as a custom loss
+================================
+
+Write one function, then fit, tune and score with it.
 
 A retailer forecasts demand. Running out of stock (forecast below demand)
 costs three times more than overstock (forecast above demand). We write that
@@ -10,7 +14,7 @@ The model is :class:`sklearn_losses.linear_model.LinearRegressor`, which
 takes any loss (registered or custom) and reaches it only through its public
 methods and declared properties.
 
-Run:  python examples/custom_business_loss.py
+Run:  python examples/plot_custom_business_loss.py
 """
 
 import numpy as np
