@@ -41,3 +41,24 @@ def case_id(loss):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep the tests of one loss class on one xdist worker (``--dist loadgroup``).
+
+    A loss's kernels are compiled per class (hyperparameters are runtime
+    arguments): grouping by class compiles each once instead of once per
+    worker, which is most of the time of a run with a cold kernel cache.
+    """
+    from sklearn_losses.losses import BaseLoss, get_loss
+
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        loss = params.get("loss", params.get("name"))
+        if isinstance(loss, str):
+            try:
+                loss = get_loss(loss)
+            except (ValueError, TypeError):
+                continue
+        if isinstance(loss, BaseLoss):
+            item.add_marker(pytest.mark.xdist_group(type(loss).__name__))

@@ -31,9 +31,10 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         Weights of the classes, multiplied into ``sample_weight``
         (``"balanced"``: ``n_samples / (n_classes * bincount(y))``). Identical
         to passing the same weights as ``sample_weight``.
-    penalty, alpha, l1_ratio, fit_intercept, solver, max_iter, tol, warm_start, \
-early_stopping, validation_fraction, n_iter_no_change, batch_size, \
-learning_rate_init, random_state, verbose
+    penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, warm_start : as in LinearRegressor
+    early_stopping, validation_fraction, n_iter_no_change : as in LinearRegressor
+    batch_size, learning_rate_init, random_state, verbose : as in LinearRegressor
+    solver : str, default="auto"
         As in :class:`LinearRegressor`. ``solver="auto"`` picks, for the
         hinge loss, the interior-point method on dense X and dual coordinate
         descent on sparse X, and L-BFGS for differentiable losses;
@@ -45,10 +46,22 @@ learning_rate_init, random_state, verbose
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
-    loss_, solver_, n_iter_, loss_curve_, validation_loss_curve_, objective_, \
-n_features_in_, feature_names_in_
-        As in :class:`LinearRegressor`; for one-vs-rest fits the curves and
-        ``objective_`` are the means over the binary problems.
+    loss_ : BaseLoss
+        The loss instance used.
+    solver_ : str
+        The solver used.
+    n_iter_ : int
+    loss_curve_ : list of float
+        The penalised objective after each iteration or epoch (for
+        one-vs-rest fits, the mean over the binary problems).
+    validation_loss_curve_ : list of float or None
+        The same objective on the validation set (early stopping).
+    objective_ : float
+        Final value of the penalised objective (for one-vs-rest fits, the
+        mean over the binary problems).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string feature names.
 
     Notes
     -----

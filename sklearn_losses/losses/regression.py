@@ -216,6 +216,6 @@ class SquaredEpsilonInsensitive(BaseLoss):
         self.epsilon = epsilon
 
     def quadratic_pieces(self, y_true):
-        """The constraint |y - r| <= epsilon (slopes -inf, 0, inf) smoothed with kappa = 1/2."""
+        """The constraint ``|y - r| <= epsilon`` (slopes -inf, 0, inf) smoothed with kappa = 1/2."""
         eps, = self.kernel_arguments()
         return _centred_pieces(y_true, (-np.inf, 0.0, np.inf), (-eps, eps), 0.5)

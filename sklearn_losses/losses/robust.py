@@ -73,7 +73,7 @@ class Huber(BaseLoss):
         self.delta = delta
 
     def quadratic_pieces(self, y_true):
-        """delta |y - r| (slopes -delta, delta) smoothed with kappa = 1."""
+        """``delta |y - r|`` (slopes -delta, delta) smoothed with kappa = 1."""
         delta, = self.kernel_arguments()
         return _centred_pieces(y_true, (-delta, delta), (0.0,), 1.0)
 
@@ -130,7 +130,7 @@ class SmoothL1(BaseLoss):
     piecewise_quadratic = True
 
     def quadratic_pieces(self, y_true):
-        """|y - r| (slopes -1, 1) smoothed with kappa = beta (beta = 0: the absolute error)."""
+        """``|y - r|`` (slopes -1, 1) smoothed with kappa = beta (beta = 0: the absolute error)."""
         beta, = self.kernel_arguments()
         return _centred_pieces(y_true, (-1.0, 1.0), (0.0,), beta)
 
@@ -218,8 +218,8 @@ class LogCosh(BaseLoss):
 
     .. math:: \ell(y, r) = \log\cosh(y - r)
 
-    Computed as |e| + log1p(exp(-2|e|)) - log 2 for large residuals and as
-    log1p(2 sinh^2(e/2)) for small ones, so it is accurate everywhere.
+    Computed as ``|e| + log1p(exp(-2|e|)) - log 2`` for large residuals and as
+    ``log1p(2 sinh^2(e/2))`` for small ones, so it is accurate everywhere.
     """
 
     name = "log_cosh"

@@ -65,22 +65,33 @@ _SHARED_DOC = r"""
         solvers).
 """
 
-_ATTRIBUTES_DOC = r"""
-    loss_ : loss instance
+_ATTRIBUTES_DOC = r"""loss_ : BaseLoss
         The resolved loss.
-    coefs_, intercepts_ : list of ndarray
-        Weights and biases of each layer, shaped as in scikit-learn
-        (``coefs_[i]`` is ``(fan_in, fan_out)``).
+    coefs_ : list of ndarray
+        Weights of each layer, ``coefs_[i]`` of shape ``(fan_in, fan_out)``
+        as in scikit-learn.
+    intercepts_ : list of ndarray
+        Biases of each layer.
     loss_curve_ : list of float
         Training objective after each epoch (each L-BFGS iteration).
     validation_loss_curve_ : list of float or None
         Mean loss on the held-out set after each epoch (early stopping only).
-    best_loss_, best_validation_loss_ : float or None
-        Best monitored value (training objective without early stopping,
-        validation loss with it).
-    n_iter_, t_, n_layers_, n_outputs_, out_activation_, n_features_in_, \
-feature_names_in_
-        As in scikit-learn (``out_activation_`` is the name of the loss's link).
+    best_loss_ : float or None
+        Best training objective (stochastic solvers without early stopping).
+    best_validation_loss_ : float or None
+        Best validation loss (early stopping).
+    n_iter_ : int
+        Epochs (stochastic solvers) or iterations (L-BFGS) run.
+    t_ : int
+        Number of training samples seen by the stochastic solver.
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+        Name of the loss's link (the output layer is linear; the link turns
+        its output into a prediction).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string feature names.
 """
 
 
@@ -102,8 +113,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     {_SHARED_DOC}
     Attributes
     ----------
-    {_ATTRIBUTES_DOC}
-    """
+    {_ATTRIBUTES_DOC}"""
 
     _tasks = ("regression", "distribution")
     _y_numeric = True
@@ -194,8 +204,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    {_ATTRIBUTES_DOC}
-    """
+    {_ATTRIBUTES_DOC}"""
 
     _tasks = ("binary", "multiclass")
     _y_numeric = False
