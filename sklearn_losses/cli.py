@@ -101,7 +101,8 @@ def _plot(results, data, path):
     left.set_title("score per fold (best first)")
     if data.task == "regression":
         for r in ok[:3]:
-            right.scatter(r.out_of_fold, data.y - r.out_of_fold, s=8, alpha=0.5, label=_compare.loss_label(r.loss, r.params))
+            right.scatter(r.out_of_fold, data.y - r.out_of_fold, s=8, alpha=0.5,
+                          label=_compare.loss_label(r.loss, r.params))
         right.axhline(0.0, color="0.5", linewidth=0.8)
         right.set_xlabel("out-of-fold prediction (target units / std)")
         right.set_ylabel("residual")

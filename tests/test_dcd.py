@@ -62,6 +62,7 @@ def test_same_optimum_as_the_interior_point_method(info, fit_intercept, weighted
     assert np.linalg.norm(theta[:X.shape[1]] - reference[:X.shape[1]]) <= bound
 
 
+@pytest.mark.slow_in_python
 def test_auto_takes_dcd_for_wide_sparse_and_ipm_for_dense_or_narrow_X():
     X, y = make_classification(300, 1200, n_informative=20, random_state=0)
     X[np.abs(X) < 1.5] = 0.0

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_losses.losses import Focal, Huber, Quantile
+from sklearn_losses.losses import Focal, Huber
 from sklearn_losses.neural_network import MLPClassifier, MLPRegressor
 
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=200, random_state=0)
@@ -10,12 +10,10 @@ SMALL = dict(hidden_layer_sizes=(16,), max_iter=200, random_state=0)
 ESTIMATORS = [
     MLPRegressor(**SMALL),
     MLPRegressor(Huber(delta=0.5), **SMALL),
-    MLPRegressor(Quantile(quantile=0.3), activation="tanh", **SMALL),
     MLPRegressor(solver="lbfgs", activation="gelu", **SMALL),
     MLPClassifier(**SMALL),
     MLPClassifier("cross_entropy", solver="sgd", learning_rate_init=0.01, **SMALL),
     MLPClassifier(Focal(gamma=2.0), activation="logistic", **SMALL),
-    MLPClassifier("hinge", solver="lbfgs", **SMALL),
 ]
 
 

@@ -138,6 +138,7 @@ def test_dual_solvers_reach_the_primal_optimum_newton_finds(loss):
     np.testing.assert_allclose(K @ dense + est.intercept_[0], K @ a + b, atol=1e-7)
 
 
+@pytest.mark.slow_in_python
 def test_smooth_losses_are_stationary():
     for loss, y in [("log_loss", Y_BIN), ("exponential", Y_BIN)]:
         est = SVMClassifier(loss, C=2.0, tol=1e-10).fit(X, y)
@@ -159,6 +160,7 @@ def test_smooth_losses_are_stationary():
     assert smooth.score(XR, YR) > 0.95
 
 
+@pytest.mark.slow_in_python
 def test_gridsearch_over_loss_parameters_and_pickle():
     search = GridSearchCV(SVMRegressor(Quantile()), {"loss__quantile": [0.3, 0.7], "C": [1.0, 10.0]}, cv=3)
     search.fit(XR, YR)
@@ -195,6 +197,7 @@ def test_clear_errors_and_convergence_warning():
     assert get_loss("hinge").piecewise_linear
 
 
+@pytest.mark.slow_in_python
 def test_approximate_path_fits_streams_and_explains_its_limits():
     Xb, yb = make_classification(3000, 8, n_informative=5, random_state=0)
     exact = SVMClassifier().fit(Xb, yb)
