@@ -52,7 +52,7 @@ class _Progress:
             print(f"\r[{done}/{total}] {name:<30}", end=end, file=sys.stderr, flush=True)
 
 
-def _table(results, data, family, tuned):
+def _table(results, data, family, tuned, folds):
     metric = results[0].metric
     keys = list(dict.fromkeys(k for r in results for k in r.loss_scores))
     widths = [max(10, len(k) + 1) for k in keys]
@@ -60,7 +60,7 @@ def _table(results, data, family, tuned):
     head += "".join(f" {'-' + k:>{w}}" for k, w in zip(keys, widths)) + f" {'fit time':>9}"
     lines = [
         f"{data.name}: {data.X.shape[0]} samples, {data.X.shape[1]} features, {data.task} "
-        f"({family} estimator, {len(results[0].scores)}-fold cross-validation"
+        f"({family} estimator, {folds}-fold cross-validation"
         + (", tuned by inner 3-fold grid search" if tuned else "") + ")",
     ]
     if data.task == "regression":
@@ -143,7 +143,7 @@ def _compare_command(args):
                           "target_scale": data.target_scale, "unconverged_fits": unconverged,
                           "results": [r.as_dict() for r in results]}, indent=2, default=_json_default))
     else:
-        print(_table(results, data, args.estimator, args.tune))
+        print(_table(results, data, args.estimator, args.tune, args.cv))
         if unconverged:
             print(f"{unconverged} fits stopped at max_iter before converging (scores are still reported).")
     if args.plot:
