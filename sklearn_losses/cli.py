@@ -80,7 +80,9 @@ def _table(results, data, family, tuned, folds):
             row += "  tuned: " + ", ".join(f"{k}={_common(v)}" for k, v in r.tuned.items())
         lines.append(row)
     lines += ["", f"Columns '-loss' are each candidate loss evaluated on held-out folds (lower is better); "
-              f"ranked by {metric} (greater is better)."]
+              f"ranked by {metric} (greater is better).",
+              "Fit times are means over the folds and include the one-off compilation of kernels that were "
+              "not cached yet."]
     return "\n".join(lines)
 
 
