@@ -18,7 +18,7 @@ def check_matplotlib(caller):
     """Import ``matplotlib.pyplot``, or raise an ``ImportError`` that says how to install it."""
     try:
         import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the environment
+    except ImportError as error:
         raise ImportError(
             f"{caller} requires matplotlib; install it with: pip install 'sklearn-losses[plot]'"
         ) from error

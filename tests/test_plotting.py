@@ -92,3 +92,15 @@ def test_loss_shape_display_errors():
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="two Axes"):
         LossShapeDisplay.from_losses(["huber"], ax=ax)
+
+
+def test_clear_error_without_matplotlib(monkeypatch):
+    import sys
+
+    from sklearn_losses.plotting import check_matplotlib
+
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # as if matplotlib were not installed
+    with pytest.raises(ImportError, match=r"LossShapeDisplay requires matplotlib.*sklearn-losses\[plot\]"):
+        LossShapeDisplay.from_losses(["huber"])
+    with pytest.raises(ImportError, match="pip install"):
+        check_matplotlib("anything")
