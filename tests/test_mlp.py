@@ -204,6 +204,9 @@ def test_partial_fit_and_warm_start(blobs):
     with pytest.raises(ValueError, match="not in classes"):
         partial.partial_fit(X, y + 5)
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    switched = quiet(MLPClassifier(solver="lbfgs", max_iter=5, **params).fit, X, y)
+    switched.set_params(solver="adam").partial_fit(X, y)  # continues from the L-BFGS weights
+    assert switched.n_iter_ == 6
     with pytest.raises(ValueError, match="early_stopping"):
         MLPClassifier(early_stopping=True).partial_fit(X, y, classes=np.unique(y))
 

@@ -137,8 +137,11 @@ class _BaseMLP(BaseEstimator):
             params = fit_lbfgs(self, loss, network, params, X, Y, sample_weight, record)
             optimizer = None
         else:
-            optimizer = self._optimizer if partial and continuing else Optimizer(self, network.n_params, dtype)
-            optimizer = copy.deepcopy(optimizer)  # a failed fit keeps the model's optimizer state
+            previous = getattr(self, "_optimizer", None) if partial and continuing else None
+            if previous is not None and previous.solver == self.solver:
+                optimizer = copy.deepcopy(previous)  # a failed fit keeps the model's optimizer state
+            else:  # a new fit, or the solver changed since the last one
+                optimizer = Optimizer(self, network.n_params, dtype)
             rows = np.arange(X.shape[0])
             validation = None
             if self.early_stopping:
