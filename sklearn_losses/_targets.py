@@ -1,15 +1,36 @@
-"""Targets shared by the estimators: class encoding, regression targets, probabilities."""
+"""What the estimators share about losses and targets.
+
+Resolving an estimator's ``loss``, class encoding, regression targets, and
+class predictions and probabilities from decision scores.
+"""
 
 import numpy as np
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from .losses import get_loss
 
-__all__ = ["PROBABILITY_LINKS", "encode_classes", "probabilistic", "probabilities", "regression_targets"]
+__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "encode_classes", "probabilistic", "probabilities",
+           "regression_targets", "resolve_loss"]
 
 #: Links whose inverse is a probability.
 PROBABILITY_LINKS = ("logit", "softmax")
+
+
+def resolve_loss(estimator, loss):
+    """``loss`` (name or instance) as a loss of one of ``estimator._tasks``, its parameters validated.
+
+    The error names ``estimator.loss`` as the user wrote it.
+    """
+    loss = get_loss(loss)
+    if loss.task not in estimator._tasks:
+        raise ValueError(
+            f"loss={estimator.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
+            f"{type(estimator).__name__} accepts {' or '.join(estimator._tasks)} losses."
+        )
+    loss.kernel_arguments()  # validates the loss's own parameters
+    return loss
 
 
 def encode_classes(name, y, sample_weight, class_weight, known_classes=None, classes=None):
@@ -91,3 +112,30 @@ def probabilities(loss, scores):
         if loss.link.name != "softmax":
             p = p / np.maximum(p.sum(axis=1, keepdims=True), np.finfo(p.dtype).tiny)
     return p.astype(scores.dtype, copy=False)
+
+
+class ScoreClassifierMixin:
+    """``predict``, ``predict_proba`` and ``predict_log_proba`` from ``decision_function``.
+
+    For classifiers whose scores are ``(n,)`` for two classes (positive: the
+    second class) and ``(n, n_classes)`` otherwise, with probabilities through
+    the fitted loss's link.
+    """
+
+    def predict(self, X):
+        """Class labels: the largest score, or a positive score for two classes."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[index]
+
+    @available_if(probabilistic)
+    def predict_proba(self, X):
+        """Class probabilities from the loss's link (sigmoid or softmax)."""
+        scores = self.decision_function(X)  # checks that the model is fitted
+        return probabilities(self.loss_, scores)
+
+    @available_if(probabilistic)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))

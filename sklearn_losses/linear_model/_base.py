@@ -20,7 +20,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ..losses import BaseLoss, get_loss
+from .._targets import resolve_loss
+from ..losses import BaseLoss
 from ..penalties import get_penalty
 from ..solvers import SOLVERS, select_solver
 from ..solvers._objective import LinearObjective
@@ -88,16 +89,6 @@ class _LinearModel(BaseEstimator):
         raise NotImplementedError  # pragma: no cover - abstract
 
     # --------------------------------------------------------------- helpers
-    def _resolve_loss(self):
-        loss = get_loss(self.loss)
-        if loss.task not in self._tasks:
-            raise ValueError(
-                f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
-                f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses."
-            )
-        loss.kernel_arguments()  # validates the loss's own parameters
-        return loss
-
     def _validate_X_y(self, X, y, reset):
         X, y = validate_data(
             self, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], order="C",
@@ -128,7 +119,7 @@ class _LinearModel(BaseEstimator):
         self._validate_params()
         first = not (partial and hasattr(self, "coef_"))
         X, y = self._validate_X_y(X, y, reset=first)
-        loss = self._resolve_loss()
+        loss = resolve_loss(self, self.loss)
         if not first and type(loss) is not type(self.loss_):
             raise ValueError("partial_fit: the loss changed since the first call; call fit instead.")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)

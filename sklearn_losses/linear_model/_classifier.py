@@ -3,16 +3,15 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
-from .._targets import encode_classes, probabilistic, probabilities
+from .._targets import ScoreClassifierMixin, encode_classes
 from ._base import _LinearModel, _Problem
 
 __all__ = ["LinearClassifier"]
 
 
-class LinearClassifier(ClassifierMixin, _LinearModel):
+class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     r"""Linear classification with any binary or multiclass loss.
 
     The objective is that of :class:`LinearRegressor`. A binary loss
@@ -161,22 +160,3 @@ class LinearClassifier(ClassifierMixin, _LinearModel):
         """Scores: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
         raw = self._raw_predict(X)
         return raw[:, 0] if raw.shape[1] == 1 else raw
-
-    def predict(self, X):
-        """Predicted class labels."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
-
-    @available_if(probabilistic)
-    def predict_proba(self, X):
-        """Class probabilities from the loss's link (sigmoid or softmax)."""
-        scores = self.decision_function(X)  # checks that the model is fitted
-        return probabilities(self.loss_, scores)
-
-    @available_if(probabilistic)
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))

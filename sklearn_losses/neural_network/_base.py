@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from ..losses import BaseLoss, get_loss
+from ..losses import BaseLoss
 from ._kernels import ACTIVATIONS
 from ._network import Network
 from ._train import Optimizer, fit_lbfgs, fit_stochastic
@@ -80,16 +80,6 @@ class _BaseMLP(BaseEstimator):
         return None
 
     # --------------------------------------------------------------- helpers
-    def _check_loss(self, loss):
-        loss = get_loss(loss)
-        if loss.task not in self._tasks:
-            raise ValueError(
-                f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
-                f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses."
-            )
-        loss.kernel_arguments()  # validates the loss's own parameters
-        return loss
-
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if not hasattr(sizes, "__iter__") else list(sizes)

@@ -4,9 +4,9 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
-from .._targets import encode_classes, probabilistic, probabilities, regression_targets
+from .._targets import ScoreClassifierMixin, encode_classes, regression_targets, resolve_loss
 from ._base import _BaseMLP, _has_stochastic_solver
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -151,7 +151,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.max_grad_norm = max_grad_norm
 
     def _targets(self, y, sample_weight, partial, classes):
-        loss = self._check_loss(self.loss)
+        loss = resolve_loss(self, self.loss)
         y, multi = regression_targets(type(self).__name__, loss, y)
         return loss, y, y.shape[1] if multi else 1, sample_weight, {}
 
@@ -183,7 +183,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return tags
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
     __doc__ = rf"""A multi-layer perceptron classifier trained on any binary or multiclass loss.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`, plus ``loss``,
@@ -255,7 +255,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         name = self.loss
         if isinstance(name, str) and name == "log_loss" and k > 2:
             name = "cross_entropy"  # scikit-learn's meaning of log_loss for more than two classes
-        loss = self._check_loss(name)
+        loss = resolve_loss(self, name)
         if loss.task == "multiclass":
             Y, n_outputs = encoded.astype(np.float64), k
         elif k == 2:
@@ -286,24 +286,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``(n, n_classes)``."""
         raw = self._raw_predict(X)
         return raw[:, 1] - raw[:, 0] if raw.ndim == 2 and self.classes_.shape[0] == 2 else raw
-
-    def predict(self, X):
-        """Class labels: the largest score, or a positive score for two classes."""
-        scores = self.decision_function(X)
-        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else np.argmax(scores, axis=1)
-        return self.classes_[index]
-
-    @available_if(probabilistic)
-    def predict_proba(self, X):
-        """Class probabilities (losses with a logit or softmax link)."""
-        scores = self._raw_predict(X)  # checks that the model is fitted
-        return probabilities(self.loss_, scores)
-
-    @available_if(probabilistic)
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
+from .._targets import resolve_loss
 from ..losses import get_loss
 from ..solvers.dcd import balance
 from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit, approximate_partial_fit
@@ -86,11 +87,7 @@ class _KernelSVM(BaseEstimator):
     }
 
     def _resolve_loss(self, **params):
-        loss = get_loss(self.loss, **params) if isinstance(self.loss, str) else get_loss(self.loss)
-        if loss.task not in self._tasks:
-            raise ValueError(f"loss={self.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
-                             f"{type(self).__name__} accepts {' or '.join(self._tasks)} losses.")
-        loss.kernel_arguments()  # validates the loss's parameters
+        loss = resolve_loss(self, get_loss(self.loss, **params) if isinstance(self.loss, str) else self.loss)
         if self.kernel_approximation is not None:  # any loss of the linear estimators
             return loss
         if loss.per_row and not loss.polyhedral:
