@@ -75,7 +75,7 @@ def write(path, images=True):
         image = _shape_image(info, path.parent) if images else f"shape_{info.name}.png"
         lines += [
             f"   * - ``{info.name}``",
-            f"",
+            "",
             f"       :class:`~sklearn_losses.losses.{info.cls.__name__}`",
             f"     - :math:`{tex}`" if tex else "     - (see the class)",
             f"     - .. image:: /generated/{image}",

@@ -30,19 +30,20 @@ __all__ = ["main"]
 class _Progress:
     """A progress bar on stderr (tqdm when installed, a counter line otherwise)."""
 
-    def __init__(self, enabled, total_hint="fits"):
-        self.enabled, self.bar, self.unit = enabled, None, total_hint
-
-    def __call__(self, done, total, name):
-        if not self.enabled:
-            return
+    def __init__(self, enabled):
+        self.enabled, self.bar = enabled, None
         try:
             from tqdm import tqdm
         except ImportError:
             tqdm = None
-        if tqdm is not None:
+        self.tqdm = tqdm
+
+    def __call__(self, done, total, name):
+        if not self.enabled:
+            return
+        if self.tqdm is not None:
             if self.bar is None:
-                self.bar = tqdm(total=total, unit=self.unit, file=sys.stderr, leave=False)
+                self.bar = self.tqdm(total=total, unit="fits", file=sys.stderr, leave=False)
             self.bar.set_description(name)
             self.bar.update(done - self.bar.n)
             if done >= total:
