@@ -192,6 +192,15 @@ def run_settings(n, n_rows, n_classes, repeat):
     return out
 
 
+def _simd_level():
+    """The host CPU as LLVM sees it, and its widest vector instructions (the ratios depend on it)."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    widest = "AVX-512" if features.get("avx512f") else "AVX2" if features.get("avx2") else "SSE only"
+    return f"{llvm.get_host_cpu_name()} ({widest})"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="samples of the element-wise losses")
@@ -206,7 +215,7 @@ def main(argv=None):
     if args.quick:
         args.n, args.rows, args.repeat = 1_000_000, 100_000, 5
 
-    print(f"numba {numba.__version__}, {numba.get_num_threads()} threads, "
+    print(f"numba {numba.__version__}, CPU {_simd_level()}, {numba.get_num_threads()} threads, "
           f"threading layer {numba.config.THREADING_LAYER}; n={args.n:,}, "
           f"cross-entropy {args.rows:,} x {args.classes}; median of {args.repeat}\n")
     report = {"throughput": run_throughput(args.n, args.rows, args.classes, args.repeat)}

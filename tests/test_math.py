@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sklearn_losses.losses._math import (
-    exp, expm1_minus_x, log1p_unit, signed_exp_sum, softplus, softplus_sigmoid,
+    exp, expm1_minus_x, log1p_unit, log_positive, signed_exp_sum, softplus, softplus_sigmoid,
 )
 
 
@@ -44,6 +44,15 @@ def test_log1p_unit_accuracy(rng):
     nonzero = ref > 0
     assert np.max(_ulp_error(got[nonzero], ref[nonzero])) <= 3
     assert log1p_unit(0.0) == 0.0
+
+
+def test_log_positive_accuracy(rng):
+    x = np.concatenate([10.0 ** rng.uniform(-307, 308, 5000), rng.uniform(0.5, 2, 5000),
+                        1.0 + 1e-8 * rng.normal(size=1000), [2.0, 1e308, np.sqrt(0.5)]])
+    got = np.array([log_positive(v) for v in x])
+    ref = np.log(x)
+    assert np.max(_ulp_error(got, ref)) <= 2
+    assert log_positive(1.0) == 0.0
 
 
 def test_softplus_and_sigmoid_at_extremes():
@@ -94,3 +103,22 @@ def test_exp_keeps_its_accuracy_when_inlined_into_kernels(rng):
     expected = np.logaddexp(0, -z)
     positive = expected > 1e-300
     assert np.max(_ulp_error(value[positive], expected[positive])) <= 4
+
+
+def test_log_sum_exp_keeps_its_accuracy_when_inlined_into_kernels(rng):
+    """The softmax kernels inline ``exp`` and ``log_positive`` under ``reassoc``."""
+    from scipy.special import logsumexp
+
+    from sklearn_losses.losses import CrossEntropy
+
+    y = rng.integers(0, 7, size=5000).astype(float)
+    # scores within +-300 take the unshifted path of softmax_rows, larger ones the shifted
+    for scale in (5.0, 200.0):
+        z = rng.normal(scale=scale, size=(5000, 7))
+        got = CrossEntropy().loss(y, z, reduction="none")
+        expected = logsumexp(z, axis=1) - z[np.arange(5000), y.astype(int)]
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-14 * scale)
+        gradient = CrossEntropy().gradient(y, z) * 5000
+        probabilities = np.exp(z - logsumexp(z, axis=1, keepdims=True))
+        probabilities[np.arange(5000), y.astype(int)] -= 1.0
+        np.testing.assert_allclose(gradient, probabilities, rtol=1e-13, atol=1e-15 * scale)

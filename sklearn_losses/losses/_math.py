@@ -2,10 +2,14 @@
 
 numba on this platform has no vector maths library, so ``math.exp`` and
 ``math.log1p`` inside a loop are scalar library calls that stop SIMD
-vectorisation. :func:`exp` and :func:`log1p_unit` are branch-free polynomial
-versions (within 2 ulp for exp and 3 ulp for log1p, see
-``tests/test_math.py``) that LLVM vectorises; the
-rest are the usual stable compositions (log1p-exp, log-sum-exp, ...).
+vectorisation. :func:`exp`, :func:`log1p_unit` and :func:`log_positive` are
+branch-free polynomial versions (exp within 1 ulp, the logarithms within 2 ulp,
+see ``tests/test_math.py``) that LLVM vectorises with AVX2 as well as AVX-512:
+they use no float/int64 conversion (AVX2 has none, and LLVM would convert one
+lane at a time) and evaluate their polynomials in Estrin's scheme, because the
+loss kernels are bound by the latency of these chains rather than by the number
+of operations. The rest are the usual stable compositions (log1p-exp,
+log-sum-exp, ...).
 """
 
 import math
@@ -25,6 +29,10 @@ LN2 = 0.6931471805599453
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _SQRT2_M1 = 0.41421356237309503
+_ROUND_SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds |v| < 2**51 to an integer
+_ROUND_SHIFT_BITS = 0x4338000000000000  # its bits; the integer sits in the low bits
+_TWO52_BITS = 0x4330000000000000  # bits of 2**52
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # bits of sqrt(1/2)
 
 if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_JIT=1
 
@@ -36,6 +44,9 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_
 
     def _float64_as_int64(value):
         return struct.unpack("<q", struct.pack("<d", float(value)))[0]
+
+    def _mul_in_order(a, b):
+        return a * b
 
 else:
 
@@ -76,59 +87,92 @@ else:
 
         return types.int64(types.float64), codegen
 
+    @intrinsic
+    def _mul_in_order(typingctx, a, b):
+        """a * b as a product that fast-math reassociation leaves in place.
+
+        numba adds its fast-math flags only to instructions that have none;
+        this product carries ``contract`` alone, so ``(a * b) * c`` is never
+        regrouped through it.
+        """
+        if not (a == types.float64 and b == types.float64):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.fmul(args[0], args[1], flags=("contract",))
+
+        return types.float64(types.float64, types.float64), codegen
+
+
+# Polynomial coefficients, increasing order: Chebyshev fits (near-minimax) made with
+# mpmath at 50 digits, ``mpmath.chebyfit(f, interval, degree + 1)``, rounded to double:
+#   _EXP_Q:   f(r) = (exp(r) - 1 - r - r**2 / 2) / r**3 on |r| <= log(2) / 2, degree 8
+#             (error of exp below 3e-17 relative; the Taylor series needs degree 10);
+#   _ATANH_Q: f(s) = (atanh(u) / u - 1) / s with s = u**2 on |u| <= 0.17158, degree 6
+#             (error below 5e-18 relative; the Taylor series needs degree 9).
+_EXP_Q = (0.16666666666666666, 0.041666666666651364, 0.008333333333332157, 0.0013888888905871347,
+          0.0001984126985433077, 2.4801536409064087e-05, 2.7557280082684685e-06,
+          2.761379555451986e-07, 2.509554598170022e-08)
+_ATANH_Q = (0.3333333333333335, 0.19999999999949727, 0.1428571431299928, 0.1111110556551426,
+            0.0909144469983886, 0.07665856239690651, 0.07308281211052323)
+
+
+@njit(**SCALAR_OPTIONS)
+def _exp_reduced(r):
+    """exp(r) for |r| <= log(2)/2, within 1 ulp.
+
+    1 + r + r^2/2 are exact; the rest is r^3 times a degree-8 fit evaluated in
+    Estrin's scheme (a tree of depth 4 instead of a chain of 8 dependent
+    multiply-adds), added last.
+    """
+    c0, c1, c2, c3, c4, c5, c6, c7, c8 = _EXP_Q
+    r2 = r * r
+    r4 = r2 * r2
+    low = (c0 + r * c1) + r2 * (c2 + r * c3)
+    high = ((c4 + r * c5) + r2 * (c6 + r * c7)) + r4 * c8
+    q = low + r4 * high
+    return 1.0 + (r + r2 * (0.5 + r * q))
+
 
 @njit(**SCALAR_OPTIONS)
 def exp(x):
-    """exp(x) for float64, vectorisable; inf, 0 and NaN as ``math.exp``."""
+    """exp(x) for float64, vectorisable; inf, 0 and NaN as ``math.exp``.
+
+    Every step is a SIMD operation on AVX2 as well as AVX-512: k = round(x /
+    log 2) is read from the low bits of ``x / log 2 + 1.5 * 2**52`` (AVX2 has
+    no float-to-int64 conversion, which LLVM would otherwise do one lane at a
+    time), and 2**k is applied as two normal powers of two, 2**(k // 2) and
+    2**(k - k // 2), so overflow, subnormal results and underflow come out of
+    ordinary rounding instead of compares and selects.
+    """
     xc = np.float64(x)
-    xc = xc if xc < 709.9 else 709.9
-    xc = xc if xc > -745.5 else -745.5
-    k = np.floor(xc * LOG2E + 0.5)
+    xc = 709.9 if xc > 709.9 else xc  # clamps written so that NaN passes through
+    xc = -745.5 if xc < -745.5 else xc
+    shifted = _fma(xc, LOG2E, _ROUND_SHIFT)  # 1.5 * 2**52 + round(x / log 2)
+    k = shifted - _ROUND_SHIFT
     r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, xc))  # Cody-Waite: x - k log(2)
-    # Taylor polynomial of degree 13 on |r| <= ln(2)/2: truncation < 4e-18.
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    # Scale by 2**k in the exponent bits of p (no product that reassociation
-    # could regroup into an overflowing 2**k); subnormal results are made
-    # normal by 2**54 first and rounded once by the product with 2**-54.
-    ki = np.int64(k)
-    bits = _float64_as_int64(p)
-    biased = ((bits >> 52) & 0x7FF) + ki
-    normal = _int64_as_float64(bits + (ki << 52))
-    subnormal = _int64_as_float64(bits + ((ki + 54) << 52)) * 5.551115123125783e-17
-    result = normal if biased >= 1 else (subnormal if biased >= -53 else 0.0)
-    result = result if biased <= 2046 else math.inf
-    return result if x == x else x
+    p = _exp_reduced(r)
+    k_int = _float64_as_int64(shifted) - _ROUND_SHIFT_BITS
+    half_int = _float64_as_int64(np.floor(0.5 * k) + _ROUND_SHIFT) - _ROUND_SHIFT_BITS
+    first = _int64_as_float64((half_int + 1023) << 52)
+    second = _int64_as_float64((k_int - half_int + 1023) << 52)
+    # the order of the two products matters (2**k itself may not be a double)
+    return _mul_in_order(p * first, second)
 
 
 @njit(**SCALAR_OPTIONS)
 def _atanh_series(u):
-    """2 atanh(u) for |u| < 0.172 (eleven terms reach double precision)."""
+    """2 atanh(u) for |u| <= 0.17158 (the reduced arguments of the logarithms).
+
+    2u (1 + s q(s)) with s = u^2 and q a degree-6 fit evaluated in Estrin's scheme.
+    """
+    d0, d1, d2, d3, d4, d5, d6 = _ATANH_Q
     s = u * u
-    p = 1.0 / 21.0
-    p = p * s + 1.0 / 19.0
-    p = p * s + 1.0 / 17.0
-    p = p * s + 1.0 / 15.0
-    p = p * s + 1.0 / 13.0
-    p = p * s + 1.0 / 11.0
-    p = p * s + 1.0 / 9.0
-    p = p * s + 1.0 / 7.0
-    p = p * s + 1.0 / 5.0
-    p = p * s + 1.0 / 3.0
-    p = p * s + 1.0
-    return 2.0 * u * p
+    s2 = s * s
+    s4 = s2 * s2
+    q = ((d0 + s * d1) + s2 * (d2 + s * d3)) + s4 * ((d4 + s * d5) + s2 * d6)
+    two_u = 2.0 * u
+    return two_u + two_u * (s * q)
 
 
 @njit(**SCALAR_OPTIONS)
@@ -181,12 +225,11 @@ def softplus_sigmoid(x):
     """(softplus(x), softplus(-x), sigmoid(x), sigmoid(-x)) from one exponential."""
     e = exp(-abs(x))
     lp, d = log1p_unit_reciprocal(e)
+    sp = (x if x > 0.0 else 0.0) + lp  # max(x, 0) + log1p(exp(-|x|)): a max, no select
+    sm = (-x if x < 0.0 else 0.0) + lp
     pos = x >= 0.0
-    sp = (x + lp) if pos else lp
-    sm = lp if pos else (lp - x)
-    sig = d if pos else e * d
-    sig_m = e * d if pos else d
-    return sp, sm, sig, sig_m
+    ed = e * d
+    return sp, sm, (d if pos else ed), (ed if pos else d)
 
 
 @njit(**SCALAR_OPTIONS)
@@ -241,11 +284,25 @@ def expm1_minus_x(x):
 
 @njit(**SCALAR_OPTIONS)
 def log_positive(x):
-    """log(x) for normal positive x, vectorisable (within 2 ulp for x >= 1)."""
-    bits = _float64_as_int64(np.float64(x))
-    exponent = ((bits >> 52) & 0x7FF) - 1023
-    mantissa = _int64_as_float64((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
-    return exponent * LN2 + log1p_unit(mantissa - 1.0)
+    """log(x) for normal positive x, vectorisable, within 2 ulp.
+
+    x = 2**e m with m in [sqrt(1/2), sqrt(2)) (the mantissa is re-centred on 1
+    in the bits, as in fdlibm), then log(x) = e log(2) + 2 atanh((m - 1) / (m + 1)):
+    no cancellation near x = 1 and no select between ranges.
+    """
+    bits = _float64_as_int64(np.float64(x)) + (0x3FF0000000000000 - _SQRT_HALF_BITS)
+    mantissa = _int64_as_float64((bits & 0xFFFFFFFFFFFFF) + _SQRT_HALF_BITS)
+    t = mantissa - 1.0  # exact (Sterbenz)
+    # the biased exponent e as the double 2**52 + e (no int-to-float conversion: see ``exp``)
+    exponent = _int64_as_float64(((bits >> 52) & 0x7FF) | _TWO52_BITS) - (4503599627370496.0 + 1023.0)
+    # a reassociated (2**52 + e - 2**52 - 1023) * log(2) would lose e to rounding
+    return _mul_in_order(exponent, LN2) + _atanh_series(t / (2.0 + t))
+
+
+#: Rows whose scores all lie in [-SOFTMAX_DIRECT, SOFTMAX_DIRECT] need no shift
+#: by their maximum: exp stays within [1e-130, 2e130], far from overflow and
+#: from subnormal numbers, and the row sums of any realistic K cannot overflow.
+SOFTMAX_DIRECT = 300.0
 
 
 @njit(**SCALAR_OPTIONS)
@@ -255,38 +312,50 @@ def softmax_rows(z, p, lse, factor):
     Row ``i`` of ``p`` receives ``factor[i] * softmax(z[i])`` and ``lse[i]``
     receives ``log(sum(exp(z[i])))``. Vectorised across the whole block rather
     than row by row: the exponentials run over the flattened block (no short
-    per-row loops), and the row logs over the vector of row sums (which lie in
-    [1, K], where ``log_positive`` is exact). The factor lets a kernel fold
-    its gradient scale (and sample weights) into the normalisation pass.
+    per-row loops), and the row logs over the vector of row sums. When every
+    score of the block lies within +-``SOFTMAX_DIRECT`` the exponentials are
+    taken unshifted (one vectorised range check replaces K-long maximum loops
+    per row); otherwise each row is shifted by its maximum, so its sum lies in
+    [1, K]. The factor lets a kernel fold its gradient scale (and sample
+    weights) into the normalisation pass.
     """
     rows, n_classes = z.shape
-    shift = np.empty(rows * n_classes)
-    half = n_classes // 2
-    for i in range(rows):
-        # row maximum with two independent chains (from both ends): half the latency
-        m, m2 = z[i, 0], z[i, n_classes - 1]
-        for k in range(1, half):
-            a, b = z[i, k], z[i, n_classes - 1 - k]
-            m = a if a > m else m
-            m2 = b if b > m2 else m2
-        m = m2 if m2 > m else m
-        if n_classes % 2 == 1:
-            m = z[i, half] if z[i, half] > m else m
-        lse[i] = m
-        for k in range(n_classes):
-            shift[i * n_classes + k] = m
     flat_p = p.reshape(-1)
     flat_z = z.reshape(-1)
+    outside = 0
     for j in range(rows * n_classes):
-        flat_p[j] = exp(flat_z[j] - shift[j])
+        outside += 0 if abs(flat_z[j]) <= SOFTMAX_DIRECT else 1  # NaN counts as outside
+    sums = np.empty(rows)
+    if outside == 0:
+        for j in range(rows * n_classes):
+            flat_p[j] = exp(flat_z[j])
+        lse[:] = 0.0
+    else:
+        shift = np.empty(rows * n_classes)
+        half = n_classes // 2
+        for i in range(rows):
+            # row maximum with two independent chains (from both ends): half the latency
+            m, m2 = z[i, 0], z[i, n_classes - 1]
+            for k in range(1, half):
+                a, b = z[i, k], z[i, n_classes - 1 - k]
+                m = a if a > m else m
+                m2 = b if b > m2 else m2
+            m = m2 if m2 > m else m
+            if n_classes % 2 == 1:
+                m = z[i, half] if z[i, half] > m else m
+            lse[i] = m
+            for k in range(n_classes):
+                shift[i * n_classes + k] = m
+        for j in range(rows * n_classes):
+            flat_p[j] = exp(flat_z[j] - shift[j])
     for i in range(rows):
         total = 0.0
         for k in range(n_classes):
             total += p[i, k]
-        shift[i] = total
+        sums[i] = total
     for i in range(rows):
-        lse[i] += log_positive(shift[i])
+        lse[i] += log_positive(sums[i])
     for i in range(rows):
-        inv = factor[i] / shift[i]
+        inv = factor[i] / sums[i]
         for k in range(n_classes):
             p[i, k] *= inv
