@@ -251,3 +251,5 @@ def test_kernel_spec_validates_its_functions():
         KernelSpec("row", _squared_value)
     with pytest.raises(TypeError, match="module-level @njit"):
         KernelSpec("elementwise", lambda y, r: 0.0, _squared_gradient)
+    with pytest.raises(ValueError, match="prepare applies to 'elementwise'"):
+        KernelSpec("row", _squared_value, loss_gradient=_squared_gradient, prepare=_squared_value)

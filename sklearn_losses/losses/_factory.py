@@ -95,6 +95,15 @@ class KernelSpec:
         Module-level ``@njit`` functions.
     n_params : int
         Number of float hyperparameters passed after ``(y, r)``.
+    prepare : numba dispatcher, optional
+        Element-wise kind only: ``t = prepare(y, r)``, a per-sample quantity
+        (for example ``exp(-|r|)``) that the other functions then
+        receive after ``r``: ``value(y, r, t, *params)``, and so on. The loss
+        kernels evaluate it over a whole chunk in a loop of its own before the
+        main loop: two short chains of dependent operations keep more work in
+        flight in the processor than one long chain (log loss about 15% faster
+        on AVX2). Other templates call the functions through wrappers with the
+        usual ``(y, r, *params)`` signature (see :func:`import_lines`).
     scaled_gradient : bool
         Softmax kind only: see above.
     source : str, optional
@@ -111,6 +120,7 @@ class KernelSpec:
     n_params: int = 0
     scaled_gradient: bool = False
     source: str = None
+    prepare: object = None
 
     def __post_init__(self):
         required = {"elementwise": "gradient", "row": "loss_gradient", "softmax": "loss_gradient"}
@@ -119,6 +129,8 @@ class KernelSpec:
                 f"KernelSpec kind must be 'elementwise', 'row' or 'softmax'; got {self.kind!r}.")
         if self.scaled_gradient and self.kind != "softmax":
             raise ValueError("scaled_gradient applies to 'softmax' KernelSpecs only.")
+        if self.prepare is not None and (self.kind != "elementwise" or self.source is not None):
+            raise ValueError("prepare applies to 'elementwise' KernelSpecs without source only.")
         if getattr(self, required[self.kind]) is None:
             raise ValueError(f"A {self.kind!r} KernelSpec needs a {required[self.kind]} function.")
         for role, func in self.functions().items():
@@ -140,7 +152,7 @@ class KernelSpec:
         return self.gradient_hessian is not None
 
     def functions(self):
-        names = ("value", "gradient", "loss_gradient", "gradient_hessian")
+        names = ("value", "gradient", "loss_gradient", "gradient_hessian", "prepare")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
@@ -160,7 +172,7 @@ def loss_gradient_lines(spec, call):
 
 
 def _elementwise_body(entry, spec, wi, params):
-    call = f"(y[i], r[i]{params})"
+    call = f"(y[i], r[i]{', t_c[i]' if spec.prepare is not None else ''}{params})"
     if entry == "value_sum":
         return [f"acc += {wi}_value{call}"]
     if entry == "value_none":
@@ -230,7 +242,7 @@ def _entry_source(entry, spec, weighted, parallel):
     reducing = entry in _REDUCING
     arrays = ["y", "r"] + (["w"] if weighted else []) + _ARRAY_OUTPUTS[entry]
     chunk = "_CHUNK"
-    prepare = []
+    chunk_setup = []
     if spec.kind == "softmax":
         # probabilities for the block: in the gradient output when there is one
         chunk = "_SOFTMAX_ROWS"
@@ -240,11 +252,17 @@ def _entry_source(entry, spec, weighted, parallel):
             factor = "scale * w_c.astype(np.float64)"
         else:
             factor = "np.full(stop - start, scale)"
-        prepare = [
+        chunk_setup = [
             "        p_c = gout_c" if writes_gradient else "        p_c = np.empty((stop - start, r.shape[1]))",
             "        lse = np.empty(stop - start)",
             f"        f_c = {factor}",
             "        _softmax_rows(r_c, p_c, lse, f_c)",
+        ]
+    if spec.prepare is not None:
+        chunk_setup = [
+            "        t_c = np.empty(stop - start)",
+            "        for i in range(stop - start):",
+            "            t_c[i] = _prepare(y_c[i], r_c[i])",
         ]
     # Each chunk is sliced and indexed from 0: numba then knows the index is
     # non-negative and the loop vectorises (indexing y[start + i] does not).
@@ -261,7 +279,7 @@ def _entry_source(entry, spec, weighted, parallel):
         f"        start = c * {chunk}",
         f"        stop = min(start + {chunk}, n)",
         *[f"        {a}_c = {a}[start:stop]" for a in arrays],
-        *prepare,
+        *chunk_setup,
         *(["        acc = 0.0"] if reducing else []),
         "        for i in range(stop - start):",
         _indent(body, 3),
@@ -278,19 +296,33 @@ def _entry_source(entry, spec, weighted, parallel):
     return "\n".join(lines) + "\n"
 
 
-def import_lines(spec):
+def import_lines(spec, prepared=False):
     """Lines that make the per-sample functions of ``spec`` available as ``_value``, ``_gradient``, ...
 
     Shared by every template that generates kernels from a :class:`KernelSpec`.
+    They take ``(y, r, *params)``: for a spec with ``prepare``, they are
+    inlined wrappers that pass ``prepare(y, r)`` on, unless
+    ``prepared=True`` (the loss kernels, which evaluate ``prepare`` in a loop
+    of its own and call the functions with ``(y, r, t, *params)``).
     """
     lines = []
+    wrap = spec.prepare is not None and not prepared
     for role, func in spec.functions().items():
         if spec.source is not None:
             if func != f"_{role}":
                 lines.append(f"_{role} = {func}")
             continue
         py_func = getattr(func, "py_func", func)
-        lines.append(f"from {py_func.__module__} import {py_func.__qualname__} as _{role}")
+        name = f"_{role}_prepared" if wrap and role != "prepare" else f"_{role}"
+        lines.append(f"from {py_func.__module__} import {py_func.__qualname__} as {name}")
+    if wrap:
+        params = "".join(f", p{j}" for j in range(spec.n_params))
+        lines.append("from sklearn_losses._config import SCALAR_OPTIONS as _SCALAR_OPTIONS")
+        for role in spec.functions():
+            if role != "prepare":
+                lines += ["", "", "@njit(**_SCALAR_OPTIONS)", f"def _{role}(y, r{params}):",
+                          f"    return _{role}_prepared(y, r, _prepare(y, r){params})"]
+        lines.append("")
     if spec.source is not None:
         lines.insert(0, spec.source)
     return lines
@@ -313,7 +345,7 @@ def generate_source(spec):
         *HEADER,
         "from sklearn_losses._config import SOFTMAX_CHUNK_ROWS as _SOFTMAX_ROWS",
         "from sklearn_losses.losses._math import softmax_rows as _softmax_rows",
-        *import_lines(spec),
+        *import_lines(spec, prepared=True),
         "",
     ]
     for entry in entries:

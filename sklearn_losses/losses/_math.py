@@ -223,7 +223,12 @@ def sigmoid(x):
 @njit(**SCALAR_OPTIONS)
 def softplus_sigmoid(x):
     """(softplus(x), softplus(-x), sigmoid(x), sigmoid(-x)) from one exponential."""
-    e = exp(-abs(x))
+    return softplus_sigmoid_from(x, exp(-abs(x)))
+
+
+@njit(**SCALAR_OPTIONS)
+def softplus_sigmoid_from(x, e):
+    """:func:`softplus_sigmoid` given ``e = exp(-|x|)``."""
     lp, d = log1p_unit_reciprocal(e)
     sp = (x if x > 0.0 else 0.0) + lp  # max(x, 0) + log1p(exp(-|x|)): a max, no select
     sm = (-x if x < 0.0 else 0.0) + lp

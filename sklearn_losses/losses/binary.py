@@ -16,7 +16,7 @@ from ..links import LogitLink
 from ._base import BaseLoss
 from ._domain import BinaryLabels
 from ._factory import KernelSpec
-from ._math import exp, jit_scalar, softplus_sigmoid
+from ._math import exp, jit_scalar, softplus_sigmoid_from
 from ._registry import register_loss
 
 __all__ = ["Exponential", "Focal", "Hinge", "LogLoss", "ModifiedHuber", "SquaredHinge"]
@@ -30,25 +30,31 @@ class _BinaryLoss(BaseLoss):
 
 
 @jit_scalar
-def _log_loss_value(y, z, pos_weight):
-    sp, sm, sig, sig_m = softplus_sigmoid(z)
+def _exp_minus_abs(y, z):
+    """exp(-|z|), the one exponential of the logit losses (the ``prepare`` pass of their kernels)."""
+    return exp(-abs(z))
+
+
+@jit_scalar
+def _log_loss_value(y, z, e, pos_weight):
+    sp, sm, sig, sig_m = softplus_sigmoid_from(z, e)
     return pos_weight * y * sm + (1.0 - y) * sp
 
 
 @jit_scalar
-def _log_loss_loss_gradient(y, z, pos_weight):
-    sp, sm, sig, sig_m = softplus_sigmoid(z)
+def _log_loss_loss_gradient(y, z, e, pos_weight):
+    sp, sm, sig, sig_m = softplus_sigmoid_from(z, e)
     return pos_weight * y * sm + (1.0 - y) * sp, (1.0 - y) * sig - pos_weight * y * sig_m
 
 
 @jit_scalar
-def _log_loss_gradient(y, z, pos_weight):
-    return _log_loss_loss_gradient(y, z, pos_weight)[1]
+def _log_loss_gradient(y, z, e, pos_weight):
+    return _log_loss_loss_gradient(y, z, e, pos_weight)[1]
 
 
 @jit_scalar
-def _log_loss_gradient_hessian(y, z, pos_weight):
-    sp, sm, sig, sig_m = softplus_sigmoid(z)
+def _log_loss_gradient_hessian(y, z, e, pos_weight):
+    sp, sm, sig, sig_m = softplus_sigmoid_from(z, e)
     g = (1.0 - y) * sig - pos_weight * y * sig_m
     return g, (pos_weight * y + 1.0 - y) * sig * sig_m
 
@@ -76,7 +82,7 @@ class LogLoss(_BinaryLoss):
     _parameter_constraints = {"pos_weight": [Interval(Real, 0, None, closed="neither")]}
     _kernel_spec = KernelSpec(
         "elementwise", _log_loss_value, _log_loss_gradient, loss_gradient=_log_loss_loss_gradient,
-        gradient_hessian=_log_loss_gradient_hessian, n_params=1,
+        gradient_hessian=_log_loss_gradient_hessian, n_params=1, prepare=_exp_minus_abs,
     )
 
     def __init__(self, pos_weight=1.0):
@@ -281,15 +287,16 @@ class Exponential(_BinaryLoss):
 
 
 @jit_scalar
-def _focal_parts(y, z, gamma, alpha, squared):
+def _focal_parts(y, z, e, gamma, alpha, squared):
     """Value, gradient and hessian of the focal loss (shared by all entries).
 
-    ``squared`` is a constant in each caller: True computes (1 - p_t)^gamma as
-    (1 - p_t)^2 (gamma = 2, the default), which saves an exponential.
+    ``e = exp(-|z|)``. ``squared`` is a constant in each caller: True computes
+    (1 - p_t)^gamma as (1 - p_t)^2 (gamma = 2, the default), which saves an
+    exponential.
     """
     s = 2.0 * y - 1.0
-    # t = s z: p_t = sigmoid(t), 1 - p_t = sigmoid(-t), -log p_t = softplus(-t)
-    sp, sm, p_t, q_t = softplus_sigmoid(s * z)
+    # t = s z: p_t = sigmoid(t), 1 - p_t = sigmoid(-t), -log p_t = softplus(-t); |t| = |z|
+    sp, sm, p_t, q_t = softplus_sigmoid_from(s * z, e)
     alpha_t = 1.0 if alpha < 0.0 else (alpha if y > 0.5 else 1.0 - alpha)
     a = q_t * q_t if squared else exp(-gamma * sp)  # (1 - p_t)^gamma
     value = alpha_t * a * sm
@@ -300,56 +307,56 @@ def _focal_parts(y, z, gamma, alpha, squared):
 
 
 @jit_scalar
-def _focal_value(y, z, gamma, alpha):
-    return _focal_parts(y, z, gamma, alpha, False)[0]
+def _focal_value(y, z, e, gamma, alpha):
+    return _focal_parts(y, z, e, gamma, alpha, False)[0]
 
 
 @jit_scalar
-def _focal_loss_gradient(y, z, gamma, alpha):
-    v, g, h = _focal_parts(y, z, gamma, alpha, False)
+def _focal_loss_gradient(y, z, e, gamma, alpha):
+    v, g, h = _focal_parts(y, z, e, gamma, alpha, False)
     return v, g
 
 
 @jit_scalar
-def _focal_gradient(y, z, gamma, alpha):
-    return _focal_parts(y, z, gamma, alpha, False)[1]
+def _focal_gradient(y, z, e, gamma, alpha):
+    return _focal_parts(y, z, e, gamma, alpha, False)[1]
 
 
 @jit_scalar
-def _focal_gradient_hessian(y, z, gamma, alpha):
-    v, g, h = _focal_parts(y, z, gamma, alpha, False)
+def _focal_gradient_hessian(y, z, e, gamma, alpha):
+    v, g, h = _focal_parts(y, z, e, gamma, alpha, False)
     return g, h
 
 
 @jit_scalar
-def _focal2_value(y, z, gamma, alpha):
-    return _focal_parts(y, z, gamma, alpha, True)[0]
+def _focal2_value(y, z, e, gamma, alpha):
+    return _focal_parts(y, z, e, gamma, alpha, True)[0]
 
 
 @jit_scalar
-def _focal2_loss_gradient(y, z, gamma, alpha):
-    v, g, h = _focal_parts(y, z, gamma, alpha, True)
+def _focal2_loss_gradient(y, z, e, gamma, alpha):
+    v, g, h = _focal_parts(y, z, e, gamma, alpha, True)
     return v, g
 
 
 @jit_scalar
-def _focal2_gradient(y, z, gamma, alpha):
-    return _focal_parts(y, z, gamma, alpha, True)[1]
+def _focal2_gradient(y, z, e, gamma, alpha):
+    return _focal_parts(y, z, e, gamma, alpha, True)[1]
 
 
 @jit_scalar
-def _focal2_gradient_hessian(y, z, gamma, alpha):
-    v, g, h = _focal_parts(y, z, gamma, alpha, True)
+def _focal2_gradient_hessian(y, z, e, gamma, alpha):
+    v, g, h = _focal_parts(y, z, e, gamma, alpha, True)
     return g, h
 
 
 _FOCAL_SPEC = KernelSpec(
     "elementwise", _focal_value, _focal_gradient, loss_gradient=_focal_loss_gradient,
-    gradient_hessian=_focal_gradient_hessian, n_params=2,
+    gradient_hessian=_focal_gradient_hessian, n_params=2, prepare=_exp_minus_abs,
 )
 _FOCAL_GAMMA2_SPEC = KernelSpec(
     "elementwise", _focal2_value, _focal2_gradient, loss_gradient=_focal2_loss_gradient,
-    gradient_hessian=_focal2_gradient_hessian, n_params=2,
+    gradient_hessian=_focal2_gradient_hessian, n_params=2, prepare=_exp_minus_abs,
 )
 
 
