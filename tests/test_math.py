@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sklearn_losses.losses._math import (
-    exp, expm1_minus_x, log1p_unit, log_positive, signed_exp_sum, softplus, softplus_sigmoid,
+    exp, exp_normal, expm1_minus_x, log1p_unit, log_positive, signed_exp_sum, softplus, softplus_sigmoid,
 )
 
 
@@ -22,6 +22,12 @@ def test_exp_is_within_two_ulp_of_numpy(rng):
     ref = np.exp(x)
     normal = ref > np.finfo(float).tiny
     assert np.max(_ulp_error(got[normal], ref[normal])) <= 2
+
+
+def test_exp_normal_is_within_one_ulp_of_numpy(rng):
+    x = np.concatenate([rng.uniform(-708, 708, 20000), rng.uniform(-1, 1, 5000), [0.0, 708.0, -708.0]])
+    got = np.array([exp_normal(v) for v in x])
+    assert np.max(_ulp_error(got, np.exp(x))) <= 1
 
 
 @pytest.mark.parametrize(

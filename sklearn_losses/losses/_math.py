@@ -135,29 +135,43 @@ def _exp_reduced(r):
 
 
 @njit(**SCALAR_OPTIONS)
+def _exp_parts(x):
+    """(p, k, k_int) with exp(x) = p 2**k, p in [0.7, 1.42], for |x| < 746 (k exact as float and int).
+
+    k = round(x / log 2) is read from the low bits of ``x / log 2 + 1.5 * 2**52``:
+    AVX2 has no float-to-int64 conversion, which LLVM would do one lane at a time.
+    """
+    shifted = _fma(x, LOG2E, _ROUND_SHIFT)  # 1.5 * 2**52 + round(x / log 2)
+    k = shifted - _ROUND_SHIFT
+    r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, x))  # Cody-Waite: x - k log(2)
+    return _exp_reduced(r), k, _float64_as_int64(shifted) - _ROUND_SHIFT_BITS
+
+
+@njit(**SCALAR_OPTIONS)
 def exp(x):
     """exp(x) for float64, vectorisable; inf, 0 and NaN as ``math.exp``.
 
-    Every step is a SIMD operation on AVX2 as well as AVX-512: k = round(x /
-    log 2) is read from the low bits of ``x / log 2 + 1.5 * 2**52`` (AVX2 has
-    no float-to-int64 conversion, which LLVM would otherwise do one lane at a
-    time), and 2**k is applied as two normal powers of two, 2**(k // 2) and
-    2**(k - k // 2), so overflow, subnormal results and underflow come out of
-    ordinary rounding instead of compares and selects.
+    Every step is a SIMD operation on AVX2 as well as AVX-512 (see
+    ``_exp_parts``); 2**k is applied as two normal powers of two, 2**(k // 2)
+    and 2**(k - k // 2), so overflow, subnormal results and underflow come out
+    of ordinary rounding instead of compares and selects.
     """
     xc = np.float64(x)
     xc = 709.9 if xc > 709.9 else xc  # clamps written so that NaN passes through
     xc = -745.5 if xc < -745.5 else xc
-    shifted = _fma(xc, LOG2E, _ROUND_SHIFT)  # 1.5 * 2**52 + round(x / log 2)
-    k = shifted - _ROUND_SHIFT
-    r = _fma(-k, _LN2_LO, _fma(-k, _LN2_HI, xc))  # Cody-Waite: x - k log(2)
-    p = _exp_reduced(r)
-    k_int = _float64_as_int64(shifted) - _ROUND_SHIFT_BITS
+    p, k, k_int = _exp_parts(xc)
     half_int = _float64_as_int64(np.floor(0.5 * k) + _ROUND_SHIFT) - _ROUND_SHIFT_BITS
     first = _int64_as_float64((half_int + 1023) << 52)
     second = _int64_as_float64((k_int - half_int + 1023) << 52)
     # the order of the two products matters (2**k itself may not be a double)
     return _mul_in_order(p * first, second)
+
+
+@njit(**SCALAR_OPTIONS)
+def exp_normal(x):
+    """exp(x) for |x| <= 708, where exp(x) is a normal number: no clamps, one scaling."""
+    p, k, k_int = _exp_parts(np.float64(x))
+    return p * _int64_as_float64((k_int + 1023) << 52)
 
 
 @njit(**SCALAR_OPTIONS)
@@ -333,7 +347,7 @@ def softmax_rows(z, p, lse, factor):
     sums = np.empty(rows)
     if outside == 0:
         for j in range(rows * n_classes):
-            flat_p[j] = exp(flat_z[j])
+            flat_p[j] = exp_normal(flat_z[j])
         lse[:] = 0.0
     else:
         shift = np.empty(rows * n_classes)
