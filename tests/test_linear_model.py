@@ -52,6 +52,7 @@ def test_solver_auto_follows_declared_properties():
     assert LinearClassifier("log_loss", early_stopping=True, random_state=0).fit(X_CLF, Y_CLF).solver_ == "adam"
 
 
+@pytest.mark.slow_in_python
 def test_newton_lbfgs_and_ipm_agree_where_they_overlap():
     a = LinearRegressor("squared_error", solver="newton", alpha=0.1, tol=1e-10).fit(X_REG, Y_REG)
     b = LinearRegressor("squared_error", solver="lbfgs", alpha=0.1, tol=1e-10).fit(X_REG, Y_REG)

@@ -23,7 +23,7 @@ YR = YR / YR.std()
 TOL = 1e-7  # both solvers run to a violation below this: decision values agree to about 1e-6
 
 
-@pytest.mark.parametrize("kernel", ["rbf", "linear", "poly"])
+@pytest.mark.parametrize("kernel", ["rbf", pytest.param("linear", marks=pytest.mark.slow_in_python), "poly"])
 @pytest.mark.parametrize("multiclass", [False, True])
 def test_hinge_matches_svc(kernel, multiclass):
     y = Y if multiclass else Y_BIN
@@ -79,7 +79,7 @@ def test_sample_and_class_weights_match_svc():
                                SVC(class_weight="balanced", tol=TOL).fit(X, Y_BIN).decision_function(X), atol=1e-5)
 
 
-@pytest.mark.parametrize("loss", ["hinge", "log_loss"])
+@pytest.mark.parametrize("loss", ["hinge", pytest.param("log_loss", marks=pytest.mark.slow_in_python)])
 def test_sample_weight_equals_repetition(loss):
     # (a fixed gamma: "scale" uses the variance of X, which repetition changes, as in SVC)
     repeat = np.r_[np.full(50, 3), np.ones(250, dtype=int)]
