@@ -5,10 +5,10 @@ class predictions and probabilities from decision scores.
 """
 
 import numpy as np
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
+from ._estimator import class_sample_weight
 from .losses import get_loss
 
 __all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "encode_classes", "probabilistic", "probabilities",
@@ -59,7 +59,7 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
         if class_weight == "balanced" and classes is not None:
             # "balanced" needs the counts of the whole data, which partial_fit does not see
             raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
-        sample_weight = sample_weight * compute_sample_weight(class_weight, y)
+        sample_weight = sample_weight * class_sample_weight(class_weight, y)
     weighted_classes = np.unique(encoded[sample_weight > 0])
     if weighted_classes.shape[0] < 2 and known_classes is None and classes is None:
         raise ValueError(

@@ -7,6 +7,7 @@ at a time, one joint problem otherwise), solves each with the solver that
 fitted attributes, so a failed fit leaves a fitted model untouched.
 """
 
+import copy
 import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -18,13 +19,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._estimator import check_sample_weight
 from .._targets import resolve_loss
 from ..losses import BaseLoss
 from ..penalties import get_penalty
 from ..solvers import SOLVERS, select_solver
-from ..solvers._objective import LinearObjective
+from ..solvers._objective import LinearObjective, optimality, smooth_objective
 from ..solvers.sgd import StochasticState, stochastic_epochs
 
 __all__ = []
@@ -38,7 +40,7 @@ class _Solved(NamedTuple):
     coef: np.ndarray
     intercept: np.ndarray
     n_iter: int
-    converged: bool
+    why: str  # why the solver stopped short of its tolerance (None: converged)
     curve: list
     val_curve: list
     objective: float
@@ -122,7 +124,7 @@ class _LinearModel(BaseEstimator):
         loss = resolve_loss(self, self.loss)
         if not first and type(loss) is not type(self.loss_):
             raise ValueError("partial_fit: the loss changed since the first call; call fit instead.")
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = check_sample_weight(sample_weight, X)
         problems, sample_weight, fitted = self._problems(y, loss, sample_weight, partial and not first, classes)
         if np.all(sample_weight == 1.0):
             sample_weight = None  # the unweighted kernels are faster
@@ -134,7 +136,8 @@ class _LinearModel(BaseEstimator):
         rng = check_random_state(self.random_state)
         X_train, X_val, w_train, w_val, y_trains, y_vals = self._split(X, sample_weight, problems, rng,
                                                                           stochastic, partial)
-        states = getattr(self, "_stochastic_states", None) if warm else None
+        # a copy: the epochs advance the states in place, and a failed call keeps the model's
+        states = copy.deepcopy(getattr(self, "_stochastic_states", None)) if warm else None
         if states is None or len(states) != len(problems):
             states = [None] * len(problems)
         results = []
@@ -170,19 +173,14 @@ class _LinearModel(BaseEstimator):
                 val_curve = []
             value, _ = objective.loss_gradient(theta)
             if not (np.all(np.isfinite(theta)) and np.isfinite(value)):
-                raise ValueError(
-                    f"{type(self).__name__}: the fit diverged (non-finite coefficients or loss) with "
-                    f"loss {type(problem.loss).__name__} and solver {solver!r}. Scale the features, "
-                    "increase alpha or lower learning_rate_init; the previous model (if any) is kept."
-                )
+                self._explain_divergence(problem, objective, theta, theta0, w_train, solver)
             coef, intercept = objective.unpack(theta)
-            results.append(_Solved(coef, intercept, n_iter, converged, curve, val_curve,
-                                   value + penalty.value(coef)))
-        if not all(r.converged for r in results):
-            warnings.warn(
-                f"{type(self).__name__}: solver {solver!r} did not converge in max_iter={self.max_iter} "
-                "iterations; increase max_iter or tol, or scale the features.", ConvergenceWarning,
-            )
+            why = None if converged else self._why_not_converged(objective, penalty, theta, n_iter, solver,
+                                                                 problem.loss)
+            results.append(_Solved(coef, intercept, n_iter, why, curve, val_curve, value + penalty.value(coef)))
+        reasons = sorted({r.why for r in results if r.why is not None})
+        if reasons:
+            warnings.warn(f"{type(self).__name__} did not converge: {'; '.join(reasons)}.", ConvergenceWarning)
         # every check passed: only now replace the fitted state
         self.loss_ = loss
         self.solver_ = solver
@@ -195,6 +193,43 @@ class _LinearModel(BaseEstimator):
         if partial:
             self.t_ = getattr(self, "t_", 0) + 1
         return self
+
+    def _why_not_converged(self, objective, penalty, theta, n_iter, solver, loss):
+        """The ConvergenceWarning's reason: loss, solver, and the optimality reached where it is defined."""
+        where = f"loss {type(loss).__name__} with solver {solver!r} after {n_iter} iterations"
+        if solver in STOCHASTIC or not loss.differentiable:
+            return f"{where} (max_iter={self.max_iter}); increase max_iter or tol, or scale the features"
+        reached = optimality(objective, penalty, theta)
+        wanted = self.tol * objective.gradient_scale()
+        value = smooth_objective(objective, penalty)(theta)[0] + penalty.l1 * float(np.abs(theta).sum())
+        farther = smooth_objective(objective, penalty)(2.0 * theta)[0] + 2.0 * penalty.l1 * float(np.abs(theta).sum())
+        if value < 0 and farther <= 1.5 * value:  # still falling steeply along the ray: no minimum
+            return (f"{where}: the objective appears unbounded below ({value:.6g} at the fitted coefficients, "
+                    f"{farther:.6g} at twice them); {type(loss).__name__} must have a minimum in raw_prediction "
+                    "for each target (check its formula, or add a penalty)")
+        return (f"{where} (max_iter={self.max_iter}) the largest gradient component is {reached:.3g}, above the "
+                f"tolerance {wanted:.3g} (tol={self.tol:g} times the gradient at zero); increase max_iter, scale "
+                "the features, or check the loss's gradient")
+
+    def _explain_divergence(self, problem, objective, theta, theta0, sample_weight, solver):
+        """Raise the precise error of a fit that ended non-finite.
+
+        A loss that returns NaN at finite raw predictions (a custom loss's
+        bug) raises its own :class:`NonFiniteLossError` when evaluated through
+        its public methods, which check their output; otherwise the fit itself
+        diverged.
+        """
+        for start in (theta0, theta):
+            if np.all(np.isfinite(start)):
+                coef, intercept = objective.unpack(np.asarray(start, dtype=np.float64))
+                raw = objective.raw_prediction(coef, intercept)
+                if np.all(np.isfinite(raw)):
+                    problem.loss.loss_gradient(objective.y, raw, sample_weight=sample_weight)
+        raise ValueError(
+            f"{type(self).__name__}: the fit diverged (non-finite coefficients or loss) with "
+            f"loss {type(problem.loss).__name__} and solver {solver!r}. Scale the features, "
+            "increase alpha or lower learning_rate_init; the previous model (if any) is kept."
+        )
 
     def _split(self, X, sample_weight, problems, rng, stochastic, partial):
         """Shuffle once (stochastic solvers) and hold out a validation set for early stopping."""

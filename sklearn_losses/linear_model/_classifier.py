@@ -5,6 +5,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d
 
+from .._estimator import keeps_model_on_failure
 from .._targets import ScoreClassifierMixin, encode_classes
 from ._base import _LinearModel, _Problem
 
@@ -131,6 +132,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
                 self.coef_, self.intercept_ = saved
         return super()._previous_thetas(problems, n_features)
 
+    @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -147,6 +149,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         """
         return self._fit(X, y, sample_weight)
 
+    @keeps_model_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of the stochastic solver on the given data.
 

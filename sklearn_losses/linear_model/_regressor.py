@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .._estimator import keeps_model_on_failure
 from .._targets import regression_targets
 from ..losses import get_loss
 from ._base import _LinearModel, _Problem
@@ -145,6 +146,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.coef_, self.intercept_ = coef, intercept
         self._multi = fitted["multi"]
 
+    @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -160,6 +162,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         """
         return self._fit(X, y, sample_weight)
 
+    @keeps_model_on_failure
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of the stochastic solver (Adam unless ``solver="sgd"``) on the given data."""
         return self._fit(X, y, sample_weight, partial=True)

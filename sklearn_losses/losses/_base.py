@@ -10,8 +10,10 @@ between serial and threaded kernels -- happens here, once, for every loss.
 import contextlib
 import contextvars
 import functools
+import warnings
 
 import numpy as np
+from numba.core.errors import NumbaPerformanceWarning
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
 
@@ -312,13 +314,25 @@ class BaseLoss(BaseEstimator):
         parallel = batch.raw.size >= parallel_threshold()
         kernel = kernels.get(entry, batch.w is not None, parallel)
         weights = () if batch.w is None else (batch.w,)
+        if parallel and not getattr(kernel, "signatures", True):
+            # first call: compiled now. A loss that can raise (a custom loss's
+            # raise statement) makes numba run the threaded loop serially,
+            # which is correct; its performance warning is not the user's concern
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NumbaPerformanceWarning)
+                return kernel(batch.y, batch.raw, *weights, *outputs, *batch.params)
         return kernel(batch.y, batch.raw, *weights, *outputs, *batch.params)
 
     def _verify_finite(self, batch, *results):
-        """Raise :class:`NonFiniteLossError` if a result is NaN/inf for finite inputs."""
+        """Raise :class:`NonFiniteLossError` if a result is NaN for finite inputs.
+
+        Infinity is not an error: a loss that grows without bound overflows to
+        ``inf`` where its true value exceeds the float range (a squared error
+        at ``|e| > 1e154``), as the built-in losses do.
+        """
         if not self._check_finite_output or not _finite_checks.get():
             return
-        if all(np.all(np.isfinite(result)) for result in results):
+        if not any(np.any(np.isnan(result)) for result in results):
             return
         n = batch.raw.shape[0]
         values = np.empty(n, dtype=batch.dtype)
@@ -328,15 +342,15 @@ class BaseLoss(BaseEstimator):
         raw, y = batch.raw.reshape(n, -1), batch.y.reshape(n, -1)
         finite_inputs = np.isfinite(raw).all(axis=1) & np.isfinite(y).all(axis=1)
         for what, arr in (("loss", values.reshape(n, 1)), ("gradient", gradients.reshape(n, -1))):
-            bad = finite_inputs & ~np.isfinite(arr).all(axis=1)
+            bad = finite_inputs & np.isnan(arr).any(axis=1)
             if bad.any():
                 j = int(np.flatnonzero(bad)[0])
                 bad_value = arr[j][~np.isfinite(arr[j])][0]
                 raise NonFiniteLossError(
                     f"{type(self).__name__} (loss {self.name!r}) returned {bad_value} for the {what} at "
                     f"sample {j // batch.n_outputs} (y_true={float(y[j, 0])!r}, raw_prediction={float(raw[j, 0])!r}) "
-                    "although the inputs are finite; check the loss function for overflow or an invalid "
-                    "operation (log of a negative number, 0/0, inf - inf)."
+                    "although the inputs are finite; check the loss function for an invalid operation (log or "
+                    "sqrt of a negative number, 0/0, inf - inf, 0 * inf after an overflow)."
                 )
 
     def _out(self, batch, out, name):

@@ -160,6 +160,8 @@ def capture(func, _seen=None):
             value = func.__globals__[name]
         elif name in _BUILTINS:
             continue
+        elif isinstance(getattr(builtins, name, None), type) and issubclass(getattr(builtins, name), Exception):
+            continue  # raise ValueError("...") compiles (constant arguments)
         elif hasattr(builtins, name):
             raise TypeError(f"{func.__qualname__} uses the builtin {name!r}, which numba does not compile")
         else:

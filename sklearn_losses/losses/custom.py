@@ -19,14 +19,18 @@ numba's cache from disk.
 import ast
 import inspect
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from numbers import Real
+
+import numba
 
 from ..links import get_link
 from ._autodiff import AutodiffError, differentiate
 from ._base import BaseLoss, NonFiniteLossError
 from ._capture import capture
-from ._factory import KernelSpec
+from ._domain import BinaryLabels
+from ._factory import KernelSpec, get_kernels
 
 __all__ = ["CustomLoss", "NonFiniteLossError", "custom_loss", "make_loss"]
 
@@ -175,9 +179,10 @@ class CustomLoss(BaseLoss):
     missing derivatives are derived by forward-mode automatic differentiation
     of ``sample_loss``.
     Declared properties (``task``, ``link``, ``convex``, ``robust``, ...) are
-    class attributes as for every loss. Outputs are checked: a NaN or
-    infinite loss or gradient for finite inputs raises
-    :class:`NonFiniteLossError` naming the loss and the first bad sample.
+    class attributes as for every loss. Outputs are checked: a NaN loss or
+    gradient for finite inputs raises :class:`NonFiniteLossError` naming the
+    loss and the first bad sample (``inf`` is an overflow, as for the
+    built-in losses, and is returned).
     """
 
     _definition = None
@@ -201,6 +206,8 @@ class CustomLoss(BaseLoss):
                             f"the __init__ parameters {tuple(cls._get_param_names())}.")
         cls._definition = definition
         cls._kernel_spec = kernel_spec(definition)
+        if definition.task == "binary" and "target_domain" not in cls.__dict__:
+            cls.target_domain = BinaryLabels()
         if isinstance(link, str):
             cls.link = get_link(link)
 
@@ -223,11 +230,63 @@ class CustomLoss(BaseLoss):
 _classes = {}
 
 
+def _type_check(definition, spec, owner):
+    """Compile the per-sample functions once, so that code numba cannot compile fails here, precisely.
+
+    Without this the error would come from numba at the first use, inside a
+    fit, as a raw ``TypingError`` about a generated file. The user's own
+    functions are compiled first, so the error names the function the user
+    wrote and its offending statement. Nothing is checked with numba's JIT
+    disabled (the functions then run as Python).
+    """
+    module = get_kernels(spec, definition.name)._module
+    signature = (numba.float64,) * (2 + len(definition.param_names))
+    names = ["_user_value", "_user_gradient", "_user_hessian", "_loss_gradient", "_gradient_hessian"]
+    for name in names:
+        func = getattr(module, name, None)
+        if func is None or not hasattr(func, "compile"):
+            continue
+        try:
+            func.compile(signature)
+        except numba.core.errors.NumbaError as exc:
+            raise TypeError(f"{owner}: numba cannot compile {_describe_failure(str(exc), module.__file__)}") from None
+
+
+_ROLES = {"_user_value": "func", "_user_gradient": "gradient", "_user_hessian": "hessian"}
+
+
+def _describe_failure(message, path):
+    """'<function> at line <statement>: <numba's reason>' from a numba error about the generated ``path``."""
+    lines = [line.strip() for line in message.splitlines()]
+    details = [line for line in lines[1:] if line and not line.startswith(("File ", "During"))]
+    reason = details[0] if details else (lines[0] if lines else "unknown error")
+    if reason.endswith(":") and len(details) > 1:  # "No implementation ... for signature:" and the signature
+        reason = f"{reason} {details[1].lstrip('> ')}"
+    reason = re.sub(r"Module\(<module '([\w.]+)'[^>]*>\)", r"module \1", reason)
+    found = re.findall(r'File "[^"]*?([^"/\\]+\.py)", line (\d+)', message)
+    statement, function = "", "the loss"
+    source = Path(path).read_text().splitlines()
+    for file_name, number in found:
+        if file_name != Path(path).name:
+            continue
+        index = int(number) - 1
+        statement = source[index].strip() if 0 <= index < len(source) else ""
+        for line in reversed(source[:index + 1]):
+            match = re.match(r"def (\w+)\(", line)
+            if match:
+                function = _ROLES.get(match.group(1), match.group(1))
+                break
+        break
+    where = f"{function} at `{statement}`" if statement else function
+    return f"{where}: {reason}"
+
+
 def _class_for(definition):
     """The loss class of a definition (one per definition and process)."""
     cls = _classes.get(definition)
     if cls is not None:
         return cls
+    _type_check(definition, kernel_spec(definition), f"custom loss {definition.name!r}")
     params = definition.param_names
     defaults = dict(definition.properties).pop("_defaults", ())
     signature = ", ".join(["self"] + [f"{n}={d!r}" for n, d in zip(params, defaults)])
@@ -243,6 +302,7 @@ def _class_for(definition):
         "name": definition.name,
         "task": definition.task,
         "link": get_link(definition.link),
+        **({"target_domain": BinaryLabels()} if definition.task == "binary" else {}),
         "_definition": definition,
         "_kernel_spec": kernel_spec(definition),
         **attrs,
@@ -268,8 +328,16 @@ def make_loss(func, gradient=None, hessian=None, *, name=None, task="regression"
     func : callable
         ``func(y, r, *params) -> float``: the loss of one sample with target
         ``y`` and raw prediction ``r``, in the numba subset (arithmetic,
-        ``math`` and numpy scalar functions, comparisons, if/else, loops). It
-        may use module constants and call helper functions of the same kind.
+        ``math`` and numpy scalar functions, comparisons, if/else, loops,
+        ``raise ValueError("...")`` with constant arguments). It may use
+        module constants and call helper functions of the same kind, which
+        are compiled with it. Automatic differentiation goes through the
+        elementary functions (``SUPPORTED_FUNCTIONS`` of
+        ``sklearn_losses.losses._autodiff``) and through helpers whose
+        arguments do not depend on ``r``; a helper called with an argument
+        that depends on ``r`` needs ``gradient=`` (and ``hessian=``). Code
+        that numba cannot compile is reported here, as a ``TypeError`` naming
+        the function and the statement, not at the first fit.
     gradient, hessian : callable, default=None
         ``d func / d r`` and ``d^2 func / d r^2`` with the same arguments.
         When not given they are derived by forward-mode automatic

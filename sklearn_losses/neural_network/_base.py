@@ -16,9 +16,10 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from .._estimator import check_sample_weight
 from ..losses import BaseLoss
 from ._kernels import ACTIVATIONS
 from ._network import Network
@@ -101,7 +102,7 @@ class _BaseMLP(BaseEstimator):
         if partial and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
         X, y = self._validate_X_y(X, y, reset=not continuing)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = check_sample_weight(sample_weight, X)
         loss, Y, n_outputs, sample_weight, fitted = self._targets(y, sample_weight, partial and continuing,
                                                                    classes)
         if not np.sum(sample_weight) > 0:

@@ -6,6 +6,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
+from .._estimator import keeps_model_on_failure
 from .._targets import ScoreClassifierMixin, encode_classes, regression_targets, resolve_loss
 from ._base import _BaseMLP, _has_stochastic_solver
 
@@ -158,11 +159,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _set_targets(self, fitted):
         pass
 
+    @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and ``y`` (shape ``(n,)`` or ``(n, n_outputs)``)."""
         return self._fit(X, y, sample_weight)
 
     @available_if(_has_stochastic_solver)
+    @keeps_model_on_failure
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of the stochastic solver on the given data."""
         return self._fit(X, y, sample_weight, partial=True)
@@ -270,11 +273,13 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
     def _stratify(self, Y):
         return Y if Y.ndim == 1 else np.argmax(Y, axis=1)
 
+    @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and class labels ``y``."""
         return self._fit(X, y, sample_weight)
 
     @available_if(_has_stochastic_solver)
+    @keeps_model_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of the stochastic solver; ``classes`` is required on the first call."""
         if not hasattr(self, "classes_") and classes is None:

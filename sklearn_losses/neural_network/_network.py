@@ -90,11 +90,15 @@ class Network:
         return 0.5 * float(np.dot(coef, coef))
 
     # ------------------------------------------------------------ work arrays
+    def _forward_arrays(self, rows):
+        """Work arrays ``(Z, A)`` of a forward pass over ``rows`` rows."""
+        widths = self.units[1:]
+        return (np.empty(rows * sum(widths), dtype=self.dtype),
+                np.empty(rows * max(1, sum(widths[:-1])), dtype=self.dtype))
+
     def _reserve(self, rows):
         if rows > self._rows:
-            widths = self.units[1:]
-            self.Z = np.empty(rows * sum(widths), dtype=self.dtype)
-            self.A = np.empty(rows * max(1, sum(widths[:-1])), dtype=self.dtype)
+            self.Z, self.A = self._forward_arrays(rows)
             widest = max(self.units)
             self.D1 = np.empty(rows * widest, dtype=self.dtype)
             self.D2 = np.empty(rows * widest, dtype=self.dtype)
@@ -118,20 +122,29 @@ class Network:
         return out
 
     def _forward(self, Xb, params):
+        """Forward pass of a training batch, into the network's work arrays (kept for ``backward``)."""
         self._reserve(Xb.shape[0])
         offset = forward(Xb, params, self.layers, self.activation, self.Z, self.A)
         return self._shaped(self.Z[offset:], Xb.shape[0])
 
     def raw_prediction(self, params, X):
-        """The output layer (the loss's ``raw_prediction``) for every row of ``X``."""
+        """The output layer (the loss's ``raw_prediction``) for every row of ``X``.
+
+        Thread-safe: the forward passes use work arrays of this call (the
+        compiled kernels release the GIL, so the network's own work arrays,
+        which training uses, cannot be shared between concurrent predictions).
+        """
         n = X.shape[0]
         out = np.empty((n, self.n_outputs), dtype=self.dtype)
+        Z, A = self._forward_arrays(min(n, PREDICT_ROWS))
         for start in range(0, n, PREDICT_ROWS):
             stop = min(start + PREDICT_ROWS, n)
             block = X[start:stop]
             block = block.toarray() if sp.issparse(block) else block
             block = np.ascontiguousarray(block, dtype=self.dtype)
-            out[start:stop] = self._forward(block, params).reshape(stop - start, self.n_outputs)
+            offset = forward(block, params, self.layers, self.activation, Z, A)
+            out[start:stop] = Z[offset:offset + (stop - start) * self.n_outputs].reshape(stop - start,
+                                                                                           self.n_outputs)
         return out[:, 0] if self.flat_output else out
 
     # -------------------------------------------------------------- objective

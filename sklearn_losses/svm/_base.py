@@ -28,17 +28,18 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .._estimator import check_sample_weight
 from .._targets import resolve_loss
-from ..losses import get_loss
+from ..losses import NonFiniteLossError, get_loss
 from ..solvers.dcd import balance
 from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit, approximate_partial_fit
 from ._kernel import KERNELS, Kernel
 from ._multiclass import block_descent
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
 from ._smo import initial_decision, intercept, row_store, smo, smo_state
-from ._smooth import smooth_dual
+from ._smooth import CONVERGED, MAX_ITER, NON_FINITE, STALLED, best_constant_value, smooth_dual
 from ._smooth import solvable as smooth_solvable
 
 __all__ = ["_KernelSVM", "_approximating"]
@@ -63,7 +64,16 @@ class _Solution(NamedTuple):
     dual: np.ndarray  # a, one per row
     intercept: float
     n_iter: int
-    converged: bool
+    why: str = None  # why the solver stopped short of its tolerance (None: it converged)
+    kernel_dual: np.ndarray = None  # K a on the problem's rows, when the solver keeps it
+    capped: bool = False  # stopped by max_iter (the user's limit)
+
+
+def _stopped(solver, n_iter, max_iter, tol):
+    """The reason a solver stopped at ``max_iter`` (None if it did not)."""
+    if n_iter < max_iter:
+        return None
+    return f"{solver} reached max_iter={max_iter} before the tolerance tol={tol:g}; increase max_iter"
 
 
 class _KernelSVM(BaseEstimator):
@@ -180,18 +190,38 @@ class _KernelSVM(BaseEstimator):
         for rows, y in problems:
             w = weight if rows is None else weight[rows]
             if not dual:
-                K = self._matrix(X, rows, whole, np.float64)
-                a, b, n_iter, converged = kernel_newton(K, loss, y, w, tol=self.tol,
-                                                        max_iter=min(self._max_iter(), 100), verbose=self.verbose)
-                solutions.append(_Solution(rows, a, b, n_iter, converged))
+                solutions.append(self._newton(self._matrix(X, rows, whole, np.float64), loss, y, w, rows))
                 continue
             store, diag = self._store(X, rows, kind, whole)
             if loss.piecewise_quadratic:
                 solutions.append(self._smo(store, diag, loss, y, w, self._max_iter(), rows))
-            else:
-                a, b, n_iter, converged = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter())
-                solutions.append(_Solution(rows, a, b, n_iter, converged))
-        return self._finish(X, solutions, loss)
+                continue
+            a, b, f, n_iter, status = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter())
+            if status in (STALLED, NON_FINITE) and y.size <= MAX_NEWTON_SAMPLES:
+                # the dual lost its precision (C too large for float64) or overflowed:
+                # Newton's method in the primal does not cancel K a against b
+                solution = self._newton(self._matrix(X, rows, whole, np.float64), loss, y, w, rows)
+                if solution.why is None:
+                    solutions.append(solution)
+                    continue
+            if status == NON_FINITE:
+                raise NonFiniteLossError(
+                    f"{type(self).__name__}: the dual solver for {type(loss).__name__} met a non-finite gradient "
+                    f"or step (the loss overflows at these decision values; C={self.C:g}). Lower C, scale the "
+                    "features or the targets; the previous model (if any) is kept.")
+            why = {CONVERGED: None, MAX_ITER: _stopped("SMO", n_iter, self._max_iter(), self.tol),
+                   STALLED: ("SMO stalled at the limit of float64 precision before the tolerance "
+                             f"tol={self.tol:g} (C={self.C:g} makes the dual ill-conditioned); lower C")}[status]
+            solutions.append(_Solution(rows, a, b, n_iter, why, f, status == MAX_ITER))
+        return self._finish(X, solutions, loss, problems, weight)
+
+    def _newton(self, K, loss, y, w, rows):
+        max_iter = min(self._max_iter(), 100)
+        a, b, n_iter, converged = kernel_newton(K, loss, y, w, tol=self.tol, max_iter=max_iter, verbose=self.verbose)
+        why = None if converged else (
+            f"Newton's method stopped after {n_iter} steps (at most {max_iter}) with a change above tol={self.tol:g}"
+            " or no descent left at float precision; lower C or scale the features")
+        return _Solution(rows, a, b, n_iter, why, K @ a, n_iter >= max_iter and max_iter == self._max_iter())
 
     def _fit_joint(self, X, y, weight, loss, n_classes, rng):
         """One problem for all classes, for a polyhedral multiclass loss (:mod:`._multiclass`)."""
@@ -200,12 +230,25 @@ class _KernelSVM(BaseEstimator):
         lower, upper, offset = loss.polyhedral_pieces(y, n_classes)
         a, b, epochs, converged = block_descent(store, diag, lower, upper, offset, weight, float(self.tol),
                                                 self._max_iter(), rng)
-        return self._finish(X, [_Solution(None, a[:, m], b[m], epochs, converged) for m in range(n_classes)], loss)
+        why = None if converged else _stopped("block coordinate descent", epochs, self._max_iter(), self.tol)
+        return self._finish(X, [_Solution(None, a[:, m], b[m], epochs, why) for m in range(n_classes)], loss)
 
-    def _finish(self, X, solutions, loss):
-        if not all(s.converged for s in solutions):
-            warnings.warn(f"{type(self).__name__} did not converge (max_iter={self.max_iter}); "
-                          "increase max_iter or tol.", ConvergenceWarning)
+    def _finish(self, X, solutions, loss, problems=None, weight=None):
+        """Check the solutions (finite, better than a constant model) and set the fitted attributes."""
+        for s in solutions:
+            if not (np.all(np.isfinite(s.dual)) and np.isfinite(s.intercept)):
+                raise NonFiniteLossError(
+                    f"{type(self).__name__}: the fit of {type(loss).__name__} gave non-finite dual coefficients "
+                    f"(C={self.C:g}); check X and the kernel for non-finite values; the previous model (if any) "
+                    "is kept.")
+        if problems is not None:
+            solutions = [s if s.kernel_dual is None else
+                         self._check_better_than_constant(loss, y, weight if rows is None else weight[rows], s)
+                         for (rows, y), s in zip(problems, solutions)]
+        reasons = sorted({s.why for s in solutions if s.why is not None})
+        if reasons:
+            warnings.warn(f"{type(self).__name__} ({type(loss).__name__}) did not converge: {'; '.join(reasons)}.",
+                          ConvergenceWarning)
         self._set_support(X, solutions)
         self.n_iter_ = np.array([s.n_iter for s in solutions])
         self.loss_ = loss
@@ -224,7 +267,42 @@ class _KernelSVM(BaseEstimator):
         f = initial_decision(store, -w * u) - kappa_w * w * u
         n_iter, converged = smo(store, diag, kappa_w, slopes, breaks, w, u, f, float(self.tol), max_iter,
                                 *smo_state(u.size))
-        return _Solution(rows, -w * u, intercept(u, f, slopes, breaks, w), int(n_iter), bool(converged))
+        why = None
+        if not converged:
+            why = _stopped("SMO", n_iter, max_iter, self.tol) or (
+                f"SMO stalled on a pair that admits no step at float precision before the tolerance "
+                f"tol={self.tol:g} (C={self.C:g}); lower C")
+        a = -w * u
+        return _Solution(rows, a, intercept(u, f, slopes, breaks, w), int(n_iter), why, f - kappa_w * a,
+                         n_iter >= max_iter)
+
+    def _check_better_than_constant(self, loss, y, w, solution):
+        """Refuse a solution whose objective is above that of the best constant model (a failed solve).
+
+        The objective is ``sum_i w_i l(y_i, f_i) + a^T K a / 2``; a constant
+        model ``f = b`` (``a = 0``) is feasible, so an optimum can never be
+        worse than the best one. A fit stopped by the user's ``max_iter`` is
+        kept (with its ConvergenceWarning, which then says so); any other is
+        refused with an error.
+        """
+        a, Ka = solution.dual, solution.kernel_dual
+        w = np.asarray(w, dtype=np.float64)
+        decision = Ka + solution.intercept
+        value = float(loss.loss(y, decision, w, reduction="sum", check_input=False)) + 0.5 * float(a @ Ka)
+        constant = best_constant_value(loss, y, w)
+        # the solvers stop with decision values within tol of optimal ones, which
+        # moves the objective by about tol per unit of weight: allow that
+        margin = self.tol * float(np.sum(w)) + 1e-9 * abs(constant)
+        if value <= constant + margin:
+            return solution
+        if solution.capped:
+            return solution._replace(why=f"{solution.why} (the model is still worse on the training data than the "
+                                         "best constant prediction)")
+        raise ValueError(
+                f"{type(self).__name__}: the solver did not reach the optimum for {type(loss).__name__} with "
+                f"C={self.C:g} ({solution.why}), and its model is worse on the training data than the best "
+                f"constant prediction (objective {value:.6g} against {constant:.6g}). Lower C or scale the "
+                "features; the previous model (if any) is kept.")
 
     def _set_support(self, X, solutions):
         """``support_``, ``support_vectors_``, ``dual_coef_`` (one row per problem) and ``intercept_``."""
@@ -262,17 +340,22 @@ class _KernelSVM(BaseEstimator):
         """
         if first:
             self._validate_params()
-            # a fit starts afresh: which path predicts (linear_ or support
-            # vectors) and the loss are read from the fitted attributes
-            for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]:
-                delattr(self, name)
         loss = self._resolve_loss() if first else self.loss_
         X, y = validate_data(self, X, y, reset=first, y_numeric=self._y_numeric, **self._check_options())
         y = column_or_1d(y, warn=True)
-        return X, y, self._weights(X, sample_weight), loss
+        weight = self._weights(X, sample_weight)
+        if first:
+            # a fit starts afresh: which path predicts (linear_ or support
+            # vectors) and the loss are read from the fitted attributes (a fit
+            # that fails later restores them: keeps_model_on_failure)
+            kept = {"n_features_in_", "feature_names_in_", "shape_fit_"}
+            for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("_")
+                         and name not in kept]:
+                delattr(self, name)
+        return X, y, weight, loss
 
     def _weights(self, X, sample_weight):
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = check_sample_weight(sample_weight, X)
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
             raise ValueError(f"With kernel='precomputed' X must be square (n_samples, n_samples); got {X.shape}.")
         self.shape_fit_ = X.shape

@@ -7,11 +7,11 @@ from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._estimator import class_sample_weight, keeps_model_on_failure
 from ._base import _approximating, _KernelSVM
 
 __all__ = ["SVMClassifier", "SVMRegressor"]
@@ -197,6 +197,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         self.random_state = random_state
         self.verbose = verbose
 
+    @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -215,7 +216,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if self.class_weight is not None:
-            weight = weight * compute_sample_weight(self.class_weight, y)
+            weight = weight * class_sample_weight(self.class_weight, y)
         if np.unique(encoded[weight > 0]).size < 2:
             present = np.unique(y[weight > 0]).tolist()
             raise ValueError(f"{type(self).__name__} needs at least 2 classes with positive sample weight; "
@@ -243,6 +244,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         return self._fit_problems(X, problems, self.C * weight, loss)
 
     @available_if(_approximating)
+    @keeps_model_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One pass of Adam over a minibatch, on the approximate path (needs ``alpha``).
 
@@ -265,7 +267,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             self.classes_ = np.unique(classes)
         if isinstance(self.class_weight, dict):
-            weight = weight * compute_sample_weight(self.class_weight, y)
+            weight = weight * class_sample_weight(self.class_weight, y)
         elif self.class_weight is not None:
             raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
         return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_)
@@ -376,6 +378,7 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
             return super()._resolve_loss(epsilon=self.epsilon)
         return super()._resolve_loss()
 
+    @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -400,6 +403,7 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         return self._fit_problems(X, [(None, y)], self.C * weight, loss)
 
     @available_if(_approximating)
+    @keeps_model_on_failure
     def partial_fit(self, X, y, sample_weight=None):
         """One pass of Adam over a minibatch, on the approximate path (needs ``alpha``).
 

@@ -31,7 +31,11 @@ def _objective(K, loss, y, w, a, b):
 
 
 def kernel_newton(K, loss, y, w, tol=1e-3, max_iter=100, verbose=0):
-    """Minimise ``sum w l(y, K a + b) + a^T K a / 2``; returns ``(a, b, n_iter, converged)``."""
+    """Minimise ``sum w l(y, K a + b) + a^T K a / 2``; returns ``(a, b, n_iter, converged)``.
+
+    Every iterate is finite: a step along which the objective is not finite
+    (an exp-link loss overflowing) is not taken, and the fit stops unconverged.
+    """
     n = K.shape[0]
     a, b = np.zeros(n), 0.0
     value, f = _objective(K, loss, y, w, a, b)
@@ -57,6 +61,8 @@ def kernel_newton(K, loss, y, w, tol=1e-3, max_iter=100, verbose=0):
             if new_value <= value or t < 1e-10:
                 break
             t *= 0.5
+        if not np.isfinite(new_value):  # no finite descent along the step (overflow): stop here
+            break
         if verbose:
             print(f"kernel newton iter {iteration:3d}: objective {new_value:.12g}  step {t:.3g}  change {change:.3e}")
         if new_value > value:  # no descent left at float precision

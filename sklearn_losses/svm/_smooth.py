@@ -35,12 +35,13 @@ from scipy.optimize import brentq
 from ..losses._factory import HEADER, get_kernels, import_lines
 from ._smo import initial_decision, smo_state
 
-__all__ = ["smooth_dual", "smooth_source", "solvable"]
+__all__ = ["CONVERGED", "MAX_ITER", "NON_FINITE", "STALLED", "best_constant_value", "smooth_dual", "smooth_source", "solvable"]
 
 _SOURCE = '''
 from sklearn_losses.svm._smo import move as _move, working_set as _working_set
 
 _MAX_STEPS = 200
+_MAX_BRACKET = 2100  # doublings from 1e-12 * scale past 1e300
 
 
 @njit(**_OPTIONS)  # not inlined (as SCALAR_OPTIONS would): that multiplies the code and the compile time
@@ -68,6 +69,8 @@ def _pair_step(yi, ri, wi, yj, rj, wj, gap, eta__PARAMS__):
     gi0 = _gradient_hessian(yi, ri__PARAMS__)[0]
     gj0 = _gradient_hessian(yj, rj__PARAMS__)[0]
     e, de, z, di, dj = _balance(yi, gi0, wi, yj, gj0, wj, gap, eta, ri__PARAMS__)
+    if e != e or de != de:
+        return ri, rj, np.nan, np.nan  # non-finite gradients or hessians: the caller stops
     if not e < 0.0:
         return ri, rj, 0.0, 0.0
     x_hi = ri
@@ -75,9 +78,14 @@ def _pair_step(yi, ri, wi, yj, rj, wj, gap, eta__PARAMS__):
     # (de near 0) would otherwise start a bisection over 1e200
     scale = 1.0 + abs(ri)
     step = min(max(e / de if de < 0.0 else scale, 1e-12 * scale), scale)
-    while True:  # bracket the root below r_i
+    if not step > 0.0:
+        step = scale
+    x_lo = ri
+    for _ in range(_MAX_BRACKET):  # bracket the root below r_i (bounded: the step doubles each time)
         x = ri - step
         e, de, z, di, dj = _balance(yi, gi0, wi, yj, gj0, wj, gap, eta, x__PARAMS__)
+        if e != e:
+            return ri, rj, np.nan, np.nan
         if e >= 0.0:
             x_lo = x
             break
@@ -85,9 +93,13 @@ def _pair_step(yi, ri, wi, yj, rj, wj, gap, eta__PARAMS__):
         step *= 2.0
         if step > 1e300:  # the gradients are flat: as far as they move
             return x_hi, z, di, dj
+    else:
+        return x_hi, z, di, dj
     x = 0.5 * (x_lo + x_hi) if e > 0.0 else x
     for _ in range(_MAX_STEPS):
         e, de, z, di, dj = _balance(yi, gi0, wi, yj, gj0, wj, gap, eta, x__PARAMS__)
+        if e != e:
+            return ri, rj, np.nan, np.nan
         if e == 0.0:
             break
         if e > 0.0:
@@ -107,7 +119,12 @@ def _pair_step(yi, ri, wi, yj, rj, wj, gap, eta__PARAMS__):
 
 @njit(**_OPTIONS)
 def smooth_smo(store, diag, y, w, r, f, tol, max_iter, active, counts, extremes__PARAMS__):
-    """SMO for a smooth loss; the primal points ``r`` and ``f = K a`` (``a = -w l'(r)``) are updated in place."""
+    """SMO for a smooth loss; the primal points ``r`` and ``f = K a`` (``a = -w l'(r)``) are updated in place.
+
+    Returns ``(iterations, status)``: :data:`CONVERGED`, :data:`MAX_ITER`,
+    :data:`STALLED` (a pair step that gains nothing at float precision) or
+    :data:`NON_FINITE` (a gradient, hessian or step that is not finite).
+    """
     n = r.size
     kappa_w = np.zeros(n)
     lo = r.copy()
@@ -118,14 +135,16 @@ def smooth_smo(store, diag, y, w, r, f, tol, max_iter, active, counts, extremes_
     for it in range(max_iter):
         i, j, eta = _working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes)
         if j < 0:
-            return it, True
+            return it, 0
         ri, rj, di, dj = _pair_step(y[i], r[i], w[i], y[j], r[j], w[j], f[i] - f[j], eta__PARAMS__)
+        if not (np.isfinite(ri) and np.isfinite(rj) and np.isfinite(di) and np.isfinite(dj)):
+            return it, 3
         if not (di > 0.0 and dj > 0.0):
-            return it, False
+            return it, 2
         r[i] = lo[i] = hi[i] = ri
         r[j] = lo[j] = hi[j] = rj
         _move(store, kappa_w, f, i, j, di, dj)
-    return max_iter, False
+    return max_iter, 1
 '''
 
 
@@ -159,6 +178,22 @@ def _constant_start(loss, y, w):
     raise ValueError(f"{type(loss).__name__}: no constant model balances the gradient for these targets.")
 
 
+def best_constant_value(loss, y, w):
+    """``min_b sum_i w_i l(y_i, b)`` over a few candidates: the root of the summed gradient (convex losses), 0.
+
+    An upper bound on the objective of the best constant model: a solver's
+    optimum is never above it.
+    """
+    candidates = [0.0]
+    try:
+        candidates.append(_constant_start(loss, y, w))
+    except ValueError:
+        pass
+    values = [float(loss.loss(y, np.full(y.size, b), w, reduction="sum", check_input=False)) for b in candidates]
+    finite = [v for v in values if np.isfinite(v)]
+    return min(finite) if finite else np.inf
+
+
 def _inverse_gradient(loss, y, u, r):
     """Per sample, the ``r`` with ``l_i'(r) = u_i`` (vectorised bisection from a bracket around ``r``)."""
     lo, hi = r.copy(), r.copy()
@@ -189,11 +224,19 @@ def _inverse_gradient(loss, y, u, r):
 START = 1e-3
 
 
+#: Outcomes of :func:`smooth_smo`.
+CONVERGED, MAX_ITER, STALLED, NON_FINITE = 0, 1, 2, 3
+
+
 def smooth_dual(store, diag, loss, y, w, tol, max_iter):
-    """Solve the kernel problem of a smooth convex loss; returns ``(a, b, iterations, converged)``.
+    """Solve the kernel problem of a smooth convex loss; returns ``(a, b, f, iterations, status)``.
 
     ``store``: kernel rows (:func:`._smo.row_store`); ``diag``: the kernel's
-    diagonal; ``w``: C times the sample weights.
+    diagonal; ``w``: C times the sample weights. ``f`` is ``K a`` and
+    ``status`` one of :data:`CONVERGED`, :data:`MAX_ITER`, :data:`STALLED`
+    (no pair step gains anything at float precision, which happens when C is
+    so large that ``K a`` loses its digits to cancellation) and
+    :data:`NON_FINITE`.
     """
     solver = get_kernels(loss.kernel_spec, f"svm_smooth_{loss.name or type(loss).__name__}",
                          smooth_source).function("smooth_smo")
@@ -203,7 +246,11 @@ def smooth_dual(store, diag, loss, y, w, tol, max_iter):
     u = START * loss.gradient(y, b0, reduction="none")  # sum(w u) = 0: a feasible dual point
     r = _inverse_gradient(loss, y, u, b0)
     f = initial_decision(store, -w * u)
-    n_iter, converged = solver(store, diag, y, w, r, f, float(tol), max_iter, *smo_state(y.size),
-                               *loss.kernel_arguments())
+    n_iter, status = solver(store, diag, y, w, r, f, float(tol), max_iter, *smo_state(y.size),
+                            *loss.kernel_arguments())
     keep = w > 0
-    return -w * loss.gradient(y, r, reduction="none"), float(np.mean((r - f)[keep])), int(n_iter), bool(converged)
+    a = -w * loss.gradient(y, r, reduction="none")
+    b = float(np.mean((r - f)[keep]))
+    if not (np.all(np.isfinite(a)) and np.isfinite(b)):
+        status = NON_FINITE
+    return a, b, f, int(n_iter), int(status)

@@ -1,0 +1,70 @@
+"""What every estimator's ``fit`` shares: validated weights and a fit that fails without side effects.
+
+* :func:`check_sample_weight`: ``sample_weight`` as a float64 array, refused
+  with a ``ValueError`` naming ``sample_weight`` when negative or not finite
+  (the losses refuse such weights too).
+* :func:`class_sample_weight`: the per-sample weights of ``class_weight``
+  (a dict or ``"balanced"``), refused when an entry is negative or not finite.
+* :func:`keeps_model_on_failure`: wraps ``fit`` and ``partial_fit`` so that a
+  call that raises, for any reason (bad input, divergence, an interrupted
+  fit), leaves every attribute as it was before the call.
+"""
+
+import copy
+import functools
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = ["check_sample_weight", "class_sample_weight", "keeps_model_on_failure"]
+
+
+def check_sample_weight(sample_weight, X, dtype=np.float64):
+    """``sample_weight`` validated for ``X``: finite, non-negative, one per row (None: ones)."""
+    if sample_weight is not None and not np.isscalar(sample_weight):
+        values = np.asarray(sample_weight)
+        if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+            raise ValueError("sample_weight contains NaN or infinity; weights must be finite and non-negative.")
+    return _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+
+
+def class_sample_weight(class_weight, y):
+    """Per-sample weights of ``class_weight`` for labels ``y`` (scikit-learn's ``compute_sample_weight``).
+
+    Raises a ``ValueError`` naming ``class_weight`` when a weight of the dict
+    is not a finite non-negative number.
+    """
+    if isinstance(class_weight, dict):
+        for label, weight in class_weight.items():
+            if isinstance(weight, bool) or not isinstance(weight, Real) or not (np.isfinite(weight) and weight >= 0):
+                raise ValueError(f"class_weight[{label!r}] = {weight!r}: class weights must be finite and "
+                                 "non-negative numbers.")
+    return compute_sample_weight(class_weight, y)
+
+
+def keeps_model_on_failure(method):
+    """Decorator: if ``method`` raises, the estimator's attributes are restored to what they were.
+
+    The state is copied before the call (fitted arrays are replaced by a fit,
+    never written in place, so a shallow copy of the attribute dictionary
+    suffices; mutable solver states that ``partial_fit`` advances in place
+    are deep-copied by their owners).
+    """
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        state = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return wrapper
+
+
+def copy_state(state):
+    """A deep copy of a solver state that a fit advances in place (None stays None)."""
+    return None if state is None else copy.deepcopy(state)
