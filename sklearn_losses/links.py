@@ -11,6 +11,12 @@ from scipy.special import expit, logit, softmax
 __all__ = ["IdentityLink", "LogLink", "LogitLink", "SoftmaxLink", "get_link"]
 
 
+
+def _floating(values):
+    """``values`` as a float array: float32 stays float32 (as scikit-learn preserves it), else float64."""
+    values = np.asarray(values)
+    return values if values.dtype in (np.float32, np.float64) else values.astype(np.float64)
+
 class BaseLink:
     """A link function g with ``link(prediction) = g(prediction)``."""
 
@@ -38,10 +44,10 @@ class IdentityLink(BaseLink):
     name = "identity"
 
     def link(self, prediction):
-        return np.asarray(prediction, dtype=float)
+        return _floating(prediction)
 
     def inverse(self, raw_prediction):
-        return np.asarray(raw_prediction, dtype=float)
+        return _floating(raw_prediction)
 
 
 class LogLink(BaseLink):
@@ -51,11 +57,11 @@ class LogLink(BaseLink):
 
     def link(self, prediction):
         with np.errstate(divide="ignore"):
-            return np.log(np.asarray(prediction, dtype=float))
+            return np.log(_floating(prediction))
 
     def inverse(self, raw_prediction):
         with np.errstate(over="ignore"):
-            return np.exp(np.asarray(raw_prediction, dtype=float))
+            return np.exp(_floating(raw_prediction))
 
 
 class LogitLink(BaseLink):
@@ -64,10 +70,10 @@ class LogitLink(BaseLink):
     name = "logit"
 
     def link(self, prediction):
-        return logit(np.asarray(prediction, dtype=float))
+        return logit(_floating(prediction))
 
     def inverse(self, raw_prediction):
-        return expit(np.asarray(raw_prediction, dtype=float))
+        return expit(_floating(raw_prediction))
 
 
 class SoftmaxLink(BaseLink):
@@ -77,11 +83,11 @@ class SoftmaxLink(BaseLink):
 
     def link(self, prediction):
         with np.errstate(divide="ignore"):
-            raw = np.log(np.asarray(prediction, dtype=float))
+            raw = np.log(_floating(prediction))
         return raw - raw.mean(axis=1, keepdims=True)
 
     def inverse(self, raw_prediction):
-        return softmax(np.asarray(raw_prediction, dtype=float), axis=1)
+        return softmax(_floating(raw_prediction), axis=1)
 
 
 _LINKS = {cls.name: cls for cls in (IdentityLink, LogLink, LogitLink, SoftmaxLink)}

@@ -2,6 +2,7 @@
 
 import math
 import pickle
+import re
 
 import cloudpickle
 import numba
@@ -407,3 +408,90 @@ def test_business_cost_story_grid_searched_with_two_workers_and_scored():
     assert np.mean(search.best_estimator_.predict(X) - symmetric.predict(X)) > 0.1
     scores = cross_val_score(search.best_estimator_, X, y, scoring=scorer, cv=3, n_jobs=2)
     assert np.all(scores < 0)
+
+
+# ------------------------------------------------------------- what make_loss refuses, and where
+def _logistic(y, r):
+    return math.log1p(math.exp(-(2.0 * y - 1.0) * r))
+
+
+def test_a_binary_custom_loss_checks_its_targets():
+    loss = make_loss(_logistic, task="binary")
+    with pytest.raises(ValueError, match="0 or 1"):
+        loss(np.array([2.0]), np.array([0.0]))
+    assert np.isfinite(loss(np.array([1.0, 0.0]), np.array([0.3, -0.2])))
+
+
+def _uses_comb(y, r):
+    return math.comb(3, 2) * (y - r) ** 2
+
+
+def _adds_a_string(y, r):
+    return "a" + (y - r)
+
+
+@requires_jit  # without the JIT, Python runs both (and fails only at the call)
+@pytest.mark.parametrize("func, statement, reason", [
+    (_uses_comb, "math.comb(3, 2)", "Unknown attribute 'comb'"),
+    (_adds_a_string, "'a' + (y - r)", "No implementation of function"),
+])
+def test_code_numba_cannot_compile_fails_in_make_loss_naming_function_and_statement(func, statement, reason):
+    def build():
+        make_loss(func, gradient=lambda y, r: 0.0 * r, hessian=lambda y, r: 0.0 * r)
+
+    with pytest.raises(TypeError, match=rf"custom loss '{func.__name__.strip('_')}': numba cannot compile func at "
+                                        rf"`return .*{re.escape(statement)}.*`: {reason}"):
+        build()
+
+
+def _refuses_negative_targets(y, r):
+    if y < 0:
+        raise ValueError("negative target")
+    return (y - r) ** 2
+
+
+def test_a_raise_statement_compiles_and_raises():
+    loss = make_loss(_refuses_negative_targets)
+    assert loss(np.array([1.0]), np.array([0.0])) == 1.0
+    np.testing.assert_allclose(loss.gradient(np.ones(3), np.zeros(3)), -2.0 / 3.0)
+    with pytest.raises(ValueError, match="negative target"):
+        loss(np.array([-1.0]), np.array([0.0]))
+    big = np.full(300_000, -1.0)  # the threaded kernels too (they run serially when a loss can raise)
+    with pytest.raises(ValueError, match="negative target"):
+        loss(big, np.zeros_like(big))
+
+
+def _square(e):
+    return e * e
+
+
+def _through_a_helper(y, r):
+    return _square(y - r)
+
+
+def test_a_helper_of_r_needs_an_explicit_gradient_and_works_with_one():
+    with pytest.raises(AutodiffError, match=r"_square\(y - r\).*gradient="):
+        make_loss(_through_a_helper)
+    loss = make_loss(_through_a_helper, gradient=lambda y, r: 2.0 * (r - y), hessian=lambda y, r: 2.0 + 0.0 * r)
+    np.testing.assert_allclose(loss(np.array([3.0]), np.array([1.0])), 4.0)
+
+
+@requires_jit  # sqrt of a negative number is NaN only when compiled (Python raises)
+def test_a_linear_fit_of_a_nan_loss_raises_the_precise_error():
+    def sqrt_of_negative(y, r):
+        return math.sqrt(r - 1e9) + (y - r) ** 2
+
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.raises(NonFiniteLossError, match=r"'sqrt_of_negative'\) returned nan .*sample 0"):
+        LinearRegressor(make_loss(sqrt_of_negative)).fit(X, X[:, 0])
+
+
+def test_a_loss_unbounded_below_warns():
+    from sklearn.exceptions import ConvergenceWarning
+
+    def linear_reward(y, r):
+        return -r
+
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.warns(ConvergenceWarning, match="unbounded below"):
+        LinearRegressor(make_loss(linear_reward), alpha=0.0).fit(X, X[:, 0])

@@ -185,7 +185,9 @@ class _LinearModel(BaseEstimator):
         self.loss_ = loss
         self.solver_ = solver
         self._stochastic_states = states if stochastic else None
-        self._set_coefficients([r.coef for r in results], [r.intercept for r in results], fitted)
+        # coefficients in the input's precision (float32 stays float32, as scikit-learn's linear models)
+        self._set_coefficients([r.coef.astype(X.dtype, copy=False) for r in results],
+                               [np.asarray(r.intercept, dtype=X.dtype) for r in results], fitted)
         self.n_iter_ = max(r.n_iter for r in results)
         self.loss_curve_ = _mean_curve([r.curve for r in results])
         self.validation_loss_curve_ = _mean_curve([r.val_curve for r in results]) if X_val is not None else None
@@ -270,9 +272,12 @@ class _LinearModel(BaseEstimator):
     # ------------------------------------------------------------- predict
     def _raw_predict(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=False)
-        raw = X @ self.coef_.T
-        return np.asarray(raw, dtype=np.float64) + self.intercept_
+        # C order whatever the input's (pandas gives Fortran order): the same data
+        # then gives the same result to the last bit
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=False)
+        dtype = np.result_type(X.dtype, self.coef_.dtype)
+        raw = X @ self.coef_.T.astype(dtype, copy=False)
+        return np.asarray(raw, dtype=dtype) + np.asarray(self.intercept_, dtype=dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -142,7 +142,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         coef = np.vstack(coefs)
         intercept = np.concatenate([np.atleast_1d(b) for b in intercepts])
         if not fitted["multi"]:
-            coef, intercept = coef[0], float(intercept[0])
+            coef, intercept = coef[0], intercept[0]
         self.coef_, self.intercept_ = coef, intercept
         self._multi = fitted["multi"]
 

@@ -114,7 +114,9 @@ class _KernelSVM(BaseEstimator):
 
     def _check_options(self):
         dtype = np.float64 if self.kernel == "precomputed" else [np.float64, np.float32]
-        return dict(accept_sparse="csr", dtype=dtype)
+        # C order whatever the input's (pandas gives Fortran order): kernel rows,
+        # gamma="scale" and the solver then see the same numbers
+        return dict(accept_sparse="csr", dtype=dtype, order="C")
 
     def _row_dtype(self, n):
         """float64 rows up to :data:`FLOAT64_BYTES` for the whole matrix, float32 beyond."""
