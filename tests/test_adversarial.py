@@ -391,3 +391,42 @@ def test_mlp_lbfgs_with_a_wrong_gradient_warns():
     loss = make_loss(squared, gradient=wrong_gradient, name="wrong_gradient")
     with pytest.warns(ConvergenceWarning):
         MLPRegressor(loss=loss, solver="lbfgs", hidden_layer_sizes=(4,), max_iter=50, random_state=0).fit(X, y)
+
+
+# ------------------------------------------------------------------ SVM kernels
+def test_svm_rbf_on_features_of_size_1e300_is_finite_and_linear_kernel_is_refused():
+    X, y = _data("classification")
+    X = X.copy()
+    X[:, 2] *= 1e300
+    model = SVMClassifier().fit(X, y)  # gamma="scale" underflows: applied to the data instead
+    assert model._kernel.gamma == 0.0 and model._kernel.data_scale > 0
+    assert np.all(np.isfinite(model.decision_function(X)))
+    # the same model as on the data divided by 1e300 (what gamma="scale" makes of it)
+    small = SVMClassifier().fit(X / 1e300, y)
+    np.testing.assert_allclose(model.decision_function(X), small.decision_function(X / 1e300), atol=1e-6)
+    for kernel in ("linear", "poly"):
+        with pytest.raises(ValueError, match=f"kernel='{kernel}'.*too large"):
+            SVMClassifier(kernel=kernel, gamma=1.0).fit(X, y)
+
+
+def test_svm_kernel_callable_returning_nan_is_refused_naming_it():
+    def broken_kernel(A, B):
+        return np.full((A.shape[0], B.shape[0]), np.nan)
+
+    X, y = _data("classification")
+    with pytest.raises(ValueError, match="kernel callable 'broken_kernel'.*non-finite"):
+        SVMClassifier(kernel=broken_kernel).fit(X, y)
+
+
+def test_svm_gamma_scale_is_the_weighted_variance():
+    from sklearn_losses.svm._kernel import Kernel
+
+    X, _ = _data("regression", n=30)
+    w = np.random.default_rng(1).integers(0, 4, size=30).astype(float)
+    weighted = Kernel("rbf", "scale", 3, 0.0, X, w).gamma
+    repeated = Kernel("rbf", "scale", 3, 0.0, np.repeat(X, w.astype(int), axis=0)).gamma
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-12)
+    np.testing.assert_allclose(Kernel("rbf", "scale", 3, 0.0, X).gamma, 1.0 / (X.shape[1] * X.var()), rtol=1e-12)
+    import scipy.sparse as sp
+
+    np.testing.assert_allclose(Kernel("rbf", "scale", 3, 0.0, sp.csr_matrix(X), w).gamma, weighted, rtol=1e-10)

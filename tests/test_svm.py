@@ -72,7 +72,8 @@ def test_sample_and_class_weights_match_svc():
     sw[:10] = 0.0
     cw = {0: 2.0, 1: 0.5, 2: 1.0}
     ours = SVMClassifier(class_weight=cw, tol=TOL).fit(X, Y, sample_weight=sw)
-    ref = SVC(class_weight=cw, tol=TOL).fit(X, Y, sample_weight=sw)
+    # gamma="scale" is the sample-weighted variance here (SVC's is unweighted): give SVC the same gamma
+    ref = SVC(class_weight=cw, tol=TOL, gamma=ours._kernel.gamma).fit(X, Y, sample_weight=sw)
     np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-5)
     balanced = SVMClassifier(class_weight="balanced", tol=TOL).fit(X, Y_BIN)
     np.testing.assert_allclose(balanced.decision_function(X),
@@ -81,10 +82,11 @@ def test_sample_and_class_weights_match_svc():
 
 @pytest.mark.parametrize("loss", ["hinge", pytest.param("log_loss", marks=pytest.mark.slow_in_python)])
 def test_sample_weight_equals_repetition(loss):
-    # (a fixed gamma: "scale" uses the variance of X, which repetition changes, as in SVC)
+    # gamma="scale" from the weighted variance: the same for weights and repetition (unlike SVC's)
     repeat = np.r_[np.full(50, 3), np.ones(250, dtype=int)]
-    a = SVMClassifier(loss, gamma=0.2, tol=1e-9).fit(X, Y_BIN, sample_weight=repeat.astype(float))
-    b = SVMClassifier(loss, gamma=0.2, tol=1e-9).fit(np.repeat(X, repeat, axis=0), np.repeat(Y_BIN, repeat))
+    a = SVMClassifier(loss, tol=1e-9).fit(X, Y_BIN, sample_weight=repeat.astype(float))
+    b = SVMClassifier(loss, tol=1e-9).fit(np.repeat(X, repeat, axis=0), np.repeat(Y_BIN, repeat))
+    assert a._kernel.gamma == pytest.approx(b._kernel.gamma, rel=1e-12)
     np.testing.assert_allclose(a.decision_function(X), b.decision_function(X), atol=1e-6)
 
 

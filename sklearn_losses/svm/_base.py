@@ -135,10 +135,10 @@ class _KernelSVM(BaseEstimator):
             "sklearn.kernel_approximation.Nystroem with a linear model for large data."
         )
 
-    def _fit_approximate(self, X, y, weight, loss, partial=False, classes=None):
+    def _fit_approximate(self, X, y, weight, loss, partial=False, classes=None, sample_weight=None):
         """The approximate path (:mod:`._approximate`); ``weight`` without C."""
         self._kernel = getattr(self, "_kernel", None) if partial and hasattr(self, "linear_") else \
-            Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
+            self._new_kernel(X, sample_weight)
         if partial:
             approximate_partial_fit(self, X, y, weight, loss, self._kernel.gamma, classes)
         else:
@@ -146,6 +146,16 @@ class _KernelSVM(BaseEstimator):
         self.n_iter_ = np.atleast_1d(self.linear_.n_iter_)
         self.loss_ = loss
         return self
+
+    def _new_kernel(self, X, sample_weight):
+        """The kernel resolved on the training data, data checked.
+
+        ``gamma="scale"`` comes from the variance weighted by ``sample_weight``
+        (not by class weights: those reweight the loss, not the data).
+        """
+        kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X, sample_weight)
+        kernel.check_data(X)
+        return kernel
 
     def _max_iter(self):
         return np.iinfo(np.int64).max if self.max_iter == -1 else self.max_iter
@@ -161,8 +171,8 @@ class _KernelSVM(BaseEstimator):
         if kind is not None:
             dtype = self._row_dtype(n)
             slots = self.cache_size * 2 ** 20 // (n * np.dtype(dtype).itemsize)
-            data = np.ascontiguousarray(X if rows is None else X[rows], dtype=np.float64)
-            return (row_store(n, slots, dtype, data, kind, self._kernel.gamma, self.coef0, self.degree),
+            data = np.ascontiguousarray(self._kernel.prepare(X if rows is None else X[rows]), dtype=np.float64)
+            return (row_store(n, slots, dtype, data, kind, self._kernel.formula_gamma, self.coef0, self.degree),
                     self._kernel.diagonal(data))
         K = self._matrix(X, rows, whole, self._matrix_dtype(n))
         return row_store(n, n, K.dtype, K=K), np.diagonal(K).astype(np.float64)
@@ -173,8 +183,8 @@ class _KernelSVM(BaseEstimator):
             return whole[np.ix_(rows, rows)]
         return self._kernel.gram(X if rows is None else X[rows], dtype)
 
-    def _fit_problems(self, X, problems, weight, loss):
-        """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample weights."""
+    def _fit_problems(self, X, problems, weight, loss, sample_weight=None):
+        """Fit every ``(rows, y)`` problem; ``weight`` is ``C`` times the sample (and class) weights."""
         dual = loss.piecewise_quadratic or smooth_solvable(loss)  # else Newton's method
         largest = max(X.shape[0] if rows is None else rows.size for rows, _ in problems)
         if not dual and largest > MAX_NEWTON_SAMPLES:  # before any kernel matrix is built
@@ -183,7 +193,7 @@ class _KernelSVM(BaseEstimator):
                 f"n x n system and is meant for at most {MAX_NEWTON_SAMPLES} samples; got {largest}. Use "
                 "a convex loss or Nystroem features with a linear model (kernel_approximation='nystroem')."
             )
-        self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
+        self._kernel = self._new_kernel(X, sample_weight)
         kind = self._kernel.row_kind(X) if dual else None
         whole = None
         if kind is None and any(rows is not None for rows, _ in problems):
@@ -225,9 +235,9 @@ class _KernelSVM(BaseEstimator):
             " or no descent left at float precision; lower C or scale the features")
         return _Solution(rows, a, b, n_iter, why, K @ a, n_iter >= max_iter and max_iter == self._max_iter())
 
-    def _fit_joint(self, X, y, weight, loss, n_classes, rng):
+    def _fit_joint(self, X, y, weight, loss, n_classes, rng, sample_weight=None):
         """One problem for all classes, for a polyhedral multiclass loss (:mod:`._multiclass`)."""
-        self._kernel = Kernel(self.kernel, self.gamma, self.degree, self.coef0, X)
+        self._kernel = self._new_kernel(X, sample_weight)
         store, diag = self._store(X, None, self._kernel.row_kind(X), None)
         lower, upper, offset = loss.polyhedral_pieces(y, n_classes)
         a, b, epochs, converged = block_descent(store, diag, lower, upper, offset, weight, float(self.tol),
@@ -243,7 +253,7 @@ class _KernelSVM(BaseEstimator):
                     f"{type(self).__name__}: the fit of {type(loss).__name__} gave non-finite dual coefficients "
                     f"(C={self.C:g}); check X and the kernel for non-finite values; the previous model (if any) "
                     "is kept.")
-        if problems is not None:
+        if problems is not None and self._kernel.positive_semidefinite:
             solutions = [s if s.kernel_dual is None else
                          self._check_better_than_constant(loss, y, weight if rows is None else weight[rows], s)
                          for (rows, y), s in zip(problems, solutions)]
@@ -300,11 +310,12 @@ class _KernelSVM(BaseEstimator):
         if solution.capped:
             return solution._replace(why=f"{solution.why} (the model is still worse on the training data than the "
                                          "best constant prediction)")
+        how = solution.why or "it stopped at its tolerance"
         raise ValueError(
-                f"{type(self).__name__}: the solver did not reach the optimum for {type(loss).__name__} with "
-                f"C={self.C:g} ({solution.why}), and its model is worse on the training data than the best "
-                f"constant prediction (objective {value:.6g} against {constant:.6g}). Lower C or scale the "
-                "features; the previous model (if any) is kept.")
+            f"{type(self).__name__}: the solver did not reach the optimum for {type(loss).__name__} with "
+            f"C={self.C:g} ({how}), and its model is worse on the training data than the best "
+            f"constant prediction (objective {value:.6g} against {constant:.6g}). Lower C or scale the "
+            "features; the previous model (if any) is kept.")
 
     def _set_support(self, X, solutions):
         """``support_``, ``support_vectors_``, ``dual_coef_`` (one row per problem) and ``intercept_``."""

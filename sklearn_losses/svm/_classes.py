@@ -213,6 +213,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         self
         """
         X, y, weight, loss = self._start(X, y, sample_weight)
+        data_weight = weight  # the sample weights alone, for data statistics (gamma="scale")
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if self.class_weight is not None:
@@ -227,10 +228,11 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
                 clone(self).set_params(probability=False), method="sigmoid", cv=5, ensemble=False,
             ).fit(X, y, sample_weight=sample_weight)
         if self.kernel_approximation is not None:
-            return self._fit_approximate(X, y, weight, loss)
+            return self._fit_approximate(X, y, weight, loss, sample_weight=data_weight)
         k = self.classes_.size
         if loss.per_row:  # a multiclass loss: one joint problem over all classes
-            return self._fit_joint(X, encoded, self.C * weight, loss, k, check_random_state(self.random_state))
+            return self._fit_joint(X, encoded, self.C * weight, loss, k, check_random_state(self.random_state),
+                                   sample_weight=data_weight)
         if k == 2:
             problems = [(None, (encoded == 1).astype(np.float64))]
         elif self.multi_class == "ovr":
@@ -241,7 +243,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
                 for j in range(i + 1, k):
                     rows = np.flatnonzero((encoded == i) | (encoded == j))
                     problems.append((rows, (encoded[rows] == i).astype(np.float64)))
-        return self._fit_problems(X, problems, self.C * weight, loss)
+        return self._fit_problems(X, problems, self.C * weight, loss, sample_weight=data_weight)
 
     @available_if(_approximating)
     @keeps_model_on_failure
@@ -266,11 +268,13 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             self.classes_ = np.unique(classes)
+        data_weight = weight
         if isinstance(self.class_weight, dict):
             weight = weight * class_sample_weight(self.class_weight, y)
         elif self.class_weight is not None:
             raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
-        return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_)
+        return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_,
+                                     sample_weight=data_weight)
 
     def _ovo(self):
         """Whether the fitted model is one-vs-one."""
@@ -399,8 +403,8 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         if not np.any(weight > 0):
             raise ValueError(f"{type(self).__name__}: every sample weight is zero.")
         if self.kernel_approximation is not None:
-            return self._fit_approximate(X, y, weight, loss)
-        return self._fit_problems(X, [(None, y)], self.C * weight, loss)
+            return self._fit_approximate(X, y, weight, loss, sample_weight=weight)
+        return self._fit_problems(X, [(None, y)], self.C * weight, loss, sample_weight=weight)
 
     @available_if(_approximating)
     @keeps_model_on_failure
@@ -419,7 +423,7 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         """
         X, y, weight, loss = self._start(X, y, sample_weight, first=not hasattr(self, "linear_"))
         loss.validate_target(y)
-        return self._fit_approximate(X, y.astype(np.float64), weight, loss, partial=True)
+        return self._fit_approximate(X, y.astype(np.float64), weight, loss, partial=True, sample_weight=weight)
 
     def predict(self, X):
         """Predictions: the loss's inverse link of the decision function."""
