@@ -16,7 +16,18 @@ __all__ = ["check_loss"]
 
 _UNBOUNDED_VALUE = ("quadratic", "polynomial", "exponential")
 _UNBOUNDED_GRADIENT = ("polynomial", "exponential")
-_EXTREMES = np.array([-1e300, -1e10, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1e10, 1e300])
+_MAX = np.finfo(np.float64).max
+_TINY = np.finfo(np.float64).tiny
+#: Raw predictions and targets at the float limits: the largest finite values,
+#: 1e300, the smallest normal numbers and subnormals, and ordinary values.
+_EXTREMES = np.array([-_MAX, -1e300, -1e10, -700.0, -50.0, -1.0, -_TINY, -5e-324, 0.0, 5e-324, _TINY, 1e-300,
+                      1.0, 50.0, 700.0, 1e10, 1e300, _MAX])
+
+
+def _extreme_targets(loss, rng):
+    """Targets for the extreme grid: a sample of the loss's domain and every extreme value inside it."""
+    inside = [v for v in _EXTREMES if loss.target_domain.violation(np.array([v])) is None]
+    return np.concatenate([loss.target_domain.sample(rng, 6), np.array(inside, dtype=np.float64)])
 
 
 def _is_row_loss(loss):
@@ -177,8 +188,9 @@ def _check_extremes(loss, rng, n_classes):
         raw = np.concatenate([v * np.roll(pattern, j)[None, :] for v in _EXTREMES for j in range(2)])
         y = loss.target_domain.sample(rng, raw.shape[0], n_classes)
     else:
-        y = np.repeat(loss.target_domain.sample(rng, 6), len(_EXTREMES))
-        raw = np.tile(_EXTREMES, 6)
+        targets = _extreme_targets(loss, rng)  # jointly with every raw prediction: y - raw overflows too
+        y = np.repeat(targets, len(_EXTREMES))
+        raw = np.tile(_EXTREMES, len(targets))
     # Overflow to inf is judged below against the declared growth: let custom
     # losses (which raise on non-finite output) return it here.
     with np.errstate(all="ignore"), allow_non_finite():
@@ -188,15 +200,31 @@ def _check_extremes(loss, rng, n_classes):
     for what, arr in (("loss", value), ("gradient", grad), ("hessian", hess)):
         if arr is not None and np.any(np.isnan(arr)):
             i = np.flatnonzero(np.isnan(arr).ravel())[0]
-            _fail(loss, f"{what} is NaN at extreme input (flat index {i})")
+            where = "" if _is_row_loss(loss) else f": y_true={y[i]!r}, raw_prediction={raw[i]!r}"
+            _fail(loss, f"{what} is NaN at extreme input (flat index {i}{where})")
     if np.any(value == -np.inf):
         _fail(loss, "loss is -inf at an extreme input")
-    if loss.growth not in _UNBOUNDED_VALUE and not np.all(np.isfinite(value)):
+    # Where the inputs themselves are near the float limit (|y| + |raw| beyond
+    # max / 16), a loss of linear growth and the gradient of a quadratic one
+    # exceed the float range in truth: overflow to inf is then correct.
+    with np.errstate(over="ignore"):
+        magnitude = np.abs(np.asarray(raw, dtype=np.float64))
+        if magnitude.ndim == 2:
+            magnitude = 2.0 * magnitude.max(axis=1)
+        else:
+            magnitude = magnitude + np.abs(np.asarray(y, dtype=np.float64))
+    near_limit = ~(magnitude <= _MAX / 16)
+    if loss.growth not in _UNBOUNDED_VALUE and not np.all(np.isfinite(value) | near_limit):
         _fail(loss, f"loss overflows at extreme inputs although growth={loss.growth!r}")
     if loss.growth not in _UNBOUNDED_GRADIENT:
+        allowed = near_limit if loss.growth in _UNBOUNDED_VALUE else np.zeros_like(near_limit)
         for what, arr in (("gradient", grad), ("hessian", hess)):
-            if arr is not None and not np.all(np.isfinite(arr)):
-                _fail(loss, f"{what} overflows at extreme inputs although growth={loss.growth!r}")
+            if arr is None:
+                continue
+            finite = np.isfinite(arr) if arr.ndim == 1 else np.isfinite(arr).all(axis=1)
+            if not np.all(finite | allowed):
+                i = np.flatnonzero(~(finite | allowed))[0]
+                _fail(loss, f"{what} overflows at extreme inputs although growth={loss.growth!r} (flat index {i})")
 
 
 def _check_dtypes(loss, y, raw, w):

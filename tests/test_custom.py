@@ -50,6 +50,8 @@ def business_cost(y, r, under=3.0):
 
 def pseudo_huber(y, r, delta=1.0):
     e = (r - y) / delta
+    if abs(e) > 1e150:  # hypot(1, e) = |e| there; its derivative e / hypot would be inf / inf at overflow
+        return delta * delta * (abs(e) - 1.0)
     return delta * delta * (math.hypot(1.0, e) - 1.0)
 
 

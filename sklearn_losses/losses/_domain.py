@@ -7,8 +7,8 @@ A domain checks targets (``check``), describes itself for errors and docs
 import math
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from .._config import KERNEL_OPTIONS
 
 __all__ = ["BinaryLabels", "ClassIndices", "ProbabilityRows", "RealInterval", "count_outside_interval"]

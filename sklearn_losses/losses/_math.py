@@ -18,10 +18,10 @@ import struct
 import llvmlite.ir as lir
 import numba
 import numpy as np
-from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
+from .._jit import njit
 from .._config import SCALAR_OPTIONS
 
 LOG2E = 1.4426950408889634
@@ -285,7 +285,9 @@ def expm1(x):
 
 @njit(**SCALAR_OPTIONS)
 def expm1_minus_x(x):
-    """exp(x) - 1 - x without cancellation (a series for |x| < 0.1)."""
+    """exp(x) - 1 - x without cancellation (a series for |x| < 0.1); +inf at x = +inf (not inf - inf)."""
+    if x > 700.0:  # x + 1 is below half an ulp of exp(x) there
+        return expm1(x)
     if abs(x) < 0.1:
         p = 1.0 / 39916800.0
         p = p * x + 1.0 / 3628800.0

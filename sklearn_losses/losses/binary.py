@@ -302,7 +302,8 @@ def _focal_parts(y, z, e, gamma, alpha, squared):
     value = alpha_t * a * sm
     b = -gamma * p_t * sm - q_t  # d/dt log-space factor
     grad_t = alpha_t * a * b
-    hess = alpha_t * a * (-gamma * p_t * b + p_t * q_t * (1.0 + gamma - gamma * sm))
+    # p_t sm (not gamma sm first): at |z| ~ 1e308, sm overflows when doubled while p_t is 0
+    hess = alpha_t * a * (-gamma * p_t * b + p_t * q_t * (1.0 + gamma) - gamma * q_t * (p_t * sm))
     return value, s * grad_t, hess
 
 

@@ -39,8 +39,13 @@ _HEADER = """\
 import math
 import math as _ad_math
 import numpy as np
-from numba import njit as _njit
+from sklearn_losses._jit import njit as _njit
 from sklearn_losses._config import SCALAR_OPTIONS as _SCALAR_OPTIONS
+
+
+@_njit(**_SCALAR_OPTIONS)
+def _ad_mul(a, b):
+    return 0.0 if a == 0.0 or b == 0.0 else a * b
 """
 
 
@@ -105,14 +110,14 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
     if gradient is not None:
         grad = add_user(gradient, "gradient")
         wrappers += [f"def _gradient({p}):\n    return float(_user_gradient({p}))",
-                     f"def _loss_gradient({p}):\n    g = _gradient({p})\n    return _value({p}) + 0.0 * g, g"]
+                     f"def _loss_gradient({p}):\n    g = _gradient({p})\n    return (_value({p}) if g == g else g), g"]
         # the hessian, if derived, is the derivative of the user's gradient
         to_derive, resolve, derived = functions[-1], grad.resolve, "_user_gradient_d"
         derived_call = f"return _user_gradient_d({p})"
     else:
         first = _derive(value, functions[0], "_user_value_d", "gradient", owner)
         functions.append(first)
-        wrappers += [f"def _loss_gradient({p}):\n    v, g = _user_value_d({p})\n    return v + 0.0 * g, g",
+        wrappers += [f"def _loss_gradient({p}):\n    v, g = _user_value_d({p})\n    return (v if g == g else g), g",
                      f"def _gradient({p}):\n    return _user_value_d({p})[1]"]
         # ... or the derivative of the derived (value, gradient) pair
         to_derive, resolve, derived = first, value.resolve, "_user_value_dd"
@@ -131,8 +136,9 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
     for c in captured:
         preamble += [line for line in c.preamble if line not in preamble]
         helpers += [h for h in c.helpers if ast.unparse(h) not in map(ast.unparse, helpers)]
-    # _loss_gradient returns value + 0 * gradient: a NaN or infinite gradient
-    # then shows in the (reduced) value, so checking one number checks both.
+    # _loss_gradient returns the gradient in place of the value where the
+    # gradient is NaN: it then shows in the (reduced) value, so checking one
+    # number checks both (an infinite gradient, an overflow, is not an error).
     parts = [_HEADER, *preamble, ""]
     parts += [_jit(f) + "\n" for f in helpers + functions]
     parts += ["@_njit(**_SCALAR_OPTIONS)\n" + w + "\n" for w in wrappers]

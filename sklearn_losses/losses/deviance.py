@@ -110,19 +110,45 @@ def _log_abs(x):
 
 
 @jit_scalar
+def _tweedie_raw(r, p):
+    """r clipped to where (1 - p) r and (2 - p) r stay finite: exp of either is +-inf or 0 long before."""
+    bound = 1e307 / max(abs(1.0 - p), abs(2.0 - p), 1.0)
+    return min(max(r, -bound), bound)
+
+
+@jit_scalar
+def _signed_exp_sum3(s1, l1, s2, l2, s3, l3):
+    """s1 e^l1 + s2 e^l2 + s3 e^l3 from the largest exponent (finite where the sum is, +-inf on overflow)."""
+    m = max(l1, l2, l3)
+    if m == -math.inf:
+        return 0.0
+    inner = s1 * math.exp(l1 - m) + s2 * math.exp(l2 - m) + s3 * math.exp(l3 - m)
+    if inner == 0.0:
+        return 0.0
+    return _sign(inner) * exp(m + math.log(abs(inner)))
+
+
+@jit_scalar
 def _tweedie_value(y, r, p):
     if p == 1.0:
         return _poisson_value(y, r)
     if p == 2.0:
         return _gamma_value(y, r)
+    r = _tweedie_raw(r, p)
     y_pos = y if y > 0.0 else 0.0
     const = y_pos ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
     # y mu^(1-p) / (p-1) + mu^(2-p) / (2-p), summed without inf - inf
-    varying = signed_exp_sum(
-        _sign(y / (p - 1.0)), _log_abs(y / (p - 1.0)) + (1.0 - p) * r,
-        _sign(2.0 - p), (2.0 - p) * r - math.log(abs(2.0 - p)),
-    )
-    return 2.0 * (const + varying)
+    # log|y| - log|p - 1|, not log|y / (p - 1)|: y / 2 underflows to 0 for subnormal y
+    s_y, l_y = _sign(y) * _sign(p - 1.0), _log_abs(y) - math.log(abs(p - 1.0)) + (1.0 - p) * r
+    s_mu, l_mu = _sign(2.0 - p), (2.0 - p) * r - math.log(abs(2.0 - p))
+    value = const + signed_exp_sum(s_y, l_y, s_mu, l_mu)
+    if not abs(value) < math.inf:  # (a comparison: the kernels' reassociation may fold isfinite away)
+        # a term overflowed (y^2 at y = 1e300 for p = 0): the three terms in the
+        # log domain, from the largest (the deviance is finite where they cancel)
+        q = (1.0 - p) * (2.0 - p)
+        l_const = (2.0 - p) * _log_abs(y_pos) - math.log(abs(q)) if y_pos > 0.0 else -math.inf
+        value = max(_signed_exp_sum3(_sign(q), l_const, s_y, l_y, s_mu, l_mu), 0.0)
+    return 2.0 * value
 
 
 @jit_scalar
@@ -131,9 +157,10 @@ def _tweedie_gradient_hessian(y, r, p):
         return _poisson_gradient_hessian(y, r)
     if p == 2.0:
         return _gamma_gradient_hessian(y, r)
+    r = _tweedie_raw(r, p)
     g = signed_exp_sum(-_sign(y), _log_abs(y) + (1.0 - p) * r, 1.0, (2.0 - p) * r)
     h = signed_exp_sum(
-        _sign((p - 1.0) * y), _log_abs((p - 1.0) * y) + (1.0 - p) * r,
+        _sign(p - 1.0) * _sign(y), math.log(abs(p - 1.0)) + _log_abs(y) + (1.0 - p) * r,
         _sign(2.0 - p), math.log(abs(2.0 - p)) + (2.0 - p) * r,
     )
     return 2.0 * g, 2.0 * h

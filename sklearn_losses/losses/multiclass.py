@@ -235,7 +235,9 @@ def _mfocal_loss_gradient(y, z, p, lse, gamma):
     q = _others(y, p)
     a, log_p = _focal_terms(q, z[c] - lse, gamma)
     ratio = log_p / q if q > 0.0 else -1.0  # log(p) / (1 - p) -> -1 as p -> 1
-    coef = a * (gamma * p[c] * ratio - 1.0)
+    # p log(p) -> 0 as p -> 0 (log p = -inf when score differences overflow: not 0 * inf)
+    p_ratio = p[c] * ratio if p[c] > 0.0 else 0.0
+    coef = a * (gamma * p_ratio - 1.0)
     for k in range(p.shape[0]):
         p[k] = -coef * p[k]
     p[c] = coef * q

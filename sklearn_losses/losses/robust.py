@@ -274,6 +274,16 @@ def _barron_gradient_hessian(y, r, alpha, scale):
         else:
             g = math.exp(-0.5 * x * x)
             d1, d2 = x * g, g * (1.0 - x * x)
+    elif abs(x) > 1e150:
+        # x^2 / b >> 1: log_term = 2 L - log b with L = log|x| (inf when y - r
+        # overflowed); the exponents are gathered as multiples of L so that no
+        # inf - inf or 0 * inf arises
+        b = abs(alpha - 2.0)
+        big, log_b = math.log(abs(x)), math.log(b)
+        s = 1.0 if x > 0.0 else -1.0
+        d1 = s * exp(((alpha - 1.0) * big if alpha != 1.0 else 0.0) - (0.5 * alpha - 1.0) * log_b)
+        k = (alpha - 2.0) * big
+        d2 = exp(k - (0.5 * alpha - 1.0) * log_b) + (alpha - 2.0) / b * exp(k - (0.5 * alpha - 2.0) * log_b)
     else:
         b = abs(alpha - 2.0)
         log_term = _barron_log_term(x, b)

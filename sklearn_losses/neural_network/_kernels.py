@@ -17,8 +17,8 @@ for relu, tanh and logistic; from the pre-activation for gelu.
 import math
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from .._config import KERNEL_OPTIONS
 
 __all__ = ["ACTIVATIONS", "adam_step", "backward", "clip_norm", "forward", "sgd_step",

@@ -39,8 +39,8 @@ are never formed, so any number of features (sparse text data) is fine.
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
+from .._jit import njit
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 
 __all__ = ["balance", "dual_coordinate_descent"]

@@ -31,8 +31,8 @@ function, as SMO): the solver stops after a pass that changed nothing.
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from ._smo import _row
 

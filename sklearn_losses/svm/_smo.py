@@ -32,8 +32,8 @@ the breaks of both losses. The method stops when the violation is below
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from ..losses._math import exp
 from ..solvers.dcd import _optimal_set
