@@ -2,13 +2,15 @@
 
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
+from sklearn.metrics._scorer import _BaseScorer
+from sklearn.utils.validation import _check_response_method
 
 from .losses import get_loss
 
 __all__ = ["LossScorer", "loss_score", "make_loss_scorer"]
 
 _RESPONSE_METHODS = ("auto", "decision_function", "predict_proba", "predict")
+_CLASSIFICATION_TASKS = ("binary", "multiclass", "distribution")
 
 
 def loss_score(y_true, raw_prediction, loss, sample_weight=None, **params):
@@ -34,11 +36,31 @@ def loss_score(y_true, raw_prediction, loss, sample_weight=None, **params):
     return get_loss(loss, **params).loss(y_true, raw_prediction, sample_weight=sample_weight)
 
 
-class LossScorer:
+class _LossMetric:
+    """``loss(y_true, y_pred, sample_weight=None)``: the weighted mean loss as a metric function.
+
+    A class rather than a closure so that scorers pickle with the standard
+    library; its signature tells scikit-learn's scorer machinery that it
+    accepts ``sample_weight``.
+    """
+
+    def __init__(self, loss):
+        self.loss = loss
+        self.__name__ = f"{loss.name or type(loss).__name__}_loss"
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        return self.loss.loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+class LossScorer(_BaseScorer):
     """Scorer returning minus the weighted mean loss of a fitted estimator.
 
     Build it with :func:`make_loss_scorer`. Scikit-learn scorers are "greater
-    is better", so the value is ``-loss``.
+    is better", so the value is ``-loss``. It is a scikit-learn scorer
+    (``sklearn.metrics._scorer._BaseScorer``): in a dict of scorers, the
+    estimator's responses are computed once for all of them, sample weights
+    reach it with and without metadata routing, and with routing it takes
+    ``set_score_request(sample_weight=True)``.
 
     For classifiers, labels are encoded through ``estimator.classes_``
     (binary losses: 1 for ``classes_[1]``; multiclass losses: the index in
@@ -55,41 +77,18 @@ class LossScorer:
             )
         self.loss = loss
         self.response_method = response_method
+        if response_method != "auto":
+            methods = response_method
+        elif loss.task in _CLASSIFICATION_TASKS:
+            methods = ("decision_function", "predict_proba")
+        else:
+            methods = "predict"
+        super().__init__(_LossMetric(loss), -1, {}, response_method=methods)
 
     def __repr__(self):
         return f"make_loss_scorer({self.loss!r})"
 
-    # -- metadata routing (sample_weight), as sklearn's own scorers
-    def set_score_request(self, **kwargs):
-        """Request metadata for scoring, e.g. ``set_score_request(sample_weight=True)``."""
-        self._metadata_request = MetadataRequest(owner=self)
-        for param, alias in kwargs.items():
-            self._metadata_request.score.add_request(param=param, alias=alias)
-        return self
-
-    def get_metadata_routing(self):
-        """The scorer's metadata request (used by scikit-learn's routing)."""
-        return self._get_metadata_request()
-
-    def _get_metadata_request(self):
-        if hasattr(self, "_metadata_request"):
-            return get_routing_for_object(self._metadata_request)
-        request = MetadataRequest(owner=self)
-        request.score.add_request(param="sample_weight", alias=None)
-        return request
-
-    def _response(self, estimator, X, names):
-        method = self.response_method
-        if method != "auto":
-            names = (method,)
-        for name in names:
-            if hasattr(estimator, name):
-                return name, getattr(estimator, name)(X)
-        raise TypeError(
-            f"{type(estimator).__name__} has none of {names}: cannot score it with {self.loss!r}."
-        )
-
-    def _classifier_raw(self, estimator, X, y_true):
+    def _classifier_raw(self, name, out, estimator, y_true):
         classes = np.asarray(estimator.classes_)
         y_true = np.asarray(y_true)
         index = np.searchsorted(classes, y_true)
@@ -97,10 +96,11 @@ class LossScorer:
         if np.any(classes[index] != y_true):
             raise ValueError("y_true holds labels that the estimator was not fitted on.")
         task = self.loss.task
-        name, out = self._response(estimator, X, ("decision_function", "predict_proba"))
         out = np.asarray(out, dtype=float)
         if name == "predict":
             raise TypeError(f"{self.loss!r} needs scores, not labels: use decision_function or predict_proba.")
+        if name == "predict_proba" and out.ndim == 1:  # binary: the probability of classes_[1]
+            out = np.column_stack([1.0 - out, out])
         if task == "binary":
             if len(classes) != 2:
                 raise ValueError(f"{type(self.loss).__name__} is a binary loss; the estimator has {len(classes)} classes.")
@@ -116,27 +116,31 @@ class LossScorer:
             return np.eye(len(classes))[index], out
         return index.astype(float), out
 
-    def __call__(self, estimator, X, y_true, sample_weight=None, **kwargs):
-        """Return ``-loss`` of ``estimator`` on ``(X, y_true)``."""
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        """``-loss`` of ``estimator`` on ``(X, y_true)``; ``method_caller`` may serve cached responses."""
+        sample_weight = kwargs.pop("sample_weight", None)
         if kwargs:
             raise TypeError(f"Unexpected scoring parameters: {sorted(kwargs)}.")
-        if self.loss.task in ("binary", "multiclass", "distribution"):
-            if not is_classifier(estimator) and not hasattr(estimator, "classes_"):
-                raise TypeError(
-                    f"{type(self.loss).__name__} is a {self.loss.task} loss; "
-                    f"{type(estimator).__name__} is not a classifier."
-                )
-            y, raw = self._classifier_raw(estimator, X, y_true)
+        classification = self.loss.task in _CLASSIFICATION_TASKS
+        if classification and not is_classifier(estimator) and not hasattr(estimator, "classes_"):
+            raise TypeError(f"{type(self.loss).__name__} is a {self.loss.task} loss; "
+                            f"{type(estimator).__name__} is not a classifier.")
+        try:
+            name = _check_response_method(estimator, self._response_method).__name__
+        except AttributeError:
+            raise TypeError(f"{type(estimator).__name__} has none of {self._response_method}: cannot score it "
+                            f"with {self.loss!r}.") from None
+        if classification:
+            y, raw = self._classifier_raw(name, method_caller(estimator, name, X), estimator, y_true)
         else:
-            _, prediction = self._response(estimator, X, ("predict",))
-            prediction = np.asarray(prediction, dtype=float)
+            prediction = np.asarray(method_caller(estimator, name, X), dtype=float)
             if self.loss.link.name == "log" and np.any(prediction <= 0):
                 raise ValueError(
                     f"{type(self.loss).__name__} uses a log link: the estimator must predict "
                     "positive values."
                 )
             y, raw = np.asarray(y_true, dtype=float), self.loss.link.link(prediction)
-        return -self.loss.loss(y, raw, sample_weight=sample_weight)
+        return self._sign * self._score_func(y, raw, sample_weight=sample_weight)
 
 
 def make_loss_scorer(loss, *, response_method="auto", **params):
@@ -159,8 +163,10 @@ def make_loss_scorer(loss, *, response_method="auto", **params):
     LossScorer
         Callable ``scorer(estimator, X, y, sample_weight=None)`` returning
         ``-loss`` (greater is better), usable as ``scoring=`` anywhere in
-        scikit-learn. With metadata routing enabled, call
-        ``scorer.set_score_request(sample_weight=True)`` to route weights.
+        scikit-learn (a scikit-learn scorer object: it shares responses with
+        the other scorers of a dict of scorers). With metadata routing
+        enabled, call ``scorer.set_score_request(sample_weight=True)`` to
+        route weights.
 
     Examples
     --------

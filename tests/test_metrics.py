@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_losses.losses import Huber, Quantile
+from sklearn_losses.losses import get_loss
 from sklearn_losses.metrics import loss_score, make_loss_scorer
 
 
@@ -128,3 +129,57 @@ def test_unknown_labels_and_bad_response_method(cancer):
         make_loss_scorer("log_loss")(model, X, y + 5)
     with pytest.raises(ValueError, match="response_method"):
         make_loss_scorer("log_loss", response_method="score")
+
+
+# --------------------------------------------------- a real scikit-learn scorer
+@pytest.mark.parametrize("routing", [False, True])
+def test_loss_scorer_in_a_dict_of_weighted_scorers_in_grid_search(routing, cancer):
+    import sklearn
+    from sklearn.metrics._scorer import _BaseScorer
+
+    X, y = cancer
+    X = StandardScaler().fit_transform(X)
+    w = np.random.default_rng(0).uniform(0.2, 3.0, y.shape[0])
+    scorer = make_loss_scorer("log_loss")
+    assert isinstance(scorer, _BaseScorer)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        if routing:
+            scorer = scorer.set_score_request(sample_weight=True)
+            estimator = LogisticRegression(max_iter=500).set_fit_request(sample_weight=True)
+            scoring = {"loss": scorer, "acc": sklearn.metrics.make_scorer(
+                sklearn.metrics.accuracy_score).set_score_request(sample_weight=True)}
+        else:
+            estimator = LogisticRegression(max_iter=500)
+            scoring = {"loss": scorer, "acc": "accuracy"}
+        search = GridSearchCV(estimator, {"C": [0.1, 1.0]}, scoring=scoring, refit="loss", cv=3)
+        search.fit(X, y, sample_weight=w)
+    # the weighted held-out loss of the first fold, recomputed by hand
+    from sklearn.model_selection import StratifiedKFold
+
+    train, test = next(StratifiedKFold(3).split(X, y))
+    model = LogisticRegression(max_iter=500, C=search.cv_results_["param_C"][0]).fit(X[train], y[train],
+                                                                                      sample_weight=w[train])
+    expected = -get_loss("log_loss").loss(y[test], model.decision_function(X[test]), sample_weight=w[test])
+    np.testing.assert_allclose(search.cv_results_["split0_test_loss"][0], expected, rtol=1e-10)
+    unweighted = -get_loss("log_loss").loss(y[test], model.decision_function(X[test]))
+    assert expected != pytest.approx(unweighted)
+
+
+def test_loss_scorer_shares_the_response_with_other_scorers(cancer):
+    from sklearn.metrics._scorer import _MultimetricScorer
+
+    X, y = cancer
+    X = StandardScaler().fit_transform(X)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    calls = []
+
+    class Counting(LogisticRegression):
+        def decision_function(self, X):
+            calls.append(1)
+            return super().decision_function(X)
+
+    counting = Counting(max_iter=500).fit(X, y)
+    scores = _MultimetricScorer(scorers={"a": make_loss_scorer("log_loss"), "b": make_loss_scorer("hinge")})(
+        counting, X, y)
+    assert len(calls) == 1
+    assert scores["a"] == pytest.approx(make_loss_scorer("log_loss")(model, X, y))

@@ -234,3 +234,20 @@ def test_probability_by_platt_scaling_for_losses_without_a_link():
     assert hasattr(SVMClassifier("log_loss"), "predict_proba")
     ovo = SVMClassifier("log_loss").fit(X, Y)  # one-vs-one scores: no link-based probabilities
     assert not hasattr(ovo, "predict_proba")
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_probability_with_metadata_routing_enabled(weighted):
+    import sklearn
+
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    plain = SVMClassifier(probability=True, random_state=0).fit(X, Y, sample_weight=sw)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = SVMClassifier(probability=True, random_state=0).fit(X, Y, sample_weight=sw)
+        from sklearn.model_selection import cross_val_score
+
+        scores = cross_val_score(SVMClassifier(probability=True, random_state=0).set_fit_request(sample_weight=True)
+                                 .set_score_request(sample_weight=False),
+                                 X, Y, params={"sample_weight": np.ones(X.shape[0])}, cv=3)
+    np.testing.assert_allclose(routed.predict_proba(X), plain.predict_proba(X), rtol=1e-12)
+    assert np.all(scores > 0.5)

@@ -7,6 +7,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -224,9 +225,11 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
                              f"got {len(present)} class: {present}.")
         self.calibrator_ = None
         if self.probability and (loss.link.name not in _PROBABILITY_LINKS or self._ovo_classes(loss)):
-            self.calibrator_ = CalibratedClassifierCV(
-                clone(self).set_params(probability=False), method="sigmoid", cv=5, ensemble=False,
-            ).fit(X, y, sample_weight=sample_weight)
+            inner = clone(self).set_params(probability=False)
+            if _routing_enabled():  # the clone must request the weights the calibrator routes to it
+                inner.set_fit_request(sample_weight=True)
+            self.calibrator_ = CalibratedClassifierCV(inner, method="sigmoid", cv=5, ensemble=False).fit(
+                X, y, **({} if sample_weight is None else {"sample_weight": sample_weight}))
         if self.kernel_approximation is not None:
             return self._fit_approximate(X, y, weight, loss, sample_weight=data_weight)
         k = self.classes_.size
