@@ -14,13 +14,16 @@ from sklearn import datasets
 from sklearn.base import clone
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .losses import get_loss
 from .metrics import make_loss_scorer
 
-__all__ = ["DATASETS", "Dataset", "Result", "compare", "default_losses", "load_data", "loss_label", "parse_loss"]
+__all__ = ["DATASETS", "Dataset", "Result", "check_task", "compare", "default_losses", "load_data", "loss_label",
+           "parse_loss", "resolve_metric"]
 
 #: Bundled scikit-learn datasets, by name: loader and task.
 DATASETS = {
@@ -71,6 +74,9 @@ class Dataset:
     task: str  # "regression", "binary" or "multiclass"
     feature_names: list = field(default_factory=list)
     target_scale: float = 1.0  # regression targets are divided by it
+    categorical: list = field(default_factory=list)  # indices of categorical columns (one-hot encoded)
+    impute: bool = False  # missing feature values (NaN, or None in categorical columns) are imputed
+    notes: list = field(default_factory=list)  # what was done to the data, for the output
 
 
 @dataclass
@@ -90,6 +96,8 @@ class Result:
     out_of_fold: np.ndarray = None
     #: out-of-fold predicted labels (classification)
     predicted: np.ndarray = None
+    #: out-of-fold probability of the second class (binary classifiers with predict_proba)
+    positive: np.ndarray = None
 
     @property
     def mean(self):
@@ -111,7 +119,16 @@ def _task_of(y, task):
     return "binary" if np.unique(y).shape[0] == 2 else "multiclass"
 
 
-def _read_csv(path, target):
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_csv(path, target, missing):
+    """Features (float, or object with categorical columns), raw target strings, names, categorical indices."""
     try:
         with open(path, newline="") as handle:
             rows = list(csv.reader(handle))
@@ -127,32 +144,59 @@ def _read_csv(path, target):
     if any(len(row) != len(header) for row in body):
         raise ValueError(f"--csv: {path} has rows with a different number of fields than its header.")
     column = header.index(target)
-    names = [name for j, name in enumerate(header) if j != column]
-    X = np.empty((len(body), len(names)))
-    for k, j in enumerate(j for j in range(len(header)) if j != column):
-        try:
-            X[:, k] = [float(row[j]) for row in body]
-        except ValueError:
-            raise ValueError(f"--csv: feature column {header[j]!r} is not numeric; encode it first.") from None
-    return X, np.array([row[column] for row in body]), names
+    labels = np.array([row[column].strip() for row in body])
+    empty = np.flatnonzero(labels == "")
+    if empty.size:
+        raise ValueError(f"--target: column {target!r} has {empty.size} missing values (empty cells, first in data "
+                         f"row {empty[0] + 1}); drop those rows first.")
+    names, columns, categorical = [], [], []
+    for j in (j for j in range(len(header)) if j != column):
+        cells = [row[j].strip() for row in body]
+        gaps = [i for i, cell in enumerate(cells) if cell == ""]
+        if gaps and missing == "refuse":
+            raise ValueError(f"--csv: feature column {header[j]!r} has {len(gaps)} missing values (empty cells, "
+                             f"first in data row {gaps[0] + 1}); pass --missing impute to fill them (median, or "
+                             "the most frequent category), or fill them first.")
+        present = [cell for cell in cells if cell != ""]
+        if all(_is_number(cell) for cell in present):
+            values = np.array([float(cell) if cell != "" else np.nan for cell in cells])
+            if not np.all(np.isfinite(values) | np.isnan(values)):
+                raise ValueError(f"--csv: feature column {header[j]!r} has infinite values.")
+            columns.append(values.astype(object))
+        else:
+            categorical.append(len(names))
+            columns.append(np.array([cell if cell != "" else None for cell in cells], dtype=object))
+        names.append(header[j])
+    X = np.column_stack(columns) if columns else np.empty((len(body), 0), dtype=object)
+    if not categorical:
+        X = X.astype(float)
+    return X, labels, names, categorical
 
 
-def load_data(dataset=None, csv_path=None, target=None, task="auto"):
+def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="refuse"):
     """Load a bundled dataset or a CSV file; returns a :class:`Dataset`.
 
     ``task`` is ``"auto"`` (classification for a non-numeric target, or an
     integer target with at most 20 distinct values; regression otherwise),
-    ``"regression"`` or ``"classification"``.
+    ``"regression"`` or ``"classification"``. CSV columns that are not
+    numeric are categorical (one-hot encoded in the models' pipelines); empty
+    cells are missing values, refused (``missing="refuse"``) or imputed in
+    the pipelines (``"impute"``: median, most frequent category).
     """
+    if missing not in ("refuse", "impute"):
+        raise ValueError(f"--missing: choose refuse or impute; got {missing!r}.")
+    categorical, notes = [], []
     if csv_path is not None:
         if target is None:
             raise ValueError("--csv needs --target COLUMN.")
-        X, labels, names = _read_csv(csv_path, target)
-        try:
-            y = labels.astype(float)
-        except ValueError:
-            y = None
+        X, labels, names, categorical = _read_csv(csv_path, target, missing)
+        numeric = all(_is_number(label) for label in labels)
+        y = labels.astype(float) if numeric else None
         name = str(csv_path)
+        if y is not None and not np.all(np.isfinite(y)):
+            bad = np.flatnonzero(~np.isfinite(y))
+            raise ValueError(f"--target: column {target!r} has {bad.size} NaN or infinite values (first in data "
+                             f"row {bad[0] + 1}); drop those rows first.")
         if task == "regression" and y is None:
             raise ValueError(f"--target: column {target!r} is not numeric; regression needs a numeric target "
                              "(use --task classification for labels).")
@@ -161,6 +205,12 @@ def load_data(dataset=None, csv_path=None, target=None, task="auto"):
             task = "classification" if y is None or discrete else "regression"
         if task == "classification":
             y = labels if y is None else y
+        if categorical:
+            notes.append("categorical columns one-hot encoded: " + ", ".join(names[j] for j in categorical))
+        gaps = sum(int(np.sum([v is None or (isinstance(v, float) and np.isnan(v)) for v in X[:, j]]))
+                   for j in range(X.shape[1])) if X.dtype == object else int(np.isnan(X).sum())
+        if gaps:
+            notes.append(f"{gaps} missing feature values imputed (median, most frequent category) within each fit")
     else:
         dataset = dataset or ("breast_cancer" if task == "classification" else "diabetes")
         if dataset not in DATASETS:
@@ -170,8 +220,8 @@ def load_data(dataset=None, csv_path=None, target=None, task="auto"):
             raise ValueError(f"--dataset {dataset} is a {native} dataset; --task {task} does not apply.")
         bunch = loader()
         X, y, names, name, task = bunch.data, bunch.target, list(bunch.feature_names), dataset, native
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name}: the features contain missing or infinite values; impute them first.")
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"{name}: the features contain missing or infinite values.")
     kind = _task_of(y, task)
     scale = 1.0
     if kind == "regression":
@@ -180,7 +230,7 @@ def load_data(dataset=None, csv_path=None, target=None, task="auto"):
         y = y / scale
     elif np.unique(y).shape[0] < 2:
         raise ValueError(f"{name}: the target has a single class.")
-    return Dataset(X, y, name, kind, names, scale)
+    return Dataset(X, y, name, kind, names, scale, categorical, missing == "impute", notes)
 
 
 def parse_loss(text):
@@ -205,12 +255,52 @@ def loss_label(name, params):
                                   for k, v in params.items()) if params else "")
 
 
+def _scores_task(loss, task):
+    """Whether ``loss`` can score (and train for) targets of ``task``."""
+    if task == "regression":
+        return loss.task == "regression"
+    return loss.task in (task, "distribution") or (task == "binary" and loss.task == "multiclass") or \
+        (task == "multiclass" and loss.task == "binary")  # binary losses: one-vs-rest
+
+
+def check_task(loss, task, where):
+    """Refuse a loss of another task than the data's, naming it (a usage error, not a failed fit)."""
+    if not _scores_task(loss, task):
+        kind = "regression" if task == "regression" else "classification"
+        raise ValueError(f"{where}: {type(loss).__name__} is a {loss.task} loss; the data are a {kind} problem.")
+
+
+def resolve_metric(metric, task):
+    """``(label, scorer)`` of ``--metric``: a scikit-learn scorer name or a catalogue loss (``name:param=value``).
+
+    A loss ranks by minus its held-out mean (greater is better), labelled ``-name``.
+    """
+    if metric is None:
+        metric = "r2" if task == "regression" else "accuracy"
+    try:
+        return metric, get_scorer(metric)
+    except ValueError:
+        pass
+    try:
+        name, params = parse_loss(metric)
+    except (ValueError, TypeError):
+        raise ValueError(f"--metric: {metric!r} is neither a scikit-learn scorer name (see "
+                         "sklearn.metrics.get_scorer_names()) nor a loss of the catalogue (sklearn-losses list)."
+                         ) from None
+    loss = get_loss(name, **params)
+    check_task(loss, task, f"--metric {metric}")
+    if task != "regression" and loss.task == "binary" and task == "multiclass":
+        raise ValueError(f"--metric {metric}: a binary loss cannot score {task} predictions.")
+    return f"-{loss_label(name, params)}", make_loss_scorer(loss)
+
+
 def default_losses(task):
     """The candidate losses compared when none are named."""
     return [(name, {}) for name in DEFAULT_LOSSES[task]]
 
 
-def _estimator(family, loss, task, random_state):
+def _estimator(family, loss, data, random_state):
+    task = data.task
     if family == "linear":
         from .linear_model import LinearClassifier, LinearRegressor
 
@@ -228,7 +318,19 @@ def _estimator(family, loss, task, random_state):
                     random_state=random_state)
     else:
         raise ValueError(f"--estimator: unknown family {family!r}; choose linear, svm or mlp.")
-    return make_pipeline(StandardScaler(), model)
+    return make_pipeline(_preprocessor(data), model)
+
+
+def _preprocessor(data):
+    """Scaling (and imputation, one-hot encoding) fitted inside each fold, so no fold sees another's data."""
+    numeric = [j for j in range(data.X.shape[1]) if j not in data.categorical]
+    scale = make_pipeline(SimpleImputer(strategy="median"), StandardScaler()) if data.impute else StandardScaler()
+    if not data.categorical:
+        return scale
+    encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    if data.impute:
+        encode = make_pipeline(SimpleImputer(strategy="most_frequent", missing_values=None), encode)
+    return ColumnTransformer([("numeric", scale, numeric), ("categorical", encode, data.categorical)])
 
 
 def compare(data, losses=None, *, estimator="linear", metric=None, cv=5, tune=False, random_state=0,
@@ -243,15 +345,16 @@ def compare(data, losses=None, *, estimator="linear", metric=None, cv=5, tune=Fa
     ``progress`` is called with ``(done, total, label)`` after each fit.
     """
     losses = default_losses(data.task) if losses is None else losses
-    metric = metric or ("r2" if data.task == "regression" else "accuracy")
-    scorer = get_scorer(metric)
+    for name, params in losses:
+        check_task(get_loss(name, **params), data.task, f"--losses {loss_label(name, params)}")
+    metric, scorer = resolve_metric(metric, data.task)
     splitter = (KFold if data.task == "regression" else StratifiedKFold)(cv, shuffle=True,
                                                                         random_state=random_state)
     scorers = {}
     for name, params in losses:
         loss = get_loss(name, **params)
         if loss.task in (data.task, "distribution") or (data.task == "binary" and loss.task == "multiclass"):
-            scorers[loss_label(name, params)] = make_loss_scorer(loss)
+            scorers[loss_label(name, params)] = make_loss_scorer(loss)  # (binary losses cannot score 3 classes)
     folds = list(splitter.split(data.X, data.y))
     total = len(losses) * len(folds)
     done = [0]
@@ -263,7 +366,7 @@ def compare(data, losses=None, *, estimator="linear", metric=None, cv=5, tune=Fa
 
     results = []
     for name, params in losses:
-        model = _estimator(estimator, get_loss(name, **params), data.task, random_state)
+        model = _estimator(estimator, get_loss(name, **params), data, random_state)
         grid = {f"{model.steps[-1][0]}__loss__{key}": values
                 for key, values in TUNING_GRIDS.get(name, {}).items() if key not in params} if tune else {}
         start = done[0]
@@ -282,6 +385,7 @@ def _cross_validate(data, name, params, model, grid, folds, metric, scorer, scor
     n = data.y.shape[0]
     scores, loss_scores, seconds, chosen = [], {key: [] for key in scorers}, [], []
     out_of_fold = np.full(n, np.nan)
+    positive = np.full(n, np.nan)
     predicted = np.empty(n, dtype=data.y.dtype) if data.task != "regression" else None
     for train, test in folds:
         fitted = GridSearchCV(clone(model), grid, cv=3, scoring=scorer) if grid else clone(model)
@@ -302,7 +406,10 @@ def _cross_validate(data, name, params, model, grid, folds, metric, scorer, scor
         else:
             predicted[test] = fitted.predict(X_test)
             if hasattr(fitted, "predict_proba"):
-                out_of_fold[test] = fitted.predict_proba(X_test).max(axis=1)
+                proba = fitted.predict_proba(X_test)
+                out_of_fold[test] = proba.max(axis=1)
+                if proba.shape[1] == 2:
+                    positive[test] = proba[:, 1]
         step(name)
     tuned = {}
     for choice in chosen:
@@ -310,4 +417,4 @@ def _cross_validate(data, name, params, model, grid, folds, metric, scorer, scor
             tuned.setdefault(key, []).append(value)
     return Result(name, params, metric, scores,
                   {k: float(np.mean(v)) for k, v in loss_scores.items()}, float(np.mean(seconds)), tuned,
-                  out_of_fold=out_of_fold, predicted=predicted)
+                  out_of_fold=out_of_fold, predicted=predicted, positive=positive)

@@ -14,7 +14,9 @@ Losses are named as in the registry, with optional hyperparameters:
 """
 
 import argparse
+import csv
 import json
+import os
 import sys
 import warnings
 
@@ -53,38 +55,103 @@ class _Progress:
             print(f"\r[{done}/{total}] {name:<30}", end=end, file=sys.stderr, flush=True)
 
 
-def _table(results, data, family, tuned, folds):
+#: Width the table keeps to (a common terminal); wider tables wrap their loss columns into blocks.
+TABLE_WIDTH = 100
+
+
+def _rows(results):
+    """The table as strings: header cells and one row of cells per result (the CSV has the same columns)."""
     metric = results[0].metric
     keys = list(dict.fromkeys(k for r in results for k in r.loss_scores))
-    widths = [max(10, len(k) + 1) for k in keys]
-    head = f"{'rank':>4}  {'loss':<28} {metric + ' (mean ± std)':>24}"
-    head += "".join(f" {'-' + k:>{w}}" for k, w in zip(keys, widths)) + f" {'fit time':>9}"
+    head = ["rank", "loss", f"{metric} (mean ± std)", *[f"-{k}" for k in keys], "fit time", "tuned"]
+    rows = []
+    for rank, r in enumerate(results, 1):
+        label = _compare.loss_label(r.loss, r.params)
+        if r.error:
+            rows.append([str(rank), label, f"failed: {r.error}", *["" for _ in keys], "", ""])
+            continue
+        rows.append([str(rank), label, f"{r.mean:.4f} ± {r.std:.4f}",
+                     *[f"{-r.loss_scores[k]:.4f}" if k in r.loss_scores else "-" for k in keys],
+                     f"{r.fit_time:.3f}s", ", ".join(f"{k}={_common(v)}" for k, v in r.tuned.items())])
+    return head, rows
+
+
+def _blocks(head, rows, width=TABLE_WIDTH):
+    """Fixed columns (rank, loss, metric, fit time, tuned) and the loss columns, wrapped to ``width``."""
+    n = len(head)
+    fixed_left, losses, fixed_right = [0, 1, 2], list(range(3, n - 2)), [n - 2, n - 1]
+    sizes = [max(len(head[j]), *(len(row[j]) for row in rows)) for j in range(n)]
+    failed = {i for i, row in enumerate(rows) if row[2].startswith("failed:")}
+
+    def render(columns):
+        def cell(row, j, i):
+            if i in failed and j == 2:
+                return row[j]  # the error message, unpadded
+            return row[j].rjust(sizes[j]) if j not in (1, n - 1) else row[j].ljust(sizes[j])
+        lines = ["  ".join(head[j].rjust(sizes[j]) if j not in (1, n - 1) else head[j].ljust(sizes[j])
+                           for j in columns).rstrip()]
+        lines.append("-" * max(len(lines[0]), 10))
+        lines += ["  ".join(cell(row, j, i) for j in columns).rstrip() for i, row in enumerate(rows)]
+        return lines
+
+    used = [j for j in fixed_right if any(row[j] for row in rows)]
+    base = sum(sizes[j] + 2 for j in [0, 1])
+    blocks, current = [], []
+    first_width = sum(sizes[j] + 2 for j in fixed_left + used)
+    for j in losses:
+        budget = width - (first_width if not blocks else base)
+        if current and sum(sizes[k] + 2 for k in current) + sizes[j] > budget:
+            blocks.append(current)
+            current = []
+        current.append(j)
+    if current or not blocks:
+        blocks.append(current)
+    lines = render(fixed_left + blocks[0] + used)
+    for block in blocks[1:]:
+        lines += [""] + render([0, 1] + block)
+    return lines
+
+
+def _table(results, data, family, tuned, folds):
+    metric = results[0].metric
     lines = [
         f"{data.name}: {data.X.shape[0]} samples, {data.X.shape[1]} features, {data.task} "
         f"({family} estimator, {folds}-fold cross-validation"
         + (", tuned by inner 3-fold grid search" if tuned else "") + ")",
     ]
     if data.task == "regression":
-        lines.append(f"targets are divided by their standard deviation ({data.target_scale:.4g}); losses and "
-                     "their parameters are in those units")
-    lines += ["", head, "-" * len(head)]
-    for rank, r in enumerate(results, 1):
-        label = _compare.loss_label(r.loss, r.params)
-        if r.error:
-            lines.append(f"{rank:>4}  {label:<28} failed: {r.error}")
-            continue
-        row = f"{rank:>4}  {label:<28} {f'{r.mean:.4f} ± {r.std:.4f}':>24}"
-        row += "".join(f" {-r.loss_scores[k]:>{w}.4f}" if k in r.loss_scores else f" {'-':>{w}}"
-                       for k, w in zip(keys, widths))
-        row += f" {r.fit_time:>8.3f}s"
-        if r.tuned:
-            row += "  tuned: " + ", ".join(f"{k}={_common(v)}" for k, v in r.tuned.items())
-        lines.append(row)
-    lines += ["", f"Columns '-loss' are each candidate loss evaluated on held-out folds (lower is better); "
-              f"ranked by {metric} (greater is better).",
-              "Fit times are means over the folds and include the one-off compilation of kernels that were "
-              "not cached yet."]
+        lines.append(f"targets are divided by their standard deviation ({data.target_scale:.4g}); losses and")
+        lines.append("their parameters are in those units")
+    lines += list(data.notes)
+    head, rows = _rows(results)
+    lines += [""] + _blocks(head, rows)
+    lines += ["", "Columns '-loss' are each candidate loss evaluated on held-out folds (lower is better);",
+              f"ranked by {metric} (greater is better). Fit times are means over the folds and include the",
+              "one-off compilation of kernels that were not cached yet."]
     return "\n".join(lines)
+
+
+def _write_csv(results, path):
+    head, rows = _rows(results)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["rank", "loss", "metric", "mean", "std", "scores", *head[3:-2], "fit_time_s", "tuned",
+                         "error"])
+        for r, row in zip(results, rows):
+            writer.writerow([row[0], row[1], r.metric, "" if r.error else f"{r.mean:.6g}",
+                             "" if r.error else f"{r.std:.6g}", " ".join(f"{v:.6g}" for v in r.scores),
+                             *row[3:-2], "" if r.error else f"{r.fit_time:.6g}", row[-1], r.error or ""])
+
+
+def _check_output(path, option):
+    """Refuse an output file that cannot be written, before any work is done."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option}: the directory {folder} does not exist.")
+    if os.path.isdir(path):
+        raise ValueError(f"{option}: {path} is a directory; give a file name.")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{option}: the directory {folder} is not writable.")
 
 
 def _common(values):
@@ -98,10 +165,18 @@ def _plot(results, data, path):
     plt = check_matplotlib("--plot")
     ok = [r for r in results if not r.error]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    left.boxplot([r.scores for r in ok], vert=False, tick_labels=[_compare.loss_label(r.loss, r.params) for r in ok])
+    labels = [_compare.loss_label(r.loss, r.params) for r in ok]
+    for k, r in enumerate(ok):  # every fold's score as a point (a few folds make no box), and their mean
+        left.scatter(r.scores, np.full(len(r.scores), k), s=18, color="C0", alpha=0.7,
+                     label="fold" if k == 0 else None)
+        left.scatter([r.mean], [k], marker="|", s=300, color="C3", label="mean" if k == 0 else None)
+    left.set_yticks(range(len(ok)))
+    left.set_yticklabels(labels)
     left.invert_yaxis()
     left.set_xlabel(ok[0].metric if ok else "score")
-    left.set_title("score per fold (best first)")
+    left.set_title(f"score per fold ({len(ok[0].scores) if ok else 0} folds, best first)")
+    if ok:
+        left.legend(fontsize="small")
     if data.task == "regression":
         for r in ok[:3]:
             right.scatter(r.out_of_fold, data.y - r.out_of_fold, s=8, alpha=0.5,
@@ -111,19 +186,7 @@ def _plot(results, data, path):
         right.set_ylabel("residual")
         right.set_title("residuals of the three best losses")
     else:
-        right.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=0.8)
-        for r in ok:
-            if np.all(np.isnan(r.out_of_fold)):
-                continue
-            confidence, correct = r.out_of_fold, (r.predicted == data.y)
-            edges = np.unique(np.quantile(confidence, np.linspace(0.0, 1.0, 9)))  # bins of equal counts
-            which = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, len(edges) - 2)
-            used = [b for b in range(len(edges) - 1) if np.any(which == b)]
-            right.plot([confidence[which == b].mean() for b in used], [correct[which == b].mean() for b in used],
-                       marker="o", label=_compare.loss_label(r.loss, r.params))
-        right.set_xlabel("predicted probability of the predicted class")
-        right.set_ylabel("fraction correct")
-        right.set_title("calibration (losses with probabilities)")
+        _reliability(right, ok, data)
     if right.get_legend_handles_labels()[0]:
         right.legend(fontsize="small")
     fig.tight_layout()
@@ -131,8 +194,46 @@ def _plot(results, data, path):
     plt.close(fig)
 
 
+def _reliability(ax, results, data):
+    """Reliability diagram: mean predicted probability against observed frequency in 10 equal-width bins.
+
+    Binary: the probability of the second class and how often it is the
+    label; more classes: the top-label probability and how often the top
+    label is right. Marker areas grow with the number of samples in the bin.
+    """
+    binary = np.unique(data.y).shape[0] == 2
+    edges = np.linspace(0.0, 1.0, 11)
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=0.8, label="perfectly calibrated")
+    for r in results:
+        confidence = r.positive if binary else r.out_of_fold
+        if confidence is None or np.all(np.isnan(confidence)):
+            continue
+        outcome = (data.y == np.unique(data.y)[1]) if binary else (r.predicted == data.y)
+        which = np.clip(np.digitize(confidence, edges[1:-1]), 0, 9)
+        used = [b for b in range(10) if np.any(which == b)]
+        counts = np.array([np.sum(which == b) for b in used])
+        ax.plot([confidence[which == b].mean() for b in used], [outcome[which == b].mean() for b in used],
+                marker="o", markersize=3, label=_compare.loss_label(r.loss, r.params))
+        ax.scatter([confidence[which == b].mean() for b in used], [outcome[which == b].mean() for b in used],
+                   s=10 + 200 * counts / counts.sum(), alpha=0.4)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    what = "second class" if binary else "predicted class"
+    ax.set_xlabel(f"mean predicted probability of the {what} (10 bins)")
+    ax.set_ylabel("observed frequency" if binary else "fraction correct")
+    ax.set_title("reliability diagram (losses with probabilities)")
+
+
 def _compare_command(args):
-    data = _compare.load_data(args.dataset, args.csv, args.target, args.task)
+    for path, option in ((args.plot, "--plot"), (args.csv_out, "--csv-out")):
+        if path:
+            _check_output(path, option)
+    if args.plot:
+        from .plotting import check_matplotlib
+
+        check_matplotlib("--plot")
+    data = _compare.load_data(args.dataset, args.csv, args.target, args.task, missing=args.missing)
     losses = [_compare.parse_loss(text) for text in args.losses] if args.losses else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -149,6 +250,10 @@ def _compare_command(args):
         print(_table(results, data, args.estimator, args.tune, args.cv))
         if unconverged:
             print(f"{unconverged} fits stopped at max_iter before converging (scores are still reported).")
+    if args.csv_out:
+        _write_csv(results, args.csv_out)
+        if not args.json:
+            print(f"table written to {args.csv_out}")
     if args.plot:
         _plot(results, data, args.plot)
         if not args.json:
@@ -182,9 +287,17 @@ def _plot_command(args):
     from .losses import get_loss
     from .plotting import LossShapeDisplay, check_matplotlib
 
+    _check_output(args.output, "--output")
     plt = check_matplotlib("sklearn-losses plot")
     losses = [get_loss(name, **params) for name, params in map(_compare.parse_loss, args.losses)]
     display = LossShapeDisplay.from_losses(losses, x_range=(args.low, args.high))
+    if args.logy:
+        display.ax_[0].set_yscale("symlog", linthresh=1e-3)
+    if args.ylim is not None:
+        low, high = args.ylim
+        if not low < high:
+            raise ValueError(f"--ylim: LOW must be below HIGH; got {low} {high}.")
+        display.ax_[0].set_ylim(low, high)
     display.figure_.tight_layout()
     display.figure_.savefig(args.output)
     plt.close(display.figure_)
@@ -199,14 +312,20 @@ def _parser():
     source = compare.add_mutually_exclusive_group()
     source.add_argument("--dataset", help=f"a dataset bundled with scikit-learn: {', '.join(_compare.DATASETS)} "
                                           "(default: diabetes, or breast_cancer with --task classification)")
-    source.add_argument("--csv", metavar="PATH", help="a CSV file with a header row (numeric features)")
+    source.add_argument("--csv", metavar="PATH", help="a CSV file with a header row (non-numeric feature columns "
+                                                      "are one-hot encoded)")
     compare.add_argument("--target", metavar="COLUMN", help="the target column of --csv")
     compare.add_argument("--task", choices=("auto", "regression", "classification"), default="auto")
     compare.add_argument("--estimator", choices=("linear", "svm", "mlp"), default="linear")
     compare.add_argument("--losses", nargs="+", metavar="LOSS",
                          help="losses to compare, e.g. huber:delta=0.5 quantile:quantile=0.9 (default: a "
                               "sensible set for the task)")
-    compare.add_argument("--metric", help="a scikit-learn scorer name (default: r2 or accuracy)")
+    compare.add_argument("--metric", help="ranking metric: a scikit-learn scorer name or a catalogue loss such as "
+                                          "quantile:quantile=0.9 (default: r2 or accuracy)")
+    compare.add_argument("--missing", choices=("refuse", "impute"), default="refuse",
+                         help="empty cells of --csv: refuse them (default) or impute them within each fit (median, "
+                              "most frequent category)")
+    compare.add_argument("--csv-out", metavar="PATH", help="also write the results table as CSV")
     compare.add_argument("--cv", type=int, default=5, help="number of folds (default: 5)")
     compare.add_argument("--tune", action="store_true", help="tune each loss's hyperparameters (inner grid search)")
     compare.add_argument("--plot", metavar="PNG", help="save a figure: scores per loss, residuals or calibration")
@@ -218,8 +337,10 @@ def _parser():
     plot = commands.add_parser("plot", help="draw loss and gradient shapes")
     plot.add_argument("losses", nargs="+", metavar="LOSS")
     plot.add_argument("--output", "-o", default="loss_shapes.png", help="PNG file (default: loss_shapes.png)")
-    plot.add_argument("--low", type=float, default=-3.0)
-    plot.add_argument("--high", type=float, default=3.0)
+    plot.add_argument("--low", type=float, default=-3.0, help="left end of the horizontal axis")
+    plot.add_argument("--high", type=float, default=3.0, help="right end of the horizontal axis")
+    plot.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"), help="limits of the loss axis")
+    plot.add_argument("--logy", action="store_true", help="a logarithmic loss axis (symmetric log near 0)")
     return parser
 
 
@@ -232,7 +353,7 @@ def main(argv=None):
     command = {"compare": _compare_command, "list": _list_command, "plot": _plot_command}[args.command]
     try:
         return command(args)
-    except (ValueError, TypeError, ImportError) as error:
+    except (ValueError, TypeError, ImportError, OSError) as error:
         print(f"sklearn-losses {args.command}: error: {error}", file=sys.stderr)
         return 2
 

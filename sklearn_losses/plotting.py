@@ -112,7 +112,9 @@ def _shape(loss, x):
     """``(loss values, gradients, axis label)`` of ``loss`` along ``x``.
 
     Regression losses with identity link: against the residual ``y - r``
-    (``y = x``, ``r = 0``; the gradient is with respect to ``r``). Log-link
+    (``y = x``, ``r = 0``). The gradient is always ``loss.gradient``, the
+    derivative with respect to the raw prediction (so it is minus the
+    derivative in the residual). Log-link
     losses: against the raw prediction ``log(mu)`` for ``y = 1``. Binary
     losses: against the margin ``z`` for the positive class. Multiclass and
     distribution losses: two classes, scores ``(0, z)``, true class 1, so
@@ -122,20 +124,26 @@ def _shape(loss, x):
     n = x.shape[0]
     if loss.task == "regression":
         if loss.link.name == "identity":
-            y, raw, label, sign = x.copy(), np.zeros(n), "residual y - raw_prediction", -1.0
+            y, raw, label = x.copy(), np.zeros(n), "residual y - raw_prediction"
         else:
-            y, raw, label, sign = np.ones(n), x.copy(), f"raw_prediction ({loss.link.name} link), y = 1", 1.0
+            y, raw, label = np.ones(n), x.copy(), f"raw_prediction ({loss.link.name} link), y = 1"
         value, grad = loss.loss_gradient(y, raw, reduction="none")
-        return value, grad, label, sign
+        return value, grad, label
     if loss.task == "binary":
         value, grad = loss.loss_gradient(np.ones(n), x.copy(), reduction="none")
-        return value, grad, _MARGIN, 1.0
+        return value, grad, _MARGIN
     if loss.task in ("multiclass", "distribution"):
         raw = np.column_stack([np.zeros(n), x])
         y = np.ones(n) if loss.task == "multiclass" else np.column_stack([np.zeros(n), np.ones(n)])
         value, grad = loss.loss_gradient(y, raw, reduction="none")
-        return value, grad[:, 1], _MARGIN, 1.0
+        return value, grad[:, 1], _MARGIN
     raise ValueError(f"LossShapeDisplay cannot draw {type(loss).__name__} (task {loss.task!r}).")
+
+
+def _legend(loss):
+    """``name(param=value, ...)`` with every hyperparameter, defaults included."""
+    params = ", ".join(f"{k}={v!r}" for k, v in loss.get_params(deep=False).items())
+    return f"{loss.name or type(loss).__name__}({params})"
 
 
 class LossShapeDisplay:
@@ -146,8 +154,9 @@ class LossShapeDisplay:
     x : ndarray
         Points along the horizontal axis.
     values, gradients : dict of str to ndarray
-        Per-sample loss and its derivative (with respect to the residual for
-        regression losses, to the margin otherwise) for each loss label.
+        Per-sample loss and its derivative with respect to the raw prediction
+        (``loss.gradient``) for each loss label (the loss's name and every
+        hyperparameter).
     xlabel : str
 
     Attributes
@@ -189,10 +198,10 @@ class LossShapeDisplay:
         values, gradients, labels = {}, {}, set()
         for item in losses:
             loss = get_loss(item)
-            value, grad, label, sign = _shape(loss, x)
+            value, grad, label = _shape(loss, x)
             labels.add(label)
-            name = repr(loss) if not isinstance(item, str) else item
-            values[name], gradients[name] = value, sign * grad
+            name = _legend(loss)
+            values[name], gradients[name] = value, grad
         if len(labels) > 1:
             raise ValueError(f"losses of different kinds cannot share an axis: {sorted(labels)}.")
         return cls(x, values, gradients, xlabel=labels.pop()).plot(ax=ax)
@@ -211,7 +220,7 @@ class LossShapeDisplay:
             (grad_line,) = ax[1].plot(self.x, self.gradients[name], label=name)
             self.lines_[name] = (loss_line, grad_line)
         ax[0].set_ylabel("loss")
-        ax[1].set_ylabel("gradient")
+        ax[1].set_ylabel("gradient d loss / d raw_prediction")
         for a in ax:
             a.set_xlabel(self.xlabel)
             a.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)

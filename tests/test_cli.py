@@ -140,3 +140,87 @@ def test_console_script():
     result = subprocess.run(command + ["list", "--task", "binary"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "log_loss" in result.stdout
+
+
+# ------------------------------------------------------ errors before the run, one line, exit 2
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "--plot", "{tmp}/no/such/dir/out.png"], "--plot: the directory"),
+    (["compare", "--csv-out", "{tmp}/no/such/dir/out.csv"], "--csv-out: the directory"),
+    (["compare", "--losses", "huber", "log_loss"], "--losses log_loss: LogLoss is a binary loss"),
+    (["compare", "--task", "classification", "--losses", "huber"], "regression loss"),
+    (["compare", "--csv", "{tmp}/nan_target.csv", "--target", "y"], "NaN or infinite"),
+    (["compare", "--csv", "{tmp}/empty_target.csv", "--target", "y"], "missing values (empty cells"),
+    (["compare", "--csv", "{tmp}/gaps.csv", "--target", "y"], "pass --missing impute"),
+    (["compare", "--metric", "hinge"], "--metric hinge: Hinge is a binary loss"),
+    (["plot", "huber", "--ylim", "2", "1", "-o", "{tmp}/p.png"], "--ylim"),
+    (["plot", "huber", "-o", "{tmp}/missing/p.png"], "--output: the directory"),
+])
+def test_usage_errors_are_one_line_and_exit_2(capsys, tmp_path, argv, message):
+    _write_csv(tmp_path / "nan_target.csv", [["a", "y"], [1.0, 2.0], [2.0, "nan"], [3.0, 1.0]])
+    _write_csv(tmp_path / "empty_target.csv", [["a", "y"], [1.0, 2.0], [2.0, ""], [3.0, 1.0]])
+    _write_csv(tmp_path / "gaps.csv", [["a", "y"], [1.0, 2.0], ["", 1.5], [3.0, 1.0]])
+    status, out, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert status == 2, (out, err)
+    assert message in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "rank" not in out  # refused before any fit
+
+
+def _mixed_csv(path, rng, gaps=False):
+    n = 90
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    y = 2.0 * x + (colour == "red") * 3.0 + 0.1 * rng.normal(size=n)
+    rows = [["x", "colour", "y"]]
+    for i in range(n):
+        rows.append(["" if gaps and i % 17 == 3 else x[i], "" if gaps and i % 23 == 5 else colour[i], y[i]])
+    _write_csv(path, rows)
+
+
+def test_categorical_columns_are_one_hot_encoded_and_missing_values_imputed_on_request(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    _mixed_csv(tmp_path / "mixed.csv", rng)
+    status, out, err = run(capsys, "compare", "--csv", str(tmp_path / "mixed.csv"), "--target", "y", "--cv", "3",
+                           "--quiet", "--losses", "squared_error", "huber")
+    assert status == 0, err
+    assert "categorical columns one-hot encoded: colour" in out
+    data = load_data(csv_path=tmp_path / "mixed.csv", target="y")
+    assert data.categorical == [1] and data.feature_names == ["x", "colour"]
+    assert compare(data, [("squared_error", {})], cv=3)[0].mean > 0.95  # the colour carries signal: it was used
+    _mixed_csv(tmp_path / "gaps.csv", rng, gaps=True)
+    status, out, err = run(capsys, "compare", "--csv", str(tmp_path / "gaps.csv"), "--target", "y", "--cv", "3",
+                           "--quiet", "--missing", "impute", "--losses", "squared_error")
+    assert status == 0, err
+    assert "missing feature values imputed" in out
+
+
+def test_metric_may_be_a_catalogue_loss(capsys):
+    status, out, err = run(capsys, "compare", "--json", "--cv", "3", "--metric", "quantile:quantile=0.9",
+                           "--losses", "squared_error", "quantile:quantile=0.9")
+    assert status == 0, err
+    results = json.loads(out)["results"]
+    assert results[0]["metric"] == "-quantile:quantile=0.9"
+    assert results[0]["loss"] == "quantile"  # trained on the ranking loss, it wins
+    assert results[0]["mean"] == pytest.approx(results[0]["loss_scores"]["quantile:quantile=0.9"])
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_the_table_fits_100_columns_and_csv_out_writes_it(capsys, tmp_path, task):
+    import csv
+
+    path = tmp_path / "table.csv"
+    status, out, err = run(capsys, "compare", "--task", task, "--cv", "2", "--quiet", "--csv-out", str(path))
+    assert status == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 100
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 6 and rows[0]["rank"] == "1" and float(rows[0]["mean"]) >= float(rows[-1]["mean"])
+    assert len(rows[0]["scores"].split()) == 2
+
+
+def test_plot_options(capsys, tmp_path):
+    path = tmp_path / "shapes.png"
+    status, _, err = run(capsys, "plot", "huber:delta=0.5", "squared_error", "--ylim", "0", "4", "--logy",
+                         "-o", str(path))
+    assert status == 0, err
+    assert path.read_bytes()[:4] == b"\x89PNG"

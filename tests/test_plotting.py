@@ -62,9 +62,15 @@ def test_loss_shape_display_regression(tmp_path):
                                            x_range=(-2, 2), n_points=81)
     assert display.xlabel.startswith("residual")
     x = display.x
-    np.testing.assert_allclose(display.values["squared_error"], x ** 2)
-    np.testing.assert_allclose(display.gradients["squared_error"], 2 * x)  # with respect to the residual
-    huber = display.values["Huber()"]
+    np.testing.assert_allclose(display.values["squared_error()"], x ** 2)
+    # the gradient drawn is loss.gradient, with respect to the raw prediction (r = y - residual)
+    np.testing.assert_allclose(display.gradients["squared_error()"], -2 * x)
+    np.testing.assert_allclose(display.gradients["huber(delta=1.0)"],
+                               Huber().gradient(x, np.zeros_like(x), reduction="none"))
+    assert display.ax_[1].get_ylabel() == "gradient d loss / d raw_prediction"
+    assert [t.get_text() for t in display.ax_[0].get_legend().get_texts()] == [
+        "squared_error()", "huber(delta=1.0)", "absolute_error()"]
+    huber = display.values["huber(delta=1.0)"]
     np.testing.assert_allclose(huber, np.where(np.abs(x) <= 1, 0.5 * x ** 2, np.abs(x) - 0.5))
     assert len(display.lines_) == 3 and len(display.ax_) == 2
     display.figure_.savefig(tmp_path / "shapes.png")
@@ -74,11 +80,12 @@ def test_loss_shape_display_regression(tmp_path):
 def test_loss_shape_display_classification():
     display = LossShapeDisplay.from_losses(["log_loss", "hinge", "cross_entropy"])
     z = display.x
-    np.testing.assert_allclose(display.values["hinge"], np.maximum(0, 1 - z))
-    np.testing.assert_allclose(display.values["log_loss"], np.log1p(np.exp(-z)), rtol=1e-12)
+    np.testing.assert_allclose(display.values["hinge(margin=1.0)"], np.maximum(0, 1 - z))
+    np.testing.assert_allclose(display.values["log_loss(pos_weight=1.0)"], np.log1p(np.exp(-z)), rtol=1e-12)
     # two-class cross-entropy with scores (0, z) is the log loss of the margin z
-    np.testing.assert_allclose(display.values["cross_entropy"], display.values["log_loss"], rtol=1e-12)
-    np.testing.assert_allclose(display.gradients["log_loss"], get_loss("log_loss").gradient(
+    np.testing.assert_allclose(display.values["cross_entropy(label_smoothing=0.0)"],
+                               display.values["log_loss(pos_weight=1.0)"], rtol=1e-12)
+    np.testing.assert_allclose(display.gradients["log_loss(pos_weight=1.0)"], get_loss("log_loss").gradient(
         np.ones_like(z), z, reduction="none"))
 
 

@@ -52,6 +52,18 @@ def _step(method, theta, grad, state, lr, n_coef, penalty):
     return theta
 
 
+def _generator(rng):
+    """A numpy Generator from ``rng`` (None, a seed, a RandomState or a Generator).
+
+    A RandomState shares its bit generator (so its state advances), as
+    ``np.random.default_rng(RandomState)`` does from numpy 2.2 on; older numpy
+    refuses a RandomState there.
+    """
+    if isinstance(rng, np.random.RandomState):
+        return np.random.Generator(rng._bit_generator)
+    return np.random.default_rng(rng)
+
+
 def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_epochs=200, tol=1e-4,
                       n_iter_no_change=5, batch_size=256, learning_rate_init=0.01, power_t=0.5,
                       schedule="invscaling", rng=None, validation=None, verbose=0):
@@ -63,7 +75,7 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
     training stops when it has not improved by ``tol`` for
     ``n_iter_no_change`` epochs and the best parameters are restored).
     """
-    rng = np.random.default_rng(rng)
+    rng = _generator(rng)
     n = objective.n_samples
     n_coef = objective.n_outputs * objective.n_features
     starts = np.arange(0, n, batch_size)
