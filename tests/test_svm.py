@@ -251,3 +251,22 @@ def test_probability_with_metadata_routing_enabled(weighted):
                                  X, Y, params={"sample_weight": np.ones(X.shape[0])}, cv=3)
     np.testing.assert_allclose(routed.predict_proba(X), plain.predict_proba(X), rtol=1e-12)
     assert np.all(scores > 0.5)
+
+
+def test_one_streaming_pass_comes_close_to_the_full_fit():
+    from sklearn.datasets import make_friedman1
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_friedman1(n_samples=4000, noise=0.5, random_state=0)
+    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+    X_train, y_train, X_test, y_test = X[:3000], y[:3000], X[3000:], y[3000:]
+    settings = dict(kernel_approximation="nystroem", n_components=200, random_state=0, C=10.0)
+    full = SVMRegressor("squared_error", **settings).fit(X_train, y_train).score(X_test, y_test)
+    stream = SVMRegressor("squared_error", alpha=1.0 / (10.0 * 3000), **settings)
+    for start in range(0, 3000, 500):  # each batch seen once
+        stream.partial_fit(X_train[start:start + 500], y_train[start:start + 500])
+    assert stream.score(X_test, y_test) > full - 0.05 > 0.8
+    # the settings are parameters: a step size of 1e-6 barely moves
+    slow = SVMRegressor("squared_error", alpha=1.0 / (10.0 * 3000), learning_rate_init=1e-6, **settings)
+    slow.partial_fit(X_train[:500], y_train[:500])
+    assert slow.score(X_test, y_test) < 0.2

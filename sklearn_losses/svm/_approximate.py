@@ -7,10 +7,13 @@ With ``kernel_approximation="nystroem"`` (any named kernel) or
 approximate the kernel, and a :class:`~sklearn_losses.linear_model.LinearClassifier`
 or :class:`~sklearn_losses.linear_model.LinearRegressor` with the same loss
 is fitted on them: the cost is linear in n, and ``partial_fit`` streams
-minibatches (the map is fitted on the first one). The L2 penalty is
+batches (the map is fitted on the first one; ``partial_fit_epochs`` passes
+of Adam with ``learning_rate_init`` and ``batch_size`` over each). The L2 penalty is
 ``alpha = 1 / (C * sum(sample_weight))``, the exact path's objective; for
 ``partial_fit`` the total weight is unknown, so ``alpha`` must be given.
 """
+
+import copy
 
 import numpy as np
 from sklearn.kernel_approximation import Nystroem, RBFSampler
@@ -59,13 +62,19 @@ def approximate_partial_fit(estimator, X, y, weight, loss, gamma, classes=None):
                          "the objective of fit on n samples use alpha = 1 / (C * n).")
     first = not hasattr(estimator, "linear_")
     if first:
-        estimator.feature_map_ = _feature_map(estimator, gamma).fit(X)
-        estimator.linear_ = _linear(estimator, loss, estimator.alpha, "adam")
-    features = estimator.feature_map_.transform(X)
-    if estimator._y_numeric:
-        estimator.linear_.partial_fit(features, y, sample_weight=weight)
-    else:
-        estimator.linear_.partial_fit(features, y, classes=classes, sample_weight=weight)
+        feature_map = _feature_map(estimator, gamma).fit(X)
+        linear = _linear(estimator, loss, estimator.alpha, "adam")
+    else:  # a copy: a call that fails keeps the model as it was
+        feature_map, linear = estimator.feature_map_, copy.deepcopy(estimator.linear_)
+    # the streaming settings are read at every call (set_params between calls applies)
+    linear.set_params(learning_rate_init=estimator.learning_rate_init, batch_size=estimator.batch_size)
+    features = feature_map.transform(X)
+    for _ in range(estimator.partial_fit_epochs):  # Adam passes over this batch (one pass over the stream)
+        if estimator._y_numeric:
+            linear.partial_fit(features, y, sample_weight=weight)
+        else:
+            linear.partial_fit(features, y, classes=classes, sample_weight=weight)
+    estimator.feature_map_, estimator.linear_ = feature_map, linear
     return estimator
 
 

@@ -93,6 +93,9 @@ class _KernelSVM(BaseEstimator):
         "kernel_approximation": [StrOptions(set(APPROXIMATIONS)), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither"), None],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "partial_fit_epochs": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
