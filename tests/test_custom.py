@@ -497,3 +497,15 @@ def test_a_loss_unbounded_below_warns():
     X = np.random.default_rng(0).standard_normal((30, 2))
     with pytest.warns(ConvergenceWarning, match="unbounded below"):
         LinearRegressor(make_loss(linear_reward), alpha=0.0).fit(X, X[:, 0])
+
+
+@requires_jit
+def test_a_user_gradient_numba_cannot_compile_is_named_in_make_loss():
+    def squared(y, r):
+        return (y - r) ** 2
+
+    def gradient_with_comb(y, r):
+        return math.comb(2, 1) * (r - y)
+
+    with pytest.raises(TypeError, match=r"numba cannot compile gradient at `return math.comb\(2, 1\)"):
+        make_loss(squared, gradient=gradient_with_comb)

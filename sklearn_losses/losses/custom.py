@@ -247,7 +247,11 @@ def _type_check(definition, spec, owner):
     """
     module = get_kernels(spec, definition.name)._module
     signature = (numba.float64,) * (2 + len(definition.param_names))
-    names = ["_user_value", "_user_gradient", "_user_hessian", "_loss_gradient", "_gradient_hessian"]
+    # the user's function first (its errors name it), then the wrappers that
+    # call the user's gradient and hessian; a derived hessian is generated
+    # from the operations already typed and is not compiled here (each
+    # compile costs about 0.3 s with a cold cache)
+    names = ["_user_value", "_loss_gradient"] + (["_gradient_hessian"] if hasattr(module, "_user_hessian") else [])
     for name in names:
         func = getattr(module, name, None)
         if func is None or not hasattr(func, "compile"):
