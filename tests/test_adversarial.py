@@ -430,3 +430,14 @@ def test_svm_gamma_scale_is_the_weighted_variance():
     import scipy.sparse as sp
 
     np.testing.assert_allclose(Kernel("rbf", "scale", 3, 0.0, sp.csr_matrix(X), w).gamma, weighted, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_cross_validation_in_worker_processes_equals_in_process(name):
+    from sklearn.model_selection import cross_val_score
+
+    estimator = _make(name)
+    X, y = _data(_task(estimator))
+    serial = cross_val_score(estimator, X, y, cv=3, n_jobs=1)
+    parallel = cross_val_score(estimator, X, y, cv=3, n_jobs=2)  # loky workers: pickled estimators, fresh kernels
+    np.testing.assert_allclose(parallel, serial, rtol=1e-12)
