@@ -10,7 +10,6 @@
   fit), leaves every attribute as it was before the call.
 """
 
-import copy
 import functools
 from numbers import Real
 
@@ -64,7 +63,3 @@ def keeps_model_on_failure(method):
 
     return wrapper
 
-
-def copy_state(state):
-    """A deep copy of a solver state that a fit advances in place (None stays None)."""
-    return None if state is None else copy.deepcopy(state)

@@ -203,13 +203,17 @@ class _LinearModel(BaseEstimator):
             return f"{where} (max_iter={self.max_iter}); increase max_iter or tol, or scale the features"
         reached = optimality(objective, penalty, theta)
         wanted = self.tol * objective.gradient_scale()
-        value = smooth_objective(objective, penalty)(theta)[0] + penalty.l1 * float(np.abs(theta).sum())
-        farther = smooth_objective(objective, penalty)(2.0 * theta)[0] + 2.0 * penalty.l1 * float(np.abs(theta).sum())
+        smooth, n_coef = smooth_objective(objective, penalty), objective.n_outputs * objective.n_features
+
+        def total(t):
+            return smooth(t)[0] + penalty.l1 * float(np.abs(t[:n_coef]).sum())
+
+        value, farther = total(theta), total(2.0 * theta)
         if value < 0 and farther <= 1.5 * value:  # still falling steeply along the ray: no minimum
             return (f"{where}: the objective appears unbounded below ({value:.6g} at the fitted coefficients, "
                     f"{farther:.6g} at twice them); {type(loss).__name__} must have a minimum in raw_prediction "
                     "for each target (check its formula, or add a penalty)")
-        return (f"{where} (max_iter={self.max_iter}) the largest gradient component is {reached:.3g}, above the "
+        return (f"{where} (max_iter={self.max_iter}): the largest gradient component is {reached:.3g}, above the "
                 f"tolerance {wanted:.3g} (tol={self.tol:g} times the gradient at zero); increase max_iter, scale "
                 "the features, or check the loss's gradient")
 
