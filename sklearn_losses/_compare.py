@@ -128,7 +128,8 @@ def _is_number(text):
 
 
 def _read_csv(path, target, missing):
-    """Features (float, or object with categorical columns), raw target strings, names, categorical indices."""
+    """Features (float, or object with categorical columns), raw target strings, names, categorical indices
+    and the number of empty feature cells."""
     try:
         with open(path, newline="") as handle:
             rows = list(csv.reader(handle))
@@ -149,7 +150,7 @@ def _read_csv(path, target, missing):
     if empty.size:
         raise ValueError(f"--target: column {target!r} has {empty.size} missing values (empty cells, first in data "
                          f"row {empty[0] + 1}); drop those rows first.")
-    names, columns, categorical = [], [], []
+    names, columns, categorical, missing_cells = [], [], [], 0
     for j in (j for j in range(len(header)) if j != column):
         cells = [row[j].strip() for row in body]
         gaps = [i for i, cell in enumerate(cells) if cell == ""]
@@ -157,6 +158,7 @@ def _read_csv(path, target, missing):
             raise ValueError(f"--csv: feature column {header[j]!r} has {len(gaps)} missing values (empty cells, "
                              f"first in data row {gaps[0] + 1}); pass --missing impute to fill them (median, or "
                              "the most frequent category), or fill them first.")
+        missing_cells += len(gaps)
         present = [cell for cell in cells if cell != ""]
         if all(_is_number(cell) for cell in present):
             values = np.array([float(cell) if cell != "" else np.nan for cell in cells])
@@ -170,7 +172,7 @@ def _read_csv(path, target, missing):
     X = np.column_stack(columns) if columns else np.empty((len(body), 0), dtype=object)
     if not categorical:
         X = X.astype(float)
-    return X, labels, names, categorical
+    return X, labels, names, categorical, missing_cells
 
 
 def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="refuse"):
@@ -189,7 +191,7 @@ def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="re
     if csv_path is not None:
         if target is None:
             raise ValueError("--csv needs --target COLUMN.")
-        X, labels, names, categorical = _read_csv(csv_path, target, missing)
+        X, labels, names, categorical, gaps = _read_csv(csv_path, target, missing)
         numeric = all(_is_number(label) for label in labels)
         y = labels.astype(float) if numeric else None
         name = str(csv_path)
@@ -207,8 +209,6 @@ def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="re
             y = labels if y is None else y
         if categorical:
             notes.append("categorical columns one-hot encoded: " + ", ".join(names[j] for j in categorical))
-        gaps = sum(int(np.sum([v is None or (isinstance(v, float) and np.isnan(v)) for v in X[:, j]]))
-                   for j in range(X.shape[1])) if X.dtype == object else int(np.isnan(X).sum())
         if gaps:
             notes.append(f"{gaps} missing feature values imputed (median, most frequent category) within each fit")
     else:
@@ -255,17 +255,21 @@ def loss_label(name, params):
                                   for k, v in params.items()) if params else "")
 
 
-def _scores_task(loss, task):
-    """Whether ``loss`` can score (and train for) targets of ``task``."""
+def _scores(loss, task):
+    """Whether ``loss`` can score predictions for targets of ``task`` (a binary loss cannot score 3 classes)."""
     if task == "regression":
         return loss.task == "regression"
-    return loss.task in (task, "distribution") or (task == "binary" and loss.task == "multiclass") or \
-        (task == "multiclass" and loss.task == "binary")  # binary losses: one-vs-rest
+    return loss.task in (task, "distribution") or (task == "binary" and loss.task == "multiclass")
+
+
+def _trains(loss, task):
+    """Whether an estimator can train on ``task`` with ``loss`` (binary losses also one-vs-rest)."""
+    return _scores(loss, task) or (task == "multiclass" and loss.task == "binary")
 
 
 def check_task(loss, task, where):
     """Refuse a loss of another task than the data's, naming it (a usage error, not a failed fit)."""
-    if not _scores_task(loss, task):
+    if not _trains(loss, task):
         kind = "regression" if task == "regression" else "classification"
         raise ValueError(f"{where}: {type(loss).__name__} is a {loss.task} loss; the data are a {kind} problem.")
 
@@ -289,7 +293,7 @@ def resolve_metric(metric, task):
                          ) from None
     loss = get_loss(name, **params)
     check_task(loss, task, f"--metric {metric}")
-    if task != "regression" and loss.task == "binary" and task == "multiclass":
+    if not _scores(loss, task):
         raise ValueError(f"--metric {metric}: a binary loss cannot score {task} predictions.")
     return f"-{loss_label(name, params)}", make_loss_scorer(loss)
 
@@ -353,8 +357,8 @@ def compare(data, losses=None, *, estimator="linear", metric=None, cv=5, tune=Fa
     scorers = {}
     for name, params in losses:
         loss = get_loss(name, **params)
-        if loss.task in (data.task, "distribution") or (data.task == "binary" and loss.task == "multiclass"):
-            scorers[loss_label(name, params)] = make_loss_scorer(loss)  # (binary losses cannot score 3 classes)
+        if _scores(loss, data.task):
+            scorers[loss_label(name, params)] = make_loss_scorer(loss)
     folds = list(splitter.split(data.X, data.y))
     total = len(losses) * len(folds)
     done = [0]
