@@ -509,3 +509,17 @@ def test_a_user_gradient_numba_cannot_compile_is_named_in_make_loss():
 
     with pytest.raises(TypeError, match=r"numba cannot compile gradient at `return math.comb\(2, 1\)"):
         make_loss(squared, gradient=gradient_with_comb)
+
+
+@requires_jit
+def test_a_subclass_numba_cannot_compile_fails_at_its_definition():
+    from sklearn_losses.losses import CustomLoss
+
+    with pytest.raises(TypeError, match=r"custom loss 'comb_cost': numba cannot compile func at `return math.comb"):
+        class CombCost(CustomLoss):
+            def __init__(self):
+                pass
+
+            @staticmethod
+            def sample_loss(y, r):
+                return math.comb(3, 2) * (y - r) ** 2

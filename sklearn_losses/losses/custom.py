@@ -196,8 +196,19 @@ class CustomLoss(BaseLoss):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "sample_loss" not in cls.__dict__:
-            return  # a class made by make_loss: definition given
+        if "sample_loss" in cls.__dict__:  # a subclass written by a user (make_loss's classes bring a definition)
+            cls._define_from_methods()
+        definition = cls.__dict__.get("_definition")
+        if definition is None:
+            return
+        # both front ends end here: targets and compilation checked once per definition
+        if definition.task == "binary" and "target_domain" not in cls.__dict__:
+            cls.target_domain = BinaryLabels()
+        _type_check(definition, cls._kernel_spec, f"custom loss {definition.name!r}")
+
+    @classmethod
+    def _define_from_methods(cls):
+        """The definition of a subclass from its ``sample_loss`` (and optional derivative) methods."""
         if cls.__dict__.get("name") is None:
             cls.name = _snake(cls.__name__)
         link = cls.__dict__.get("link", cls.link)
@@ -212,8 +223,6 @@ class CustomLoss(BaseLoss):
                             f"the __init__ parameters {tuple(cls._get_param_names())}.")
         cls._definition = definition
         cls._kernel_spec = kernel_spec(definition)
-        if definition.task == "binary" and "target_domain" not in cls.__dict__:
-            cls.target_domain = BinaryLabels()
         if isinstance(link, str):
             cls.link = get_link(link)
 
@@ -296,7 +305,6 @@ def _class_for(definition):
     cls = _classes.get(definition)
     if cls is not None:
         return cls
-    _type_check(definition, kernel_spec(definition), f"custom loss {definition.name!r}")
     params = definition.param_names
     defaults = dict(definition.properties).pop("_defaults", ())
     signature = ", ".join(["self"] + [f"{n}={d!r}" for n, d in zip(params, defaults)])
@@ -312,7 +320,6 @@ def _class_for(definition):
         "name": definition.name,
         "task": definition.task,
         "link": get_link(definition.link),
-        **({"target_domain": BinaryLabels()} if definition.task == "binary" else {}),
         "_definition": definition,
         "_kernel_spec": kernel_spec(definition),
         **attrs,

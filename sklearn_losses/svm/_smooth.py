@@ -135,16 +135,16 @@ def smooth_smo(store, diag, y, w, r, f, tol, max_iter, active, counts, extremes_
     for it in range(max_iter):
         i, j, eta = _working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes)
         if j < 0:
-            return it, 0
+            return it, __CONVERGED__
         ri, rj, di, dj = _pair_step(y[i], r[i], w[i], y[j], r[j], w[j], f[i] - f[j], eta__PARAMS__)
         if not (np.isfinite(ri) and np.isfinite(rj) and np.isfinite(di) and np.isfinite(dj)):
-            return it, 3
+            return it, __NON_FINITE__
         if not (di > 0.0 and dj > 0.0):
-            return it, 2
+            return it, __STALLED__
         r[i] = lo[i] = hi[i] = ri
         r[j] = lo[j] = hi[j] = rj
         _move(store, kappa_w, f, i, j, di, dj)
-    return max_iter, 1
+    return max_iter, __MAX_ITER__
 '''
 
 
@@ -159,7 +159,11 @@ def smooth_source(spec):
     if spec.kind != "elementwise" or not spec.has_hessian:
         raise ValueError("The smooth-loss kernel solver needs an element-wise loss with a hessian.")
     params = "".join(f", p{k}" for k in range(spec.n_params))  # hyperparameters: runtime arguments
-    return "\n".join([*HEADER, *import_lines(spec), _SOURCE.replace("__PARAMS__", params)])
+    source = _SOURCE.replace("__PARAMS__", params)
+    for name, value in (("CONVERGED", CONVERGED), ("MAX_ITER", MAX_ITER), ("STALLED", STALLED),
+                        ("NON_FINITE", NON_FINITE)):  # the outcomes, as the Python side names them
+        source = source.replace(f"__{name}__", str(value))
+    return "\n".join([*HEADER, *import_lines(spec), source])
 
 
 smooth_source.dependencies = ("sklearn_losses.svm._smo",)
