@@ -17,7 +17,7 @@ ESTIMATORS = [
     SVMClassifier("log_loss", multi_class="ovr"),
     SVMClassifier(Focal(gamma=2.0)),
     SVMClassifier(kernel="linear", multi_class="ovr"),
-    SVMClassifier(gamma=0.5, tol=1e-8),  # passes the sample-weight checks (see expected_failures)
+    SVMClassifier(gamma=0.5, tol=1e-8),
     SVMClassifier("multiclass_hinge", random_state=0),
     SVMClassifier(MulticlassHinge("weston_watkins"), gamma=0.5, tol=1e-8, random_state=0),
     SVMRegressor(),
@@ -29,26 +29,6 @@ ESTIMATORS = [
 ]
 
 
-def expected_failures(estimator):
-    if estimator.tol <= 1e-6 or estimator.kernel_approximation is not None or not _stops_at_tol(estimator):
-        return {}
-    reason = ("the exact solvers stop at tol=1e-3 in units of the decision function (as SVC), within which "
-              "weighted and repeated data end about 1e-4 apart; gamma='scale' is the weighted variance, so "
-              "with tol=1e-8 the check passes (SVMClassifier(gamma=0.5, tol=1e-8) above, and the default "
-              "gamma in test_sample_weight_equals_repetition)")
-    return {"check_sample_weight_equivalence_on_dense_data": reason,
-            "check_sample_weight_equivalence_on_sparse_data": reason}
-
-
-def _stops_at_tol(estimator):
-    """Whether the estimator's solver ends within tol of the optimum rather than at it (SMO, Newton)."""
-    return repr(estimator) not in _EXACT_AT_DEFAULT_TOL
-
-
-#: configurations whose default-tolerance fits agree for weights and repetition to 1e-7 anyway
-_EXACT_AT_DEFAULT_TOL = {"SVMRegressor(loss=CustomRobust())"}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -38,6 +38,7 @@ from ._approximate import APPROXIMATIONS, approximate_decision, approximate_fit,
 from ._kernel import KERNELS, Kernel
 from ._multiclass import block_descent
 from ._newton import MAX_NEWTON_SAMPLES, kernel_newton
+from ._polish import NEWTON_POLISH_MAX, POLISH_TOL, polish_multiclass, polish_smo
 from ._smo import initial_decision, intercept, row_store, smo, smo_state
 from ._smooth import CONVERGED, MAX_ITER, NON_FINITE, STALLED, best_constant_value, smooth_dual
 from ._smooth import solvable as smooth_solvable
@@ -227,7 +228,10 @@ class _KernelSVM(BaseEstimator):
             why = {CONVERGED: None, MAX_ITER: _stopped("SMO", n_iter, self._max_iter(), self.tol),
                    STALLED: ("SMO stalled at the limit of float64 precision before the tolerance "
                              f"tol={self.tol:g} (C={self.C:g} makes the dual ill-conditioned); lower C")}[status]
-            solutions.append(_Solution(rows, a, b, n_iter, why, f, status == MAX_ITER))
+            solution = _Solution(rows, a, b, n_iter, why, f, status == MAX_ITER)
+            if status == CONVERGED:
+                solution = self._newton_polish(lambda: self._matrix(X, rows, whole, np.float64), loss, y, w, solution)
+            solutions.append(solution)
         return self._finish(X, solutions, loss, problems, weight)
 
     def _newton(self, K, loss, y, w, rows):
@@ -236,7 +240,21 @@ class _KernelSVM(BaseEstimator):
         why = None if converged else (
             f"Newton's method stopped after {n_iter} steps (at most {max_iter}) with a change above tol={self.tol:g}"
             " or no descent left at float precision; lower C or scale the features")
-        return _Solution(rows, a, b, n_iter, why, K @ a, n_iter >= max_iter and max_iter == self._max_iter())
+        solution = _Solution(rows, a, b, n_iter, why, K @ a, n_iter >= max_iter and max_iter == self._max_iter())
+        return solution if not converged else self._newton_polish(lambda: K, loss, y, w, solution)
+
+    def _newton_polish(self, matrix, loss, y, w, solution):
+        """A converged smooth fit taken to the optimum by Newton steps (:mod:`._polish`), up to
+        :data:`._polish.NEWTON_POLISH_MAX` samples; ``matrix()`` gives the float64 kernel matrix."""
+        if y.size > NEWTON_POLISH_MAX or not self._polishes():
+            return solution
+        K = matrix()
+        scale = 1.0 + float(np.max(np.abs(solution.kernel_dual))) + abs(solution.intercept)
+        a, b, steps, converged = kernel_newton(K, loss, y, w, tol=POLISH_TOL * scale, max_iter=5,
+                                               start=(solution.dual, solution.intercept))
+        if not (np.all(np.isfinite(a)) and np.isfinite(b)):
+            return solution
+        return solution._replace(dual=a, intercept=b, kernel_dual=K @ a)
 
     def _fit_joint(self, X, y, weight, loss, n_classes, rng, sample_weight=None):
         """One problem for all classes, for a polyhedral multiclass loss (:mod:`._multiclass`)."""
@@ -245,6 +263,9 @@ class _KernelSVM(BaseEstimator):
         lower, upper, offset = loss.polyhedral_pieces(y, n_classes)
         a, b, epochs, converged = block_descent(store, diag, lower, upper, offset, weight, float(self.tol),
                                                 self._max_iter(), rng)
+        if converged and self._polishes():
+            w = np.asarray(weight, dtype=np.float64)[:, None]
+            a, b = polish_multiclass(store, -w * upper, -w * lower, offset, a, b) or (a, b)
         why = None if converged else _stopped("block coordinate descent", epochs, self._max_iter(), self.tol)
         return self._finish(X, [_Solution(None, a[:, m], b[m], epochs, why) for m in range(n_classes)], loss)
 
@@ -287,9 +308,14 @@ class _KernelSVM(BaseEstimator):
             why = _stopped("SMO", n_iter, max_iter, self.tol) or (
                 f"SMO stalled on a pair that admits no step at float precision before the tolerance "
                 f"tol={self.tol:g} (C={self.C:g}); lower C")
+        b = polish_smo(store, kappa_w, slopes, breaks, w, u, f) if converged and self._polishes() else None
         a = -w * u
-        return _Solution(rows, a, intercept(u, f, slopes, breaks, w), int(n_iter), why, f - kappa_w * a,
-                         n_iter >= max_iter)
+        return _Solution(rows, a, intercept(u, f, slopes, breaks, w) if b is None else b, int(n_iter), why,
+                         f - kappa_w * a, n_iter >= max_iter)
+
+    def _polishes(self):
+        """Whether converged fits are polished to the exact optimum (:mod:`._polish`): PSD kernels."""
+        return self._kernel.positive_semidefinite
 
     def _check_better_than_constant(self, loss, y, w, solution):
         """Refuse a solution whose objective is above that of the best constant model (a failed solve).

@@ -106,7 +106,8 @@ def _has_proba(estimator):
     raise AttributeError(
         f"predict_proba is not available for {type(loss).__name__}"
         + (f": its link ({loss.link.name}) does not give probabilities" if loss.link.name not in _PROBABILITY_LINKS else
-           " with one-vs-one (its scores are not per-class probabilities)")
+           " with one-vs-one on more than two classes (its scores are not per-class probabilities; unfitted, "
+           "the number of classes is not known yet)")
         + ". Pass probability=True (Platt scaling, cross-validated) or use "
           "sklearn.calibration.CalibratedClassifierCV."
     )
@@ -117,7 +118,16 @@ _PROBABILITY_LINKS = ("logit", "softmax")
 
 
 def _ovo_fitted(estimator):
-    return hasattr(estimator, "classes_") and estimator._ovo()
+    """One problem per pair of classes: fitted so, or (unfitted) so for more than two classes.
+
+    Unfitted, availability cannot wait for the number of classes, so it is
+    answered as for more than two (a fit on two classes then adds
+    ``predict_proba``; it never disappears after a fit).
+    """
+    if hasattr(estimator, "classes_"):
+        return estimator._ovo()
+    loss = estimator._resolve_loss()
+    return estimator.multi_class == "ovo" and estimator.kernel_approximation is None and not loss.per_row
 
 
 class SVMClassifier(ClassifierMixin, _KernelSVM):

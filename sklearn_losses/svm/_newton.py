@@ -30,14 +30,14 @@ def _objective(K, loss, y, w, a, b):
     return float(loss.loss(y, f, w, reduction="sum", check_input=False) + 0.5 * a @ (f - b)), f
 
 
-def kernel_newton(K, loss, y, w, tol=1e-3, max_iter=100, verbose=0):
+def kernel_newton(K, loss, y, w, tol=1e-3, max_iter=100, verbose=0, start=None):
     """Minimise ``sum w l(y, K a + b) + a^T K a / 2``; returns ``(a, b, n_iter, converged)``.
 
-    Every iterate is finite: a step along which the objective is not finite
+    ``start``: ``(a, b)`` to start from (default zeros). Every iterate is finite: a step along which the objective is not finite
     (an exp-link loss overflowing) is not taken, and the fit stops unconverged.
     """
     n = K.shape[0]
-    a, b = np.zeros(n), 0.0
+    a, b = (np.zeros(n), 0.0) if start is None else (np.array(start[0], dtype=np.float64), float(start[1]))
     value, f = _objective(K, loss, y, w, a, b)
     converged = False
     for iteration in range(1, max_iter + 1):
