@@ -3,7 +3,8 @@
 Each row: the registered name and class, the formula (the first ``math``
 block of the class docstring), a plot of the loss and its gradient drawn
 with :class:`sklearn_losses.plotting.LossShapeDisplay`, the target domain,
-link, and the declared convex / differentiable / robust properties.
+link, and the declared convex / differentiable / robust properties, the
+structure (element-wise, row, batch, pairwise) and what the hessian is.
 """
 
 import re
@@ -58,7 +59,7 @@ def write(path, images=True):
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 14 30 24 14 6 6 6 6",
+        "   :widths: 14 28 22 12 6 6 6 6 7 7",
         "",
         "   * - loss",
         "     - formula",
@@ -68,6 +69,8 @@ def write(path, images=True):
         "     - convex",
         "     - differentiable",
         "     - robust",
+        "     - structure",
+        "     - hessian",
     ]
     for info in available_losses():
         p = info.properties
@@ -84,5 +87,7 @@ def write(path, images=True):
             f"     - {'yes' if p['convex'] else 'no'}",
             f"     - {'yes' if p['differentiable'] else 'no'}",
             f"     - {'yes' if p['robust'] else 'no'}",
+            f"     - {p['structure']}" + (" (decomposable)" if p["decomposable"] else ""),
+            f"     - {p['hessian']}",
         ]
     path.write_text("\n".join(lines) + "\n")

@@ -9,6 +9,7 @@ import pickle
 import numpy as np
 from sklearn.base import clone
 
+from ._contract import check_baseline, check_declarations
 from .losses import get_loss
 from .losses._base import allow_non_finite
 
@@ -331,6 +332,9 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
 
     Checks, on targets drawn from the loss's ``target_domain``:
 
+    * the declared ``structure`` and ``hessian`` against what the loss
+      computes (``hessian="zero"``: zero; ``"exact"`` with ``convex``:
+      non-negative; ``"none"``: ``gradient_hessian`` refuses);
     * the parameter protocol (``clone``, ``get_params``/``set_params``) and pickling;
     * agreement of all entry points (``loss``, ``__call__``, ``gradient``,
       ``loss_gradient``, ``gradient_hessian``) for every reduction, with and
@@ -342,6 +346,8 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     * no NaN, and overflow only where the declared ``growth`` allows it, at
       raw predictions from -1e300 to 1e300;
     * float32 input gives float32 output close to the float64 result;
+    * ``baseline_prediction`` is the best constant: no constant nearby or
+      far does better, and integer weights equal repeated samples;
     * a declared piecewise-linear structure (``linear_pieces``) equals the
       loss up to a constant per sample, and a declared piecewise-quadratic
       one (``quadratic_pieces``) gives the loss's subgradients, and a
@@ -363,6 +369,7 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     y, raw = _sample(loss, rng, n_samples, n_classes)
     w = rng.uniform(0.2, 3.0, size=n_samples)
     _check_params_protocol(loss)
+    check_declarations(loss, y, raw, lambda message: _fail(loss, message))
     _check_entry_points(loss, y, raw, w, rtol)
     _check_reductions_and_weights(loss, y, raw, w, 1e-10)
     _check_derivatives(loss, y, raw, rtol)
@@ -371,3 +378,4 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     _check_linear_pieces(loss, y, raw)
     _check_quadratic_pieces(loss, y, raw)
     _check_polyhedral_pieces(loss, y, raw)
+    check_baseline(loss, y, w, n_classes, lambda message: _fail(loss, message))

@@ -132,7 +132,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         k = y.shape[1]
         # outputs are separable for an element-wise loss: one problem per output
         # (alpha scaled so the objectives add up to the estimator's objective)
-        separable = not loss.per_row and loss.kernel_spec is not None
+        separable = loss.structure == "elementwise"
         if k == 1 or separable:
             return [_Problem(loss, np.ascontiguousarray(y[:, j]), 1, k) for j in range(k)], sample_weight, \
                 {"multi": True}

@@ -19,10 +19,11 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 
 from .._config import parallel_threshold
 from ..links import IdentityLink
+from ._baseline import centred, minimise_row, minimise_scalar
 from ._domain import RealInterval, count_outside_interval
 from ._factory import get_kernels
 
-__all__ = ["BaseLoss", "NonFiniteLossError"]
+__all__ = ["HESSIANS", "STRUCTURES", "BaseLoss", "NonFiniteLossError"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -36,11 +37,27 @@ PROPERTY_NAMES = (
     "robust",
     "growth",
     "target_domain",
+    "structure",
+    "decomposable",
+    "hessian",
     "has_hessian",
     "piecewise_linear",
     "piecewise_quadratic",
     "polyhedral",
 )
+
+
+#: ``structure``: what one term of the loss is a function of.
+STRUCTURES = ("elementwise", "row", "batch", "pairwise")
+
+#: ``hessian``: what the second derivative in ``raw_prediction`` is.
+HESSIANS = ("exact", "zero", "indefinite", "none")
+
+
+#: The ``hessian`` of a loss convex for some hyperparameters only: exact where
+#: convex, else possibly negative.
+EXACT_IF_CONVEX = property(lambda self: "exact" if self.convex else "indefinite",
+                           doc="``\"exact\"`` where the loss is convex, else ``\"indefinite\"``.")
 
 
 class NonFiniteLossError(ValueError):
@@ -94,6 +111,21 @@ class BaseLoss(BaseEstimator):
         How fast the loss grows when the residual or margin is large.
     target_domain : domain object
         Where ``y_true`` must lie; see :meth:`validate_target`.
+    structure : {"elementwise", "row", "batch", "pairwise"}
+        ``"elementwise"``: a sum over samples (and outputs) of a scalar
+        function of ``(y_i, r_i)``; ``"row"``: a sum over samples of a function
+        of the row ``r_i`` (softmax losses); ``"batch"``: a function of the
+        whole batch that is not a sum over samples (soft Dice, soft F1);
+        ``"pairwise"``: a function of pairs or tuples of samples.
+    decomposable : bool
+        Batch losses: a function of additive statistics of the samples
+        (computable in chunks and across machines).
+    hessian : {"exact", "zero", "indefinite", "none"}
+        What :meth:`gradient_hessian` returns as second derivative:
+        ``"exact"`` the second derivative (diagonal, or the diagonal of each
+        sample's block), non-negative where the loss is convex; ``"zero"``
+        zero almost everywhere (piecewise linear); ``"indefinite"`` exact but
+        possibly negative (non-convex losses); ``"none"``: no hessian.
     """
 
     name = None
@@ -108,10 +140,19 @@ class BaseLoss(BaseEstimator):
     piecewise_linear = False
     piecewise_quadratic = False
     polyhedral = False
+    structure = "elementwise"
+    decomposable = False
     _kernel_spec = None
     _parameter_constraints = {}
     # Custom losses check their outputs (built-in ones are finite by construction).
     _check_finite_output = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, allowed in (("structure", STRUCTURES), ("hessian", HESSIANS)):
+            value = cls.__dict__.get(name)
+            if isinstance(value, str) and value not in allowed:
+                raise TypeError(f"{cls.__name__}.{name} must be one of {allowed}; got {value!r}.")
 
     # ------------------------------------------------------------------ params
     @classmethod
@@ -221,17 +262,85 @@ class BaseLoss(BaseEstimator):
 
     @property
     def per_row(self):
-        """Whether one sample is a row of ``raw_prediction`` (multiclass and distribution losses)."""
-        return self._kernel_spec.per_row
+        """Whether one sample is a row of ``raw_prediction`` (``structure == "row"``)."""
+        return self.structure == "row"
+
+    @property
+    def hessian(self):
+        """What the second derivative is (see the class's attributes); declared by losses whose hessian is not
+        exact, and by default ``"exact"`` when the per-sample functions include one, ``"none"`` otherwise."""
+        spec = self._kernel_spec
+        return "exact" if spec is not None and spec.has_hessian else "none"
 
     @property
     def has_hessian(self):
-        """Whether :meth:`gradient_hessian` is available."""
-        return self._kernel_spec.has_hessian
+        """Whether :meth:`gradient_hessian` is available (``hessian != "none"``)."""
+        return self.hessian != "none"
 
     def properties(self):
         """The declared properties as a dict (drives solvers, docs and tests)."""
         return {name: getattr(self, name) for name in PROPERTY_NAMES}
+
+    # ---------------------------------------------------------------- baseline
+    def baseline_prediction(self, y_true, sample_weight=None, n_classes=None):
+        """The constant raw prediction that minimises the (weighted) loss.
+
+        What a model without features predicts: the starting intercept of
+        linear models, the output biases of networks and the first
+        prediction of boosting. Exact where a closed form exists (the mean
+        for the squared error, the weighted median and quantiles, the log of
+        the mean for log-link deviances, the log-odds and the class
+        log-priors), otherwise found by a one-dimensional (or, for losses on
+        rows, a small convex) minimisation of the loss itself.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (class indices, or rows, for losses on rows).
+        sample_weight : array-like of shape (n_samples,), default=None
+        n_classes : int, default=None
+            Losses on class indices: the number of classes (default:
+            ``max(y_true) + 1``).
+
+        Returns
+        -------
+        float or ndarray
+            A scalar; one value per output for 2-D targets of an element-wise
+            loss; a row of ``n_classes`` for losses on rows (softmax logits
+            are defined up to a constant: the one with mean zero).
+        """
+        name = type(self).__name__
+        self._kernel_params()  # the hyperparameters are valid
+        y = np.asarray(y_true)
+        if y.dtype.kind not in "fiub":
+            raise TypeError(f"{name}: y_true must be numeric; got dtype {y.dtype}.")
+        if y.ndim not in (1, 2) or y.shape[0] == 0:
+            raise ValueError(f"{name}: y_true must be a non-empty 1-D or 2-D array; got shape {y.shape}.")
+        y = y.astype(np.float64)
+        w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.shape != (y.shape[0],):
+                raise ValueError(f"sample_weight must have shape ({y.shape[0]},); got {w.shape}.")
+            if count_outside_interval(w, 0.0, np.finfo(float).max, True, True) or not w.sum() > 0:
+                raise ValueError("sample_weight must be finite and non-negative, with a positive sum.")
+        if self.per_row:
+            k = n_classes if n_classes is not None else (y.shape[1] if y.ndim == 2 else int(y.max()) + 1)
+            self.validate_target(y, k)
+            return np.asarray(self._baseline_row(y, w, int(k)), dtype=np.float64)
+        self.validate_target(y)
+        if y.ndim == 2:
+            return np.array([self._baseline(np.ascontiguousarray(y[:, j]), w) for j in range(y.shape[1])])
+        return float(self._baseline(y, w))
+
+    def _baseline(self, y, w):
+        """The constant for 1-D targets ``y`` and weights ``w`` (None or an array); override with a closed form."""
+        return minimise_scalar(self, y, w)
+
+    def _baseline_row(self, y, w, n_classes):
+        """The constant row for a loss on rows; override with a closed form."""
+        row = minimise_row(self, y, w, n_classes, np.zeros(n_classes))
+        return centred(row) if self.link.name == "softmax" else row
 
     # ------------------------------------------------------------------ inputs
     def validate_target(self, y_true, n_classes=None):
@@ -259,7 +368,7 @@ class BaseLoss(BaseEstimator):
             raise TypeError(f"{name}: raw_prediction must be numeric; got dtype {raw.dtype}.")
         dtype = np.float32 if raw.dtype == np.float32 else np.float64
         raw = np.ascontiguousarray(raw, dtype=dtype)
-        row_kernel = self._kernel_spec.per_row
+        row_kernel = self.per_row
         if row_kernel and (raw.ndim != 2 or raw.shape[1] < 2):
             raise ValueError(
                 f"{name}: raw_prediction must have shape (n_samples, n_classes) with at least "
@@ -449,7 +558,7 @@ class BaseLoss(BaseEstimator):
         """
         if not self.has_hessian:
             raise ValueError(
-                f"{type(self).__name__} declares no hessian (has_hessian is False); "
+                f"{type(self).__name__} declares no hessian (hessian={self.hessian!r}); "
                 "use a gradient-only method."
             )
         batch = self._prepare(y_true, raw_prediction, sample_weight, reduction, check_input)

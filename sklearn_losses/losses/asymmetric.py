@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseLoss
+from ._baseline import weighted_quantile
 from ._factory import KernelSpec
 from ._math import exp, expm1_minus_x, jit_scalar
 from ._registry import register_loss
@@ -54,6 +55,7 @@ class Quantile(BaseLoss):
     """
 
     name = "quantile"
+    hessian = "zero"
     differentiable = False
     twice_differentiable = False
     robust = True
@@ -68,6 +70,10 @@ class Quantile(BaseLoss):
 
     def __init__(self, quantile=0.5):
         self.quantile = quantile
+
+    def _baseline(self, y, w):
+        """The weighted ``quantile``-quantile."""
+        return weighted_quantile(y, w, float(self.quantile))
 
     def linear_pieces(self, y_true):
         """Slopes ``(-q, 1 - q)`` in r, with the break at r = y."""

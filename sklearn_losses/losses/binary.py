@@ -13,13 +13,20 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ..links import LogitLink
-from ._base import BaseLoss
+from ._base import EXACT_IF_CONVEX, BaseLoss
+from ._baseline import EPS
 from ._domain import BinaryLabels
 from ._factory import KernelSpec
 from ._math import exp, jit_scalar, softplus_sigmoid_from
 from ._registry import register_loss
 
 __all__ = ["Exponential", "Focal", "Hinge", "LogLoss", "ModifiedHuber", "SquaredHinge"]
+
+
+def _class_weights(y, w):
+    """``(S1, S)``: the weight of the positives and the total weight."""
+    w = np.ones(y.size) if w is None else w
+    return float(np.dot(w, y)), float(np.sum(w))
 
 
 class _BinaryLoss(BaseLoss):
@@ -88,6 +95,13 @@ class LogLoss(_BinaryLoss):
     def __init__(self, pos_weight=1.0):
         self.pos_weight = pos_weight
 
+    def _baseline(self, y, w):
+        """The log-odds with the positives weighted by ``pos_weight``: ``log(pos_weight S1 / S0)``."""
+        positive, total = _class_weights(y, w)
+        p = min(max(float(self.pos_weight) * positive / (float(self.pos_weight) * positive + total - positive), EPS),
+                1.0 - EPS)
+        return math.log(p / (1.0 - p))
+
 
 @jit_scalar
 def _hinge_value(y, z, margin):
@@ -121,6 +135,7 @@ class Hinge(_BinaryLoss):
     """
 
     name = "hinge"
+    hessian = "zero"
     differentiable = False
     twice_differentiable = False
     _parameter_constraints = {"margin": [Interval(Real, 0, None, closed="left")]}
@@ -285,6 +300,12 @@ class Exponential(_BinaryLoss):
     def __init__(self):
         pass
 
+    def _baseline(self, y, w):
+        """Half the log-odds: ``log(S1 / S0) / 2``."""
+        positive, total = _class_weights(y, w)
+        p = min(max(positive / total, EPS), 1.0 - EPS)
+        return 0.5 * math.log(p / (1.0 - p))
+
 
 @jit_scalar
 def _focal_parts(y, z, e, gamma, alpha, squared):
@@ -402,6 +423,8 @@ class Focal(_BinaryLoss):
         # gamma = 2 (the default) has kernels of its own without the extra
         # exponential (about 2x faster); every other gamma shares one set.
         return _FOCAL_GAMMA2_SPEC if self.gamma == 2 else _FOCAL_SPEC
+
+    hessian = EXACT_IF_CONVEX
 
     @property
     def convex(self):

@@ -40,8 +40,17 @@ class _Composite(BaseLoss):
         return ()
 
     @property
-    def has_hessian(self):
-        return all(loss.has_hessian for loss in self._components())
+    def hessian(self):
+        """Combined from the components': none if one has none, indefinite if one is, zero if all are."""
+        kinds = {loss.hessian for loss in self._components()}
+        for kind in ("none", "indefinite"):
+            if kind in kinds:
+                return kind
+        return "zero" if kinds == {"zero"} else "exact"
+
+    @property
+    def structure(self):
+        return "row" if any(loss.structure == "row" for loss in self._components()) else "elementwise"
 
     def _check_reduction(self, reduction):
         if reduction not in REDUCTIONS:
@@ -76,7 +85,7 @@ class _Composite(BaseLoss):
     def gradient_hessian(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
                          gradient_out=None, hessian_out=None, check_input=True):
         if not self.has_hessian:
-            raise ValueError(f"{type(self).__name__}: a component declares no hessian (has_hessian is False).")
+            raise ValueError(f"{type(self).__name__}: a component declares no hessian (hessian='none').")
         _, grad, hess = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
                                        "gradient_hessian")
         return self._into(grad, gradient_out, "gradient_out"), self._into(hess, hessian_out, "hessian_out")
@@ -84,10 +93,6 @@ class _Composite(BaseLoss):
     def validate_target(self, y_true, n_classes=None):
         for loss in self._components():
             loss.validate_target(y_true, n_classes)
-
-    @property
-    def per_row(self):
-        return any(loss.per_row for loss in self._components())
 
     # declared properties: those every component has
     convex = property(lambda self: _declared(self._components(), "convex"))
@@ -186,6 +191,7 @@ class PerOutput(_Composite):
 
     name = "per_output"
     task = "regression"
+    structure = "row"  # each column its own function: a function of the row, not one of each element
 
     def __init__(self, losses):
         self.losses = losses

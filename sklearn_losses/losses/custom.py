@@ -229,6 +229,13 @@ class CustomLoss(BaseLoss):
     def _as_floats(self):
         return tuple(float(getattr(self, name)) for name in self._definition.param_names)
 
+    @property
+    def hessian(self):
+        """``"none"`` when no hessian could be derived, else exact where declared convex, else indefinite."""
+        if not self._kernel_spec.has_hessian:
+            return "none"
+        return "exact" if self.convex else "indefinite"
+
     def _check_params(self):
         for name in self._definition.param_names:
             value = getattr(self, name)

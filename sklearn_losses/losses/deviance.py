@@ -13,7 +13,8 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ..links import LogLink
-from ._base import BaseLoss
+from ._base import EXACT_IF_CONVEX, BaseLoss
+from ._baseline import EPS, weighted_mean
 from ._domain import RealInterval
 from ._factory import KernelSpec
 from ._math import exp, expm1_minus_x, jit_scalar, signed_exp_sum
@@ -43,6 +44,10 @@ def _poisson_gradient(y, r):
 class _LogLinkDeviance(BaseLoss):
     link = LogLink()
     growth = "exponential"
+
+    def _baseline(self, y, w):
+        """The log of the weighted mean: the deviance of every Tweedie power is least at mu = mean(y)."""
+        return math.log(max(weighted_mean(y, w), EPS))
 
 
 @register_loss
@@ -214,6 +219,8 @@ class Tweedie(_LogLinkDeviance):
         if self.power < 2:
             return RealInterval(0, math.inf, low_closed=True)
         return RealInterval(0, math.inf)
+
+    hessian = EXACT_IF_CONVEX
 
     @property
     def convex(self):

@@ -7,7 +7,10 @@ Useful for soft labels and knowledge distillation. The gradient is
 import math
 
 from ..links import SoftmaxLink
+import numpy as np
+
 from ._base import BaseLoss
+from ._baseline import log_priors
 from ._domain import ProbabilityRows
 from ._factory import KernelSpec
 from ._math import jit_scalar
@@ -71,6 +74,11 @@ def _kl_loss_gradient(y, z, p, lse):
 
 class _DistributionLoss(BaseLoss):
     task = "distribution"
+    structure = "row"
+
+    def _baseline_row(self, y, w, n_classes):
+        """The log of the weighted mean target row (cross-entropy and KL differ by the targets' entropy)."""
+        return log_priors(np.average(y, axis=0, weights=w))
     target_domain = ProbabilityRows()
     link = SoftmaxLink()
     growth = "linear"

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..links import IdentityLink, SoftmaxLink
 from ._base import BaseLoss
+from ._baseline import centred, log_priors, minimise_row
 from ._domain import ClassIndices
 from ._factory import KernelSpec
 from ._math import exp, jit_scalar
@@ -21,8 +22,19 @@ from ._registry import register_loss
 __all__ = ["CrossEntropy", "MulticlassFocal", "MulticlassHinge"]
 
 
+def _priors(y, w, n_classes):
+    """Weighted class frequencies."""
+    counts = np.bincount(np.asarray(y, dtype=np.intp), weights=w, minlength=n_classes)
+    return counts / counts.sum()
+
+
 class _MulticlassLoss(BaseLoss):
     task = "multiclass"
+    structure = "row"
+
+    def _baseline_row(self, y, w, n_classes):
+        """L-BFGS from the log-priors."""
+        return centred(minimise_row(self, y, w, n_classes, log_priors(_priors(y, w, n_classes))))
     target_domain = ClassIndices()
     link = SoftmaxLink()
     growth = "linear"
@@ -93,6 +105,11 @@ class CrossEntropy(_MulticlassLoss):
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = label_smoothing
 
+    def _baseline_row(self, y, w, n_classes):
+        """The log of the smoothed class priors ``(1 - eps) pi + eps / K``."""
+        eps = float(self.label_smoothing)
+        return log_priors((1.0 - eps) * _priors(y, w, n_classes) + eps / n_classes)
+
 
 @jit_scalar
 def _hinge_loss_gradient(y, z, g, weston_watkins):
@@ -150,6 +167,33 @@ def _hinge_gradient_hessian(y, z, g, h, weston_watkins):
         h[k] = 0.0
 
 
+def _hinge_baseline(weights, weston_watkins):
+    """The constant scores ``z`` (mean zero) minimising ``sum_c W_c l(c, z)`` for the multiclass hinges.
+
+    Crammer-Singer: ``min sum_c W_c t_c`` with ``t_c >= z_k - z_c + [k != c]``
+    for every ``k`` (``k = c``: ``t_c >= 0``); Weston-Watkins: ``min sum_c W_c
+    sum_{k != c} s_ck / K`` with ``s_ck >= 0`` and ``s_ck >= 1 + z_k - z_c``.
+    """
+    from scipy.optimize import linprog
+
+    K = weights.size
+    pairs = [(c, k) for c in range(K) for k in range(K) if k != c or not weston_watkins]
+    n_slack = len(pairs) if weston_watkins else K
+    cost = np.concatenate([np.zeros(K), weights[[c for c, _ in pairs]] / K if weston_watkins else weights])
+    rows, bounds = [], []
+    for t, (c, k) in enumerate(pairs):  # z_k - z_c - slack <= -[k != c]
+        row = np.zeros(K + n_slack)
+        row[k] += 1.0
+        row[c] -= 1.0
+        row[K + (t if weston_watkins else c)] -= 1.0
+        rows.append(row)
+        bounds.append(-1.0 if k != c else 0.0)
+    equal = np.concatenate([np.ones(K), np.zeros(n_slack)])[None, :]  # sum(z) = 0
+    result = linprog(cost, A_ub=np.array(rows), b_ub=np.array(bounds), A_eq=equal, b_eq=[0.0],
+                     bounds=[(None, None)] * K + [(0.0, None)] * n_slack, method="highs")
+    return centred(result.x[:K])
+
+
 @register_loss
 class MulticlassHinge(_MulticlassLoss):
     r"""Multiclass hinge loss.
@@ -175,6 +219,7 @@ class MulticlassHinge(_MulticlassLoss):
     """
 
     name = "multiclass_hinge"
+    hessian = "zero"
     link = IdentityLink()
     differentiable = False
     twice_differentiable = False
@@ -190,6 +235,10 @@ class MulticlassHinge(_MulticlassLoss):
 
     def _as_floats(self):
         return (1.0 if self.kind == "weston_watkins" else 0.0,)
+
+    def _baseline_row(self, y, w, n_classes):
+        """A linear programme in the scores and one slack per class (Crammer-Singer) or pair (Weston-Watkins)."""
+        return _hinge_baseline(_priors(y, w, n_classes), self.kind == "weston_watkins")
 
     def polyhedral_pieces(self, y_true, n_classes):
         weston_watkins, = self.kernel_arguments()
@@ -262,6 +311,7 @@ class MulticlassFocal(_MulticlassLoss):
     """
 
     name = "multiclass_focal"
+    hessian = "none"
     _parameter_constraints = {"gamma": [Interval(Real, 0, None, closed="left")]}
     _kernel_spec = KernelSpec("softmax", _mfocal_value, loss_gradient=_mfocal_loss_gradient, n_params=1)
 

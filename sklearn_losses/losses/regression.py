@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseLoss
+from ._baseline import weighted_mean, weighted_quantile
 from ._domain import RealInterval
 from ._factory import KernelSpec
 from ._math import jit_scalar
@@ -71,6 +72,10 @@ class SquaredError(BaseLoss):
     def __init__(self):
         pass
 
+    def _baseline(self, y, w):
+        """The weighted mean."""
+        return weighted_mean(y, w)
+
 
 @jit_scalar
 def _absolute_value(y, r):
@@ -97,6 +102,7 @@ class AbsoluteError(BaseLoss):
     """
 
     name = "absolute_error"
+    hessian = "zero"
     differentiable = False
     twice_differentiable = False
     robust = True
@@ -109,6 +115,10 @@ class AbsoluteError(BaseLoss):
 
     def __init__(self):
         pass
+
+    def _baseline(self, y, w):
+        """The weighted median."""
+        return weighted_quantile(y, w, 0.5)
 
     def linear_pieces(self, y_true):
         """Slopes ``(-1, 1)`` in r, with the break at r = y."""
@@ -149,6 +159,7 @@ class EpsilonInsensitive(BaseLoss):
     """
 
     name = "epsilon_insensitive"
+    hessian = "zero"
     differentiable = False
     twice_differentiable = False
     robust = True

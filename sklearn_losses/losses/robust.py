@@ -8,7 +8,7 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseLoss
+from ._base import EXACT_IF_CONVEX, BaseLoss
 from ._factory import KernelSpec
 from ._math import LN2, exp, expm1, jit_scalar, log1p_unit
 from ._registry import register_loss
@@ -345,6 +345,8 @@ class GeneralRobust(BaseLoss):
     def __init__(self, alpha=1.0, scale=1.0):
         self.alpha = alpha
         self.scale = scale
+
+    hessian = EXACT_IF_CONVEX
 
     @property
     def convex(self):

@@ -54,14 +54,18 @@ class SolverInfo:
     def unmet(self, loss, penalty):
         """Reasons this solver cannot minimise ``loss`` with ``penalty`` (empty: it can)."""
         reasons = []
+        name = type(loss).__name__
         if self.needs_differentiable and not loss.differentiable:
-            reasons.append(f"{type(loss).__name__} is not differentiable")
-        if self.needs_hessian and not (loss.has_hessian and loss.twice_differentiable):
-            reasons.append(f"{type(loss).__name__} declares no hessian (or is not twice differentiable)")
+            reasons.append(f"{name} is not differentiable (differentiable=False)")
+        if self.needs_hessian and loss.hessian not in ("exact", "indefinite"):
+            reasons.append(f"{name} declares hessian={loss.hessian!r} (the solver needs 'exact' or 'indefinite')")
+        elif self.needs_hessian and not loss.twice_differentiable:
+            reasons.append(f"{name} is not twice differentiable (twice_differentiable=False)")
         if self.needs_piecewise_linear and not loss.piecewise_linear:
-            reasons.append(f"{type(loss).__name__} is not piecewise linear")
-        if self.needs_elementwise and loss.per_row:
-            reasons.append(f"{type(loss).__name__} is a loss on rows (its hessian is not diagonal)")
+            reasons.append(f"{name} is not piecewise linear (piecewise_linear=False)")
+        if self.needs_elementwise and loss.structure != "elementwise":
+            reasons.append(f"{name} has structure={loss.structure!r} (the solver needs 'elementwise': a "
+                           "diagonal hessian)")
         if self.needs_smooth_penalty and not penalty.smooth:
             reasons.append("the penalty has an L1 part")
         if self.needs_pure_l2 and not (penalty.smooth and penalty.l2 > 0):

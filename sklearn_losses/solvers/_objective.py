@@ -95,9 +95,9 @@ class LinearObjective:
         if not total > 0:
             raise ValueError("sample_weight sums to zero: the weighted mean loss is undefined.")
         self.scale = 1.0 / total
-        spec = loss.kernel_spec
+        spec = loss.kernel_spec  # None: a loss evaluated through other losses (composites)
         self._fused = (
-            spec is not None and spec.kind == "elementwise" and n_outputs == 1
+            loss.structure == "elementwise" and spec is not None and n_outputs == 1
             and not numba_config.DISABLE_JIT
         )
         if self._fused:

@@ -104,6 +104,10 @@ class _KernelSVM(BaseEstimator):
         loss = resolve_loss(self, get_loss(self.loss, **params) if isinstance(self.loss, str) else self.loss)
         if self.kernel_approximation is not None:  # any loss of the linear estimators
             return loss
+        if loss.structure not in ("elementwise", "row"):
+            raise ValueError(f"loss={self.loss!r}: the exact kernel solvers need a sum of per-sample losses; "
+                             f"{type(loss).__name__} has structure={loss.structure!r}. Use "
+                             "kernel_approximation='nystroem' (the linear solvers take it).")
         if loss.per_row and not loss.polyhedral:
             raise ValueError(f"loss={self.loss!r}: the exact kernel solvers fit a multiclass loss jointly only when "
                              f"it is polyhedral (multiclass_hinge); {type(loss).__name__} is not. Use a binary "

@@ -149,9 +149,9 @@ def smooth_smo(store, diag, y, w, r, f, tol, max_iter, active, counts, extremes_
 
 
 def solvable(loss):
-    """Whether :func:`smooth_dual` applies: a convex element-wise loss with a hessian."""
-    spec = loss.kernel_spec
-    return bool(loss.convex and spec is not None and spec.kind == "elementwise" and spec.has_hessian)
+    """Whether :func:`smooth_dual` applies: a convex element-wise loss with an exact hessian, compiled."""
+    return bool(loss.convex and loss.structure == "elementwise" and loss.hessian == "exact"
+                and loss.kernel_spec is not None)
 
 
 def smooth_source(spec):
