@@ -9,7 +9,7 @@ import numpy as np
 
 from .losses._base import HESSIANS, STRUCTURES
 
-__all__ = ["check_baseline", "check_declarations"]
+__all__ = ["check_baseline", "check_batch_loss", "check_declarations"]
 
 
 def check_declarations(loss, y, raw, fail):
@@ -89,3 +89,68 @@ def check_baseline(loss, y, w, n_classes, fail):
         weighted = loss.baseline_prediction(y, counts.astype(float), **kwargs)
         if abs(value(repeated) - value(weighted)) > tol:
             fail(f"baseline_prediction with integer weights {weighted!r} differs from repeated samples {repeated!r}")
+
+
+def _close(what, actual, expected, rtol, fail, atol=0.0):
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape or not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        fail(f"{what}: {actual!r} differs from {expected!r}")
+
+
+def check_batch_loss(loss, y, raw, w, extremes, rtol, fail):
+    """The contract of a ``structure="batch"`` loss (:class:`~sklearn_losses.losses.BatchLoss`)."""
+    n = raw.shape[0]
+    try:
+        loss.loss(y, raw, reduction="none")
+    except ValueError as exc:
+        if type(loss).__name__ not in str(exc):
+            fail(f"reduction='none' raises without naming the loss: {exc}")
+    else:
+        fail("a batch loss must refuse reduction='none'")
+    for weights in (None, w):
+        total = n if weights is None else weights.sum()
+        mean, grad = loss.loss_gradient(y, raw, weights)
+        _close("loss vs loss_gradient", loss.loss(y, raw, weights), mean, 1e-13, fail)
+        _close("__call__ vs loss", loss(y, raw, sample_weight=weights), mean, 1e-13, fail)
+        _close("gradient vs loss_gradient", loss.gradient(y, raw, weights), grad, 1e-13, fail, 1e-300)
+        _close("sum = total weight * mean", loss.loss(y, raw, weights, "sum"), total * mean, 1e-12, fail)
+        _close("sum gradient = total weight * mean gradient", loss.gradient(y, raw, weights, "sum"), total * grad,
+               1e-12, fail, 1e-300)
+    # the full-batch gradient against central differences, one coordinate at a time
+    value, grad = loss.loss_gradient(y, raw, w)
+    fd = np.empty(n)
+    for i in range(n):
+        h = 1e-5 * (1.0 + abs(raw[i]))
+        up, down = raw.copy(), raw.copy()
+        up[i] += h
+        down[i] -= h
+        fd[i] = (loss.loss(y, up, w) - loss.loss(y, down, w)) / (2 * h)
+    _close("gradient vs finite differences", grad, fd, max(rtol, 1e-5), fail, 1e-8 * (1 + np.max(np.abs(fd))))
+    order = np.random.default_rng(1).permutation(n)
+    v2, g2 = loss.loss_gradient(y[order], raw[order], w[order])
+    _close("permutation invariance (value)", v2, value, 1e-12, fail)
+    _close("permutation invariance (gradient)", g2, grad[order], 1e-10, fail, 1e-300)
+    _close("mean invariant to scaling the weights", loss.loss(y, raw, 3.5 * w), value, 1e-12, fail)
+    counts = np.arange(n) % 3
+    idx = np.repeat(np.arange(n), counts)
+    v_rep, g_rep = loss.loss_gradient(y[idx], raw[idx])
+    v_w, g_w = loss.loss_gradient(y, raw, counts.astype(float))
+    _close("integer weights equal repeated samples", v_w, v_rep, 1e-12, fail)
+    _close("integer weights equal repeated samples (gradient, summed over copies)", g_w,
+           np.bincount(idx, weights=g_rep, minlength=n), 1e-9, fail, 1e-300)
+    if loss.decomposable:
+        halves = np.array_split(np.arange(n), 3)
+        S = sum(loss.statistics(y[h], raw[h], w[h]) for h in halves)
+        _close("statistics add up over chunks", S, loss.statistics(y, raw, w), 1e-12, fail)
+        _close("value_from_statistics", loss.value_from_statistics(S), value, 1e-12, fail)
+        chunks = np.concatenate([loss.gradient_from_statistics(y[h], raw[h], S, w[h]) for h in halves])
+        _close("gradient_from_statistics over chunks", chunks, grad, 1e-12, fail, 1e-300)
+    with np.errstate(all="ignore"):
+        for r in extremes:
+            v, g = loss.loss_gradient(y, np.full(n, r), w)
+            if np.isnan(v) or np.any(np.isnan(g)):
+                fail(f"NaN at raw_prediction = {r!r}")
+    v32, g32 = loss.loss_gradient(y.astype(np.float32), raw.astype(np.float32), w)
+    if g32.dtype != np.float32:
+        fail(f"float32 input gives a {g32.dtype} gradient")
+    _close("float32 value", v32, value, 1e-5, fail)

@@ -12,7 +12,7 @@ plain NumPy ``loss_gradient`` of a few of them against the kernels.
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 
-__all__ = ["REFERENCE_VALUES", "REFERENCE_LOSS_GRADIENTS"]
+__all__ = ["REFERENCE_BATCH_VALUES", "REFERENCE_VALUES", "REFERENCE_LOSS_GRADIENTS"]
 
 
 def _barron(loss, y, r):
@@ -137,6 +137,22 @@ REFERENCE_VALUES = {
     "multiclass_focal": _multiclass_focal,
     "soft_cross_entropy": _soft_ce,
     "kl_divergence": _kl,
+}
+
+
+def _soft_f_beta(loss, y, z, w=None):
+    """1 - F-beta from soft precision and recall: ``(1 + b^2) P R / (b^2 P + R)``."""
+    w = np.ones_like(z) if w is None else w
+    p = expit(z)
+    tp, predicted, actual = np.sum(w * y * p), np.sum(w * p), np.sum(w * y)
+    precision, recall = tp / predicted, tp / actual
+    b2 = loss.beta ** 2
+    return 1.0 - (1 + b2) * precision * recall / (b2 * precision + recall)
+
+
+#: Batch losses (``structure="batch"``): ``(loss, y, raw, sample_weight=None)`` -> the batch's loss.
+REFERENCE_BATCH_VALUES = {
+    "soft_f1": _soft_f_beta,
 }
 
 

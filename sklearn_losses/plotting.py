@@ -108,6 +108,14 @@ class LossCurveDisplay:
 _MARGIN = "margin z of the true class"
 
 
+def _per_point(loss, y, raw):
+    """Per-point loss and gradient; a batch loss (no per-sample values) on a batch of one sample per point."""
+    if loss.structure != "batch":
+        return loss.loss_gradient(y, raw, reduction="none")
+    pairs = [loss.loss_gradient(y[i:i + 1], raw[i:i + 1]) for i in range(raw.shape[0])]
+    return np.array([value for value, _ in pairs]), np.concatenate([grad for _, grad in pairs])
+
+
 def _shape(loss, x):
     """``(loss values, gradients, axis label)`` of ``loss`` along ``x``.
 
@@ -127,15 +135,15 @@ def _shape(loss, x):
             y, raw, label = x.copy(), np.zeros(n), "residual y - raw_prediction"
         else:
             y, raw, label = np.ones(n), x.copy(), f"raw_prediction ({loss.link.name} link), y = 1"
-        value, grad = loss.loss_gradient(y, raw, reduction="none")
+        value, grad = _per_point(loss, y, raw)
         return value, grad, label
     if loss.task == "binary":
-        value, grad = loss.loss_gradient(np.ones(n), x.copy(), reduction="none")
-        return value, grad, _MARGIN
+        value, grad = _per_point(loss, np.ones(n), x.copy())
+        return value, grad, _MARGIN + (" (one-sample batches)" if loss.structure == "batch" else "")
     if loss.task in ("multiclass", "distribution"):
         raw = np.column_stack([np.zeros(n), x])
         y = np.ones(n) if loss.task == "multiclass" else np.column_stack([np.zeros(n), np.ones(n)])
-        value, grad = loss.loss_gradient(y, raw, reduction="none")
+        value, grad = _per_point(loss, y, raw)
         return value, grad[:, 1], _MARGIN
     raise ValueError(f"LossShapeDisplay cannot draw {type(loss).__name__} (task {loss.task!r}).")
 

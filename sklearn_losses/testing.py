@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 from sklearn.base import clone
 
-from ._contract import check_baseline, check_declarations
+from ._contract import check_baseline, check_batch_loss, check_declarations
 from .losses import get_loss
 from .losses._base import allow_non_finite
 
@@ -346,6 +346,10 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     * no NaN, and overflow only where the declared ``growth`` allows it, at
       raw predictions from -1e300 to 1e300;
     * float32 input gives float32 output close to the float64 result;
+    * batch losses (``structure="batch"``): the full-batch gradient against
+      finite differences, permutation invariance, ``sum = W * mean``,
+      integer weights equal repeated samples, statistics that add up over
+      chunks (decomposable losses), no NaN at extreme inputs, float32;
     * ``baseline_prediction`` is the best constant: no constant nearby or
       far does better, and integer weights equal repeated samples;
     * a declared piecewise-linear structure (``linear_pieces``) equals the
@@ -370,6 +374,10 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     w = rng.uniform(0.2, 3.0, size=n_samples)
     _check_params_protocol(loss)
     check_declarations(loss, y, raw, lambda message: _fail(loss, message))
+    if loss.structure == "batch":
+        check_batch_loss(loss, y, raw, w, _EXTREMES, rtol, lambda message: _fail(loss, message))
+        check_baseline(loss, y, w, n_classes, lambda message: _fail(loss, message))
+        return
     _check_entry_points(loss, y, raw, w, rtol)
     _check_reductions_and_weights(loss, y, raw, w, 1e-10)
     _check_derivatives(loss, y, raw, rtol)

@@ -4,7 +4,7 @@ import pytest
 from sklearn_losses import available_losses
 from sklearn_losses.losses import (
     LINEX, CrossEntropy, EpsilonInsensitive, Expectile, Focal, GeneralRobust, Hinge, Huber,
-    LogLoss, MulticlassFocal, MulticlassHinge, PseudoHuber, Quantile, SmoothL1, Tweedie,
+    LogLoss, MulticlassFocal, MulticlassHinge, PseudoHuber, Quantile, SmoothL1, SoftF1, Tweedie,
 )
 
 #: Non-default hyperparameters, including every special case of a formula.
@@ -28,6 +28,8 @@ EXTRA_CASES = [
     EpsilonInsensitive(epsilon=0.0),
     Hinge(margin=0.0),
     PseudoHuber(delta=0.1),
+    SoftF1(beta=2.0),
+    SoftF1(beta=0.5),
 ]
 
 DEFAULT_CASES = [info.cls() for info in available_losses()]

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_losses import available_losses, get_loss
-from sklearn_losses._reference import REFERENCE_VALUES
+from sklearn_losses._reference import REFERENCE_BATCH_VALUES, REFERENCE_VALUES
 from sklearn_losses.losses import BaseLoss, KernelSpec, MulticlassHinge
 from sklearn_losses.losses._math import jit_scalar
 from sklearn_losses.testing import _sample, check_loss
@@ -21,12 +21,18 @@ def test_check_loss(loss):
 
 @pytest.mark.parametrize("name", [info.name for info in available_losses()])
 def test_every_loss_has_a_reference(name):
-    assert name in REFERENCE_VALUES
+    assert name in REFERENCE_VALUES or name in REFERENCE_BATCH_VALUES
 
 
 @pytest.mark.parametrize("loss", ALL_CASES, ids=case_id)
 def test_values_match_numpy_reference(loss, rng):
     y, raw = _sample(loss, rng, 200, 5)
+    if loss.structure == "batch":
+        w = rng.uniform(0.2, 3.0, raw.shape[0])
+        for weights in (None, w):
+            expected = REFERENCE_BATCH_VALUES[loss.name](loss, y, raw, weights)
+            np.testing.assert_allclose(loss.loss(y, raw, weights), expected, rtol=1e-12)
+        return
     expected = REFERENCE_VALUES[loss.name](loss, y, raw)
     np.testing.assert_allclose(loss.loss(y, raw, reduction="none"), expected, rtol=1e-9, atol=1e-12)
 
@@ -39,7 +45,7 @@ def test_no_nan_anywhere(loss, raw, seed):
     y, sample = _sample(loss, rng, 8, 3)
     raw_array = np.full_like(sample, raw)
     with np.errstate(all="ignore"):
-        value, grad = loss.loss_gradient(y, raw_array, reduction="none")
+        value, grad = loss.loss_gradient(y, raw_array, reduction="mean" if loss.structure == "batch" else "none")
     assert not np.any(np.isnan(value)) and not np.any(np.isnan(grad))
 
 
@@ -189,7 +195,7 @@ def test_default_hessian_follows_the_per_sample_functions():
     assert get_loss("multiclass_focal").hessian == "none"
     with pytest.raises(ValueError, match=r"declares no hessian \(hessian='none'\)"):
         _NoHessianClaim().gradient_hessian(np.zeros(3), np.ones(3))
-    assert {info.properties["structure"] for info in available_losses()} == {"elementwise", "row"}
+    assert {info.properties["structure"] for info in available_losses()} == {"elementwise", "row", "batch"}
 
 
 def test_solvers_name_the_declaration_they_miss():

@@ -250,8 +250,9 @@ def test_newton_cg_matches_lbfgs_on_softmax_and_multi_output_with_weights():
     weights = np.random.default_rng(0).uniform(0.0, 2.0, X_CLF.shape[0])
     a = LinearClassifier("cross_entropy", alpha=0.01, solver="newton-cg", tol=1e-10).fit(X_CLF, Y_CLF, weights)
     b = LinearClassifier("cross_entropy", alpha=0.01, solver="lbfgs", tol=1e-10).fit(X_CLF, Y_CLF, weights)
-    assert a.solver_ == "newton-cg" and a.n_iter_ < b.n_iter_
-    _close(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+    assert a.solver_ == "newton-cg" and a.n_iter_ < b.n_iter_ and a.objective_ <= b.objective_ + 1e-13
+    # L-BFGS ends where the objective stops falling by 64 eps per step: coefficients to about 1e-7
+    _close(a.coef_, b.coef_, rtol=1e-6, atol=3e-7)
     Y = np.column_stack([Y_REG, np.sin(Y_REG / 50)])
     c = LinearRegressor("squared_error", alpha=0.01, solver="newton-cg", tol=1e-10).fit(X_REG, Y)
     d = LinearRegressor("squared_error", alpha=0.01, solver="lbfgs", tol=1e-10).fit(X_REG, Y)

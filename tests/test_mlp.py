@@ -120,7 +120,7 @@ def test_classifier_trajectory_matches_sklearn(settings, n_classes, weighted):
     w = np.random.default_rng(0).uniform(0.5, 2.0, y.size) if weighted else None
     params = dict(hidden_layer_sizes=(7, 5), activation="tanh", max_iter=4, batch_size=32, random_state=3,
                   alpha=1e-2, **settings)
-    ours = quiet(MLPClassifier(**params).fit, X, y, sample_weight=w)
+    ours = quiet(MLPClassifier(**params, output_bias_init="random").fit, X, y, sample_weight=w)
     theirs = quiet(SkMLPClassifier(**params).fit, X, y, sample_weight=w)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
@@ -148,7 +148,7 @@ def test_regressor_trajectory_matches_sklearn(settings):
         ours_params["learning_rate_init"] = settings["learning_rate_init"] / 2
     if settings["solver"] == "adam":
         ours_params["epsilon"] = 2e-8
-    ours = quiet(MLPRegressor(**ours_params).fit, X, y)
+    ours = quiet(MLPRegressor(**ours_params, output_bias_init="random").fit, X, y)
     theirs = quiet(SkMLPRegressor(**base, alpha=1e-2).fit, X, y)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)

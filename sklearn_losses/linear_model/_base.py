@@ -149,7 +149,7 @@ class _LinearModel(BaseEstimator):
                                  "couples the outputs. Use solver='lbfgs'.")
             objective = LinearObjective(problem.loss, X_train, y_trains[index], w_train, self.fit_intercept,
                                         problem.n_outputs)
-            theta0 = previous[index] if previous is not None else np.zeros(objective.n_params)
+            theta0 = previous[index] if previous is not None else objective.start()
             if stochastic:
                 state = states[index] or StochasticState(objective.n_params)
                 validation = None

@@ -5,6 +5,7 @@ compiled (or loaded from numba's disk cache) on first use.
 """
 
 from ._base import BaseLoss, NonFiniteLossError
+from ._batch import BatchLoss
 from ._factory import KernelSpec
 from ._registry import LossInfo, available_losses, get_loss, register_loss
 from .composite import Asymmetric, PerOutput, WeightedSum
@@ -14,6 +15,7 @@ from .binary import Exponential, Focal, Hinge, LogLoss, ModifiedHuber, SquaredHi
 from .deviance import Gamma, Poisson, Tweedie
 from .distribution import KLDivergence, SoftCrossEntropy
 from .multiclass import CrossEntropy, MulticlassFocal, MulticlassHinge
+from .overlap import SoftF1
 from .regression import AbsoluteError, EpsilonInsensitive, SquaredEpsilonInsensitive, SquaredError
 from .robust import GeneralRobust, Huber, LogCosh, PseudoHuber, SmoothL1
 
@@ -21,6 +23,7 @@ __all__ = [
     "AbsoluteError",
     "Asymmetric",
     "BaseLoss",
+    "BatchLoss",
     "CustomLoss",
     "CrossEntropy",
     "EpsilonInsensitive",
@@ -47,6 +50,7 @@ __all__ = [
     "Quantile",
     "SmoothL1",
     "SoftCrossEntropy",
+    "SoftF1",
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",

@@ -85,8 +85,12 @@ def _root(slope, centre):
         step *= 2.0
     else:
         return near
-    lo, hi = (far, near) if direction < 0 else (near, far)
-    for _ in range(200):
+    return _bisect(slope, *((far, near) if direction < 0 else (near, far)))
+
+
+def _bisect(slope, lo, hi):
+    """Where ``slope`` turns from negative to non-negative in ``[lo, hi]``, to the last float."""
+    for _ in range(2200):
         mid = 0.5 * (lo + hi)
         if not lo < mid < hi:
             break
@@ -122,6 +126,12 @@ def minimise_scalar(loss, y, w):
     best, best_value = float(points[k]), float(values[k])
     lo = points[k - 1] if k > 0 else best - 1.0 - abs(best)
     hi = points[k + 1] if k + 1 < points.size else best + 1.0 + abs(best)
+    if loss.differentiable and _slope(loss, y, w, lo) < 0.0 < _slope(loss, y, w, hi):
+        # a local minimum in the bracket: the sign change of the slope, by bisection to a few ulp
+        # (reproducible: weighted and repeated samples give the same start, unlike Brent's steps)
+        root = _bisect(lambda b: _slope(loss, y, w, b), lo, hi)
+        if _total(loss, y, w, root) <= best_value:
+            return float(root)
     refined = minimize_scalar(lambda b: _total(loss, y, w, b), bounds=(lo, hi), method="bounded",
                               options={"xatol": 1e-12 * (1.0 + abs(best)), "maxiter": 500})
     if np.isfinite(refined.fun) and refined.fun <= best_value:

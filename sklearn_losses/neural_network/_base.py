@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from .._estimator import check_sample_weight
 from ..losses import BaseLoss
+from ..solvers._objective import FLAT
 from ._kernels import ACTIVATIONS
 from ._network import Network
 from ._train import Optimizer, fit_lbfgs, fit_stochastic
@@ -66,8 +67,31 @@ class _BaseMLP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "output_bias_init": [StrOptions({"baseline", "random"})],
     }
     _tasks = ()
+
+    @staticmethod
+    def _start_output_bias(network, params, loss, Y, sample_weight, n_outputs):
+        """Set the output biases (in place) to the loss's best constant prediction, where it has one.
+
+        Not where the loss is flat there (the best constant at infinity, all
+        predictions saturated: no gradient would reach the hidden layers);
+        see :meth:`~sklearn_losses.solvers._objective.LinearObjective.start`.
+        """
+        try:
+            with np.errstate(all="ignore"):
+                b = loss.baseline_prediction(Y, sample_weight, n_classes=n_outputs if loss.per_row else None)
+                b = np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,))
+                raw = np.zeros((Y.shape[0], n_outputs)) if n_outputs > 1 else np.zeros(Y.shape[0])
+                at_zero = loss.gradient(Y, raw, sample_weight, check_input=False)
+                at_b = loss.gradient(Y, raw + (b if n_outputs > 1 else b[0]), sample_weight, check_input=False)
+        except ValueError:
+            return
+        flat = np.max(np.abs(at_b), initial=0.0) < FLAT * np.max(np.abs(at_zero), initial=0.0)
+        if np.all(np.isfinite(b)) and not flat:
+            _, b0, _, fan_out = network.layers[-1]
+            params[b0:b0 + fan_out] = b
 
     # ------------------------------------------------------------ subclasses
     def _targets(self, y, sample_weight, partial, classes):
@@ -123,6 +147,8 @@ class _BaseMLP(BaseEstimator):
                              "warm_start=False.")
         if params is None:
             params = network.initialize(rng)
+            if self.output_bias_init == "baseline":
+                self._start_output_bias(network, params, loss, Y, sample_weight, n_outputs)
         record = self._record(continuing)
         if self.solver == "lbfgs":
             params = fit_lbfgs(self, loss, network, params, X, Y, sample_weight, record)

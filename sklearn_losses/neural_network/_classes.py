@@ -42,6 +42,12 @@ _SHARED_DOC = r"""
     random_state : int, RandomState instance or None, default=None
         Initial weights (drawn as scikit-learn draws them), shuffling and the
         early-stopping split.
+    output_bias_init : {"baseline", "random"}, default="baseline"
+        The output layer's initial biases: the loss's best constant
+        prediction (:meth:`~sklearn_losses.losses.BaseLoss.baseline_prediction`,
+        so that the untrained network predicts it: the mean, the class
+        log-priors, ...), or drawn with the weights as scikit-learn draws them
+        (``"random"``: the same initial network as ``sklearn.neural_network``).
     tol : float, default=1e-4
         Minimal improvement of the monitored loss; L-BFGS's gradient tolerance.
     verbose : bool or int, default=False
@@ -124,7 +130,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, max_grad_norm=None):
+                 max_fun=15000, max_grad_norm=None, output_bias_init="baseline"):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -150,6 +156,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.max_grad_norm = max_grad_norm
+        self.output_bias_init = output_bias_init
 
     def _targets(self, y, sample_weight, partial, classes):
         loss = resolve_loss(self, self.loss)
@@ -221,7 +228,8 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, max_grad_norm=None, class_weight=None):
+                 max_fun=15000, max_grad_norm=None, class_weight=None,
+                 output_bias_init="baseline"):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -247,6 +255,7 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.max_grad_norm = max_grad_norm
+        self.output_bias_init = output_bias_init
         self.class_weight = class_weight
 
     def _targets(self, y, sample_weight, partial, classes):

@@ -68,6 +68,14 @@ def optimality(objective, penalty, theta):
     return float(np.max(np.abs(grad))) if grad.size else 0.0
 
 
+#: Rows of the subsample whose best constant starts a fit's intercept.
+START_SAMPLES = 20000
+
+#: A start whose gradient is below this fraction of the gradient at zero is
+#: flat (saturated predictions): the fit starts from zero instead.
+FLAT = 1e-12
+
+
 class LinearObjective:
     """Mean loss of a linear model and its gradient in ``(coef, intercept)``.
 
@@ -116,6 +124,38 @@ class LinearObjective:
     def n_params(self):
         """Length of the flat parameter vector ``[coef.ravel(), intercept]``."""
         return self.n_outputs * (self.n_features + int(self.fit_intercept))
+
+    def start(self):
+        """Starting parameters: zero coefficients, and the intercept the loss's best constant
+        (:meth:`~sklearn_losses.losses.BaseLoss.baseline_prediction`; zero if there is none).
+
+        Large data: the constant of an evenly spaced subsample of
+        :data:`START_SAMPLES` rows (a start need not be exact). The zero start
+        is kept where the constant is no better, or where the loss is flat
+        there (the best constant at infinity, as for a soft F1, whose
+        predictions then all saturate: a gradient method would not move).
+        """
+        theta = np.zeros(self.n_params)
+        if not self.fit_intercept:
+            return theta
+        rows = slice(None, None, max(1, self.n_samples // START_SAMPLES))
+        w = None if self.sample_weight is None else np.asarray(self.sample_weight)[rows]
+        try:
+            with np.errstate(all="ignore"):
+                b = self.loss.baseline_prediction(np.asarray(self.y)[rows], w,
+                                                  n_classes=self.n_outputs if self.loss.per_row else None)
+        except ValueError:  # e.g. every weight of the subsample zero
+            return theta
+        b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
+        if not np.all(np.isfinite(b)):
+            return theta
+        start = theta.copy()
+        start[self.n_outputs * self.n_features:] = b
+        with np.errstate(all="ignore"):
+            value0, grad0 = self.loss_gradient(theta)
+            value, grad = self.loss_gradient(start)
+        flat = np.max(np.abs(grad), initial=0.0) < FLAT * np.max(np.abs(grad0), initial=0.0)
+        return start if np.isfinite(value) and value <= value0 and not flat else theta
 
     def unpack(self, theta):
         """Split a flat parameter vector into ``coef`` (k, p) and ``intercept`` (k,)."""
