@@ -1,8 +1,11 @@
 """Losses built from other losses: :class:`Asymmetric`, :class:`WeightedSum`, :class:`PerOutput`.
 
-A composite reaches its components only through their public methods (every
-component keeps its own compiled kernels), so any loss composes, built-in or
-custom. The combinations are exact for every reduction and for sample weights:
+Any loss composes, built-in or custom. A composite of element-wise
+components with compiled per-sample functions is compiled into one fused
+kernel (:mod:`._fuse`: the components' functions inlined), so it runs as fast
+as the equivalent hand-written loss; the others (components on rows,
+:class:`PerOutput`) reach their components through their public methods,
+which is exact for every reduction and for sample weights:
 
 * :class:`WeightedSum` and :class:`PerOutput` are linear in their components,
   so they call each component with the caller's reduction and weights;
@@ -11,33 +14,64 @@ custom. The combinations are exact for every reduction and for sample weights:
   sample weight of a flattened, element-wise call.
 """
 
+import functools
 from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import REDUCTIONS, BaseLoss
+from ._fuse import fused_spec
 from ._registry import get_loss
 
 __all__ = ["Asymmetric", "PerOutput", "WeightedSum"]
 
 
-class _Composite(BaseLoss):
-    """Public methods on top of ``_evaluate(y, raw, w, reduction, need)``."""
+@functools.lru_cache(maxsize=256)
+def _cached_spec(kind, specs, own):
+    return fused_spec(kind, list(specs), own)
 
-    _kernel_spec = None
+
+class _Composite(BaseLoss):
+    """The fused kernels of :mod:`._fuse` where they exist, else public methods on top of
+    ``_evaluate(y, raw, w, reduction, need)``."""
+
+    #: ``(kind, own parameters)`` of the fused kernel (:func:`._fuse.fused_spec`); None: not fusable
+    _fusion = None
 
     def _components(self):
         raise NotImplementedError  # pragma: no cover - abstract
 
+    @property
+    def _kernel_spec(self):
+        """The fused per-sample functions, when every component is element-wise and compiled."""
+        if self._fusion is None:
+            return None
+        components = self._components()
+        specs = [loss.kernel_spec for loss in components]
+        if any(spec is None or spec.per_row for spec in specs):
+            return None
+        return _cached_spec(self._fusion[0], tuple(specs), self._fusion[1])
+
+    @property
+    def _check_finite_output(self):
+        """Custom components check their outputs; the fused kernel does it for them."""
+        return any(loss._check_finite_output for loss in self._components())
+
     def _kernel_params(self):
-        """A composite has no kernel of its own: validating it validates its components."""
-        for loss in self._components():
-            loss.kernel_arguments()
-        return super()._kernel_params()
+        """Validates the composite and its components; the fused kernel's arguments."""
+        arguments = [loss.kernel_arguments() for loss in self._components()]
+        own = super()._kernel_params()
+        return self._fused_arguments(arguments, own)
+
+    def _fused_arguments(self, arguments, own):
+        return ()
 
     def _as_floats(self):
         return ()
+
+    def _fused(self):
+        return self._kernel_spec is not None
 
     @property
     def hessian(self):
@@ -66,6 +100,8 @@ class _Composite(BaseLoss):
         return out
 
     def loss(self, y_true, raw_prediction, sample_weight=None, reduction="mean", check_input=True):
+        if self._fused():
+            return super().loss(y_true, raw_prediction, sample_weight, reduction, check_input)
         return self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input, "loss")[0]
 
     def __call__(self, y_true, raw_prediction, sample_weight=None, reduction="mean", check_input=True):
@@ -73,11 +109,16 @@ class _Composite(BaseLoss):
 
     def gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
                  gradient_out=None, check_input=True):
+        if self._fused():
+            return super().gradient(y_true, raw_prediction, sample_weight, reduction, gradient_out, check_input)
         grad = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input, "gradient")[1]
         return self._into(grad, gradient_out, "gradient_out")
 
     def loss_gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
                       gradient_out=None, check_input=True):
+        if self._fused():
+            return super().loss_gradient(y_true, raw_prediction, sample_weight, reduction, gradient_out,
+                                         check_input)
         value, grad, _ = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
                                         "loss_gradient")
         return value, self._into(grad, gradient_out, "gradient_out")
@@ -86,6 +127,9 @@ class _Composite(BaseLoss):
                          gradient_out=None, hessian_out=None, check_input=True):
         if not self.has_hessian:
             raise ValueError(f"{type(self).__name__}: a component declares no hessian (hessian='none').")
+        if self._fused():
+            return super().gradient_hessian(y_true, raw_prediction, sample_weight, reduction, gradient_out,
+                                            hessian_out, check_input)
         _, grad, hess = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
                                        "gradient_hessian")
         return self._into(grad, gradient_out, "gradient_out"), self._into(hess, hessian_out, "hessian_out")
@@ -120,35 +164,101 @@ def _declared(components, name):
 class WeightedSum(_Composite):
     r"""A weighted sum of losses: :math:`\ell = \sum_j w_j \ell_j`.
 
+    The components are named, as the steps of a scikit-learn
+    :class:`~sklearn.pipeline.Pipeline`, so that their hyperparameters and
+    weights are tunable: with ``loss=WeightedSum([(1.0, "squared_error"),
+    (0.1, Huber())])``, ``loss__huber__delta`` and ``loss__huber__weight``
+    are parameters of the estimator (``GridSearchCV`` can search them).
+
     Parameters
     ----------
-    losses : list of (float, loss)
+    losses : list of (float, loss) or (str, float, loss)
         Non-negative weights and losses (instances or registered names) of
         one task; e.g. ``[(1.0, "squared_error"), (0.1, Huber(delta=2.0))]``.
+        A component is named by its first element when three are given,
+        otherwise by its loss's registry name (repeated names get ``-1``,
+        ``-2``, ... as :func:`~sklearn.pipeline.make_pipeline` does).
     """
 
     name = "weighted_sum"
+    _fusion = ("weighted_sum", 1)
 
     def __init__(self, losses):
         self.losses = losses
 
-    def _pairs(self):
+    def _entries(self):
+        """``[(name, weight, loss, named)]``: ``named`` if the user gave the name."""
         if not isinstance(self.losses, (list, tuple)) or not self.losses:
             raise ValueError(f"WeightedSum: losses must be a non-empty list of (weight, loss); got {self.losses!r}.")
-        pairs = []
+        entries = []
         for item in self.losses:
-            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Real)):
-                raise ValueError(f"WeightedSum: each entry of losses must be (weight, loss); got {item!r}.")
-            if not item[0] >= 0:
-                raise ValueError(f"WeightedSum: weights must be non-negative; got {item[0]!r}.")
-            pairs.append((float(item[0]), get_loss(item[1])))
+            named = isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], str)
+            pair = item[1:] if named else item
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Real)
+                    and not isinstance(pair[0], bool)):
+                raise ValueError(f"WeightedSum: each entry of losses must be (weight, loss) or (name, weight, "
+                                 f"loss); got {item!r}.")
+            name = item[0] if named else _loss_name(pair[1])
+            entries.append([name, pair[0], pair[1], named])
+        _number_repeats([e for e in entries if not e[3]])
+        names = [e[0] for e in entries]
+        if len(set(names)) != len(names):
+            raise ValueError(f"WeightedSum: component names must be unique; got {names}.")
+        for name in names:
+            if "__" in name or not name:
+                raise ValueError(f"WeightedSum: a component name must be non-empty without '__'; got {name!r}.")
+        return entries
+
+    def _pairs(self):
+        pairs = []
+        for name, weight, loss, _ in self._entries():
+            if not weight >= 0:
+                raise ValueError(f"WeightedSum: weights must be non-negative; got {weight!r} for {name!r}.")
+            pairs.append((float(weight), get_loss(loss)))
         tasks = {loss.task for _, loss in pairs}
         if len(tasks) > 1:
             raise ValueError(f"WeightedSum: all losses must have the same task; got {sorted(tasks)}.")
         return pairs
 
+    def get_params(self, deep=True):
+        params = {"losses": self.losses}
+        if not deep:
+            return params
+        for name, weight, loss, _ in self._entries():
+            instance = loss if isinstance(loss, BaseLoss) else get_loss(loss)
+            params[name] = instance
+            params[f"{name}__weight"] = weight
+            params.update({f"{name}__{key}": value for key, value in instance.get_params(deep=True).items()})
+        return params
+
+    def set_params(self, **params):
+        if "losses" in params:
+            self.losses = params.pop("losses")
+        if not params:
+            return self
+        entries = self._entries()
+        index = {e[0]: e for e in entries}
+        for key, value in params.items():
+            name, nested, sub = key.partition("__")
+            if name not in index:
+                raise ValueError(f"Invalid parameter {key!r} for WeightedSum: its components are "
+                                 f"{list(index)} (parameters <name>, <name>__weight, <name>__<loss parameter>).")
+            entry = index[name]
+            if not nested:
+                entry[2] = value
+            elif sub == "weight":
+                entry[1] = value
+            else:
+                entry[2] = get_loss(entry[2]).set_params(**{sub: value})
+        self.losses = [(name, weight, loss) if named else (weight, loss) for name, weight, loss, named in entries]
+        return self
+
     def _components(self):
         return [loss for _, loss in self._pairs()]
+
+    def _fused_arguments(self, arguments, own):
+        weights = [w for w, _ in self._pairs()]
+        return tuple(x for w, args in zip(weights, arguments) for x in (w, *args))
 
     @property
     def task(self):
@@ -175,6 +285,26 @@ class WeightedSum(_Composite):
                 if part is not None:
                     total[j] = weight * part if total[j] is None else total[j] + weight * part
         return tuple(total)
+
+
+def _loss_name(loss):
+    """A component's default name: its registry name, else its class name in snake case."""
+    instance = loss if isinstance(loss, BaseLoss) else get_loss(loss)
+    if instance.name:
+        return instance.name
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in type(instance).__name__).lstrip("_")
+
+
+def _number_repeats(entries):
+    """Repeated default names become ``name-1``, ``name-2``, ... (scikit-learn's make_pipeline)."""
+    counts = {}
+    for entry in entries:
+        counts[entry[0]] = counts.get(entry[0], 0) + 1
+    seen = {}
+    for entry in entries:
+        if counts[entry[0]] > 1:
+            seen[entry[0]] = seen.get(entry[0], 0) + 1
+            entry[0] = f"{entry[0]}-{seen[entry[0]]}"
 
 
 class PerOutput(_Composite):
@@ -261,8 +391,13 @@ class Asymmetric(_Composite):
         self.under = under
         self.over = over
 
+    _fusion = ("asymmetric", 2)
+
     def _as_floats(self):
         return float(self.under), float(self.over)
+
+    def _fused_arguments(self, arguments, own):
+        return (*arguments[0], *own)
 
     def _components(self):
         base = get_loss(self.base)

@@ -1,0 +1,142 @@
+"""Fused kernels for composite losses: the components' per-sample functions inlined into one.
+
+A composite of element-wise components (:class:`~.composite.Asymmetric`,
+:class:`~.composite.WeightedSum`) is itself element-wise: its loss of one
+sample is a fixed combination of its components' losses of that sample. This
+module writes that combination as per-sample functions in a generated source
+(a :class:`~._factory.KernelSpec` with ``source``), so the kernel factory
+compiles the composite into one pass over the data, as it compiles any other
+loss, instead of one pass (and temporary arrays) per component.
+
+Each component ``j`` brings its per-sample functions under the prefix
+``_c{j}``: built-in ones by import (wrapped to pass their ``prepare``
+quantity), generated ones (custom losses, nested composites) by including
+their source with every top-level name renamed. Their hyperparameters follow
+the composite's own in the argument list, so tuning any of them recompiles
+nothing.
+"""
+
+import ast
+
+from ._factory import KernelSpec, import_lines
+
+__all__ = ["component_functions", "fused_spec"]
+
+_HEADER = ("from sklearn_losses._jit import njit as _njit",
+           "from sklearn_losses._config import SCALAR_OPTIONS as _SCALAR_OPTIONS")
+_ROLES = ("value", "gradient", "loss_gradient", "gradient_hessian")
+
+
+class _Prefix(ast.NodeTransformer):
+    """Rename every name bound at the top level of a module (and its uses) with a prefix."""
+
+    def __init__(self, names, prefix):
+        self.names, self.prefix = names, prefix
+
+    def visit_Name(self, node):
+        if node.id in self.names:
+            node.id = self.prefix + node.id
+        return node
+
+    def visit_FunctionDef(self, node):
+        self.generic_visit(node)
+        if node.name in self.names:
+            node.name = self.prefix + node.name
+        return node
+
+    def visit_alias(self, node):
+        bound = node.asname or node.name.split(".")[0]
+        if bound in self.names and "." not in node.name:
+            node.asname = self.prefix + bound
+        return node
+
+
+def _bound_names(tree):
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if "." not in alias.name or alias.asname:
+                    names.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def component_functions(spec, prefix):
+    """Source defining ``{prefix}_value``, ``{prefix}_gradient``, ... ``(y, r, *params)`` for ``spec``.
+
+    Every name the component's code binds at the top level is prefixed, so
+    that several components (two custom losses both defining ``_value``) live
+    in one module.
+    """
+    source = "\n".join(["from sklearn_losses._jit import njit", *import_lines(spec)])
+    tree = ast.parse(source)
+    tree = _Prefix(_bound_names(tree), prefix).visit(tree)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _signature(counts):
+    """``(y, r, q0_0, q0_1, ..., q1_0, ...)`` and the per-component argument lists."""
+    groups = [[f"q{j}_{k}" for k in range(n)] for j, n in enumerate(counts)]
+    flat = [name for group in groups for name in group]
+    return ", ".join(["y", "r", *flat]), [", ".join(["y", "r", *group]) for group in groups]
+
+
+def _loss_gradient_lines(j, call, spec):
+    if spec.loss_gradient is not None:
+        return [f"    l{j}, g{j} = _c{j}_loss_gradient({call})"]
+    return [f"    l{j} = _c{j}_value({call})", f"    g{j} = _c{j}_gradient({call})"]
+
+
+def fused_spec(kind, specs, own_params):
+    """The :class:`KernelSpec` of a composite of element-wise ``specs``.
+
+    ``kind`` is ``"weighted_sum"`` (own parameters: one weight per component,
+    ``q{j}_0`` in front of component ``j``'s) or ``"asymmetric"`` (one
+    component; own parameters ``under, over`` after its own). ``own_params``
+    is the number of the composite's own parameters per component
+    (weighted sum: 1) or in total (asymmetric: 2).
+    """
+    if kind == "weighted_sum":
+        counts = [own_params + spec.n_params for spec in specs]
+    else:
+        counts = [specs[0].n_params + own_params]
+    signature, groups = _signature(counts)
+    parts = list(_HEADER)
+    for j, spec in enumerate(specs):
+        parts.append(component_functions(spec, f"_c{j}"))
+    has_hessian = all(spec.has_hessian for spec in specs)
+    if kind == "weighted_sum":
+        calls = [", ".join(["y", "r", *[f"q{j}_{k}" for k in range(1, counts[j])]]) for j in range(len(specs))]
+        weight = [f"q{j}_0" for j in range(len(specs))]
+        value = " + ".join(f"{weight[j]} * _c{j}_value({calls[j]})" for j in range(len(specs)))
+        gradient = " + ".join(f"{weight[j]} * _c{j}_gradient({calls[j]})" for j in range(len(specs)))
+        lg = [line for j, spec in enumerate(specs) for line in _loss_gradient_lines(j, calls[j], spec)]
+        lg.append("    return " + " + ".join(f"{weight[j]} * l{j}" for j in range(len(specs))) + ", "
+                  + " + ".join(f"{weight[j]} * g{j}" for j in range(len(specs))))
+        gh = [f"    g{j}, h{j} = _c{j}_gradient_hessian({calls[j]})" for j in range(len(specs))]
+        gh.append("    return " + " + ".join(f"{weight[j]} * g{j}" for j in range(len(specs))) + ", "
+                  + " + ".join(f"{weight[j]} * h{j}" for j in range(len(specs))))
+        bodies = {"value": [f"    return {value}"], "gradient": [f"    return {gradient}"],
+                  "loss_gradient": lg, "gradient_hessian": gh}
+    else:
+        n = specs[0].n_params
+        call = ", ".join(["y", "r", *[f"q0_{k}" for k in range(n)]])
+        under, over = f"q0_{n}", f"q0_{n + 1}"
+        factor = f"    f = {under} if r < y else {over}"
+        bodies = {
+            "value": [factor, f"    return f * _c0_value({call})"],
+            "gradient": [factor, f"    return f * _c0_gradient({call})"],
+            "loss_gradient": [factor, *_loss_gradient_lines(0, call, specs[0]), "    return f * l0, f * g0"],
+            "gradient_hessian": [factor, f"    g0, h0 = _c0_gradient_hessian({call})", "    return f * g0, f * h0"],
+        }
+    functions = {}
+    for role in _ROLES:
+        if role == "gradient_hessian" and not has_hessian:
+            continue
+        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({signature}):", *bodies[role]]
+        functions[role] = f"_{role}"
+    return KernelSpec("elementwise", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)

@@ -1,0 +1,78 @@
+"""Composite losses: fused kernels, named components tunable as scikit-learn parameters."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_regression
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_losses.linear_model import LinearRegressor
+from sklearn_losses.losses import Asymmetric, CrossEntropy, Huber, MulticlassFocal, SquaredError, WeightedSum, \
+    make_loss
+
+X, Y = make_regression(120, 3, noise=3.0, random_state=0)
+
+
+def business_cost(y, r, under=3.0):
+    e = y - r
+    return under * e * e if e > 0 else e * e
+
+
+def test_element_wise_composites_are_one_fused_kernel():
+    for loss in (Asymmetric(SquaredError(), under=3.0), WeightedSum([(1.0, "squared_error"), (0.5, "huber")]),
+                 Asymmetric(make_loss(business_cost), under=2.0),
+                 WeightedSum([(1.0, Asymmetric("huber", over=2.0)), (0.3, make_loss(business_cost))])):
+        assert loss.kernel_spec is not None and loss.kernel_spec.source is not None
+    rows = WeightedSum([(1.0, CrossEntropy()), (0.5, MulticlassFocal())])
+    assert rows.kernel_spec is None  # components on rows: composed through their public methods
+    y, raw = np.arange(6) % 3, np.random.default_rng(0).normal(size=(6, 3))
+    expected = CrossEntropy()(y, raw) + 0.5 * MulticlassFocal()(y, raw)
+    assert rows(y, raw) == pytest.approx(expected)
+
+
+def test_fused_composite_equals_its_components():
+    rng = np.random.default_rng(1)
+    y, raw, w = rng.normal(size=500), rng.normal(size=500), rng.uniform(0.1, 2.0, 500)
+    custom = make_loss(business_cost)
+    loss = WeightedSum([(1.0, Asymmetric(custom, under=2.0)), (0.25, Huber(delta=0.5))])
+    factor = np.where(raw < y, 2.0, 1.0)
+    per_sample = factor * custom(y, raw, reduction="none") + 0.25 * Huber(delta=0.5)(y, raw, reduction="none")
+    np.testing.assert_allclose(loss(y, raw, reduction="none"), per_sample, rtol=1e-13)
+    np.testing.assert_allclose(loss(y, raw, w), np.average(per_sample, weights=w), rtol=1e-13)
+    grad = factor * custom.gradient(y, raw, reduction="none") + 0.25 * Huber(delta=0.5).gradient(
+        y, raw, reduction="none")
+    np.testing.assert_allclose(loss.gradient(y, raw, reduction="none"), grad, rtol=1e-13)
+    # changing a weight or a parameter is a runtime argument: the same compiled kernels
+    spec = loss.kernel_spec
+    loss.set_params(huber__delta=2.0, huber__weight=3.0)
+    assert loss.kernel_spec is spec
+
+
+def test_weighted_sum_names_and_tunes_its_components():
+    loss = WeightedSum([(1.0, "squared_error"), (0.1, Huber(delta=2.0)), (0.2, "huber")])
+    params = loss.get_params()
+    assert {"squared_error", "huber-1", "huber-2", "huber-1__delta", "huber-1__weight"} <= set(params)
+    assert params["huber-1__delta"] == 2.0 and params["huber-2__weight"] == 0.2
+    named = WeightedSum([("fit", 1.0, "squared_error"), ("robust", 0.5, Huber())])
+    named.set_params(robust__delta=0.3, fit__weight=2.0)
+    assert named.losses[0] == ("fit", 2.0, "squared_error") and named.losses[1][2].delta == 0.3
+    assert clone(named).get_params()["robust__delta"] == 0.3
+    assert pickle.loads(pickle.dumps(named)).get_params()["robust__delta"] == 0.3
+    with pytest.raises(ValueError, match="Invalid parameter 'nope__delta'"):
+        named.set_params(nope__delta=1.0)
+    with pytest.raises(ValueError, match="names must be unique"):
+        WeightedSum([("a", 1.0, "huber"), ("a", 1.0, "squared_error")]).get_params()
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        WeightedSum([(-1.0, "huber")])(np.zeros(2), np.ones(2))
+
+
+def test_grid_search_tunes_nested_parameters_and_weights():
+    est = LinearRegressor(WeightedSum([(1.0, "squared_error"), (0.5, Huber())]), solver="lbfgs")
+    search = GridSearchCV(est, {"loss__huber__delta": [0.5, 2.0], "loss__huber__weight": [0.0, 1.0]}, cv=3)
+    search.fit(X, Y)
+    best = search.best_estimator_.loss_
+    assert best.get_params()["huber__delta"] == search.best_params_["loss__huber__delta"]
+    assert best.get_params()["huber__weight"] == search.best_params_["loss__huber__weight"]
+    assert len(search.cv_results_["params"]) == 4
