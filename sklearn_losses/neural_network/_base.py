@@ -83,9 +83,9 @@ class _BaseMLP(BaseEstimator):
             with np.errstate(all="ignore"):
                 b = loss.baseline_prediction(Y, sample_weight, n_classes=n_outputs if loss.per_row else None)
                 b = np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,))
-                raw = np.zeros((Y.shape[0], n_outputs)) if n_outputs > 1 else np.zeros(Y.shape[0])
+                raw = np.zeros((Y.shape[0], n_outputs)) if Y.ndim == 2 or loss.per_row else np.zeros(Y.shape[0])
                 at_zero = loss.gradient(Y, raw, sample_weight, check_input=False)
-                at_b = loss.gradient(Y, raw + (b if n_outputs > 1 else b[0]), sample_weight, check_input=False)
+                at_b = loss.gradient(Y, raw + (b if raw.ndim == 2 else b[0]), sample_weight, check_input=False)
         except ValueError:
             return
         flat = np.max(np.abs(at_b), initial=0.0) < FLAT * np.max(np.abs(at_zero), initial=0.0)

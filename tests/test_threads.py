@@ -1,0 +1,66 @@
+"""Results are the same bits whatever the number of threads (1, 2 and 4), for every registered loss.
+
+The kernel for an array is chosen by its size (serial below
+``SKLEARN_LOSSES_PARALLEL_THRESHOLD`` elements, threaded above); the threaded
+kernels sum fixed-size chunks into partial sums added in order, so which
+thread computes a chunk cannot change a bit. Run in a subprocess started with
+``NUMBA_NUM_THREADS=4`` (a process cannot raise numba's thread count later)
+and the threshold at 0, so that the threaded kernels run on small data.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = textwrap.dedent('''
+    import hashlib
+    import numba
+    import numpy as np
+    from sklearn_losses import available_losses, get_loss
+    from sklearn_losses.linear_model import LinearRegressor
+    from sklearn_losses.losses import Asymmetric, WeightedSum
+    from sklearn_losses.testing import _sample
+
+    def digest(*arrays):
+        h = hashlib.sha1()
+        for a in arrays:
+            h.update(np.ascontiguousarray(np.asarray(a, dtype=np.float64)).tobytes())
+        return h.hexdigest()
+
+    losses = [get_loss(info.name) for info in available_losses()]
+    losses += [Asymmetric("huber", under=3.0), WeightedSum([(1.0, "squared_error"), (0.5, "log_cosh")])]
+    rng = np.random.default_rng(0)
+    data = {}
+    for loss in losses:
+        n = 6_000 if loss.per_row else 24_000  # several chunks; threaded kernels at any size (threshold 0)
+        y, raw = _sample(loss, rng, n, 4)
+        data[repr(loss)] = (loss, y, raw, rng.uniform(0.1, 2.0, n))
+    X = rng.normal(size=(30_000, 5))
+    target = X @ np.arange(1.0, 6.0) + rng.standard_t(3, size=30_000)
+    results = {}
+    for threads in (1, 2, 4):
+        numba.set_num_threads(threads)
+        for key, (loss, y, raw, w) in data.items():
+            if loss.structure == "batch":
+                out = [loss.loss(y, raw, w), loss.gradient(y, raw, w)]
+            else:
+                out = [loss.loss(y, raw, w), *loss.loss_gradient(y, raw, w)]
+                if loss.has_hessian:
+                    out += list(loss.gradient_hessian(y, raw, w))
+            results.setdefault(key, []).append(digest(*out))
+        fit = LinearRegressor("huber", solver="lbfgs").fit(X, target)
+        results.setdefault("LinearRegressor(huber) fit", []).append(digest(fit.coef_, fit.intercept_))
+    differ = sorted(key for key, values in results.items() if len(set(values)) > 1)
+    print("checked", len(results))
+    print("DIFFER", differ)
+''')
+
+
+def test_every_loss_gives_the_same_bits_on_1_2_and_4_threads():
+    env = dict(os.environ, NUMBA_NUM_THREADS="4", SKLEARN_LOSSES_PARALLEL_THRESHOLD="0")
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "DIFFER []" in result.stdout, result.stdout
