@@ -224,7 +224,7 @@ def test_a_subclass_needs_only_maths_and_properties():
 
 
 def test_kernel_spec_validates_its_functions():
-    from sklearn_losses.losses import KernelSpec
+    from sklearn_losses.losses._factory import KernelSpec
     from sklearn_losses.losses.regression import _squared_gradient, _squared_value
 
     with pytest.raises(ValueError, match="kind must be"):

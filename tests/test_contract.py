@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from sklearn_losses import available_losses, get_loss
 from sklearn_losses._reference import REFERENCE_BATCH_VALUES, REFERENCE_VALUES
-from sklearn_losses.losses import BaseLoss, KernelSpec, MulticlassHinge
+from sklearn_losses.losses import BaseLoss, MulticlassHinge
+from sklearn_losses.losses._factory import KernelSpec
 from sklearn_losses.losses._math import jit_scalar
 from sklearn_losses.testing import _sample, check_loss
 
@@ -81,6 +82,11 @@ class _WrongGradient(BaseLoss):
 
 class _WrongHessian(BaseLoss):
     _kernel_spec = KernelSpec("elementwise", _sq, _sq_gradient, gradient_hessian=_sq_wrong_hessian)
+
+
+@jit_scalar
+def _scaled_sq(y, r, a):
+    return a * (y - r) ** 2
 
 
 @jit_scalar
@@ -177,6 +183,16 @@ class _RowClaim(BaseLoss):
 def test_check_loss_catches_broken_losses(loss, message):
     with pytest.raises(AssertionError, match=message):
         check_loss(loss)
+
+
+def test_kernel_signatures_are_checked_when_a_loss_class_is_made():
+    """The functions must follow their kind's convention; the error names the loss and the function."""
+    with pytest.raises(TypeError, match=r"_BadArity: the gradient function _sq_gradient takes 2 arguments; "
+                                        r"a 'elementwise' loss's gradient takes 3: \(y, r, \*params\)"):
+        type("_BadArity", (BaseLoss,), {"_kernel_spec": KernelSpec("elementwise", _scaled_sq, _sq_gradient,
+                                                                   n_params=1)})
+    with pytest.raises(TypeError, match="loss_gradient function _sq takes 2 arguments; a 'row' loss"):
+        type("_BadRow", (BaseLoss,), {"structure": "row", "_kernel_spec": KernelSpec("row", _sq, loss_gradient=_sq)})
 
 
 def test_declarations_are_checked_when_a_loss_class_is_made():

@@ -103,3 +103,29 @@ def test_concurrent_processes_on_an_empty_cache_all_succeed(tmp_path):
         assert out.strip().endswith("OK") and "WARNING" not in out, out
     assert not _files(tmp_path, "*.tmp")  # no temporary file left behind
     assert _run(tmp_path) == []
+
+
+def test_fingerprints_follow_every_package_module_a_kernel_reaches():
+    """numba's cache does not follow calls into other modules: the kernel file's fingerprint must.
+
+    The smooth-loss SVM solver calls svm/_smo.py, which calls solvers/dcd.py
+    (``_optimal_set``) and losses/_math.py: an edit to any of them selects new kernels.
+    """
+    from sklearn_losses.losses import get_loss
+    from sklearn_losses.losses import _fingerprint
+    from sklearn_losses.losses._fingerprint import _PACKAGE_ROOT, dependency_files, dependency_fingerprint
+    from sklearn_losses.svm._smooth import smooth_source
+
+    spec = get_loss("log_loss").kernel_spec
+    source = smooth_source(spec)
+    files = {p.relative_to(_PACKAGE_ROOT).as_posix() for p in dependency_files(source)}
+    assert {"svm/_smo.py", "solvers/dcd.py", "losses/_math.py", "losses/binary.py", "_jit.py"} <= files
+    assert "linear_model/_base.py" not in files  # estimators are not dependencies of kernels
+    # the fingerprint changes with the source of a module reached only indirectly
+    before = dependency_fingerprint(smooth_source, source)
+    dcd = next(p for p in dependency_files(source) if p.name == "dcd.py")
+    _fingerprint._source_hashes[str(dcd)] = "edited"
+    try:
+        assert dependency_fingerprint(smooth_source, source) != before
+    finally:
+        del _fingerprint._source_hashes[str(dcd)]

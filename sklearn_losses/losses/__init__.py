@@ -6,7 +6,6 @@ compiled (or loaded from numba's disk cache) on first use.
 
 from ._base import BaseLoss, NonFiniteLossError
 from ._batch import BatchLoss
-from ._factory import KernelSpec
 from ._registry import LossInfo, available_losses, get_loss, register_loss
 from .composite import Asymmetric, PerOutput, WeightedSum
 from .custom import CustomLoss, custom_loss, make_loss
@@ -35,7 +34,6 @@ __all__ = [
     "Hinge",
     "Huber",
     "KLDivergence",
-    "KernelSpec",
     "LINEX",
     "LogCosh",
     "LogLoss",

@@ -21,7 +21,7 @@ from .._config import parallel_threshold
 from ..links import IdentityLink
 from ._baseline import centred, minimise_row, minimise_scalar
 from ._domain import RealInterval, count_outside_interval
-from ._factory import get_kernels
+from ._factory import KernelSpec, get_kernels
 
 __all__ = ["HESSIANS", "STRUCTURES", "BaseLoss", "NonFiniteLossError"]
 
@@ -153,6 +153,9 @@ class BaseLoss(BaseEstimator):
             value = cls.__dict__.get(name)
             if isinstance(value, str) and value not in allowed:
                 raise TypeError(f"{cls.__name__}.{name} must be one of {allowed}; got {value!r}.")
+        spec = cls.__dict__.get("_kernel_spec")
+        if isinstance(spec, KernelSpec):  # signatures checked when the loss is defined, not at first use
+            spec.check_signatures(cls.__name__)
 
     # ------------------------------------------------------------------ params
     @classmethod

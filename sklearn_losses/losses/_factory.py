@@ -31,15 +31,13 @@ import re
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-import numba
-
-from .._config import KERNEL_OPTIONS
 from .._jit import warn_once
+from ._fingerprint import dependency_fingerprint
+from ._spec import KernelSpec
 
-__all__ = ["KernelSpec", "get_kernels", "import_lines", "kernel_dir", "loss_gradient_lines"]
+__all__ = ["HEADER", "KernelSpec", "get_kernels", "import_lines", "kernel_dir", "loss_gradient_lines"]
 
 ENTRIES = (
     "value_sum",
@@ -63,98 +61,6 @@ _REDUCING = {"value_sum", "loss_gradient_sum"}
 _ARRAY_OUTPUTS = {entry: [a.strip() for a in outs.split(",") if a.strip() in ("out", "gout", "lout", "hout")]
                   for entry, outs in _OUTPUTS.items()}
 _ARRAY_INDEX = re.compile(r"\b(y|r|w|out|gout|lout|hout)\[i")
-
-
-@dataclass(frozen=True)
-class KernelSpec:
-    """The per-sample functions that define a loss, as data for the factory.
-
-    Parameters
-    ----------
-    kind : {"elementwise", "row"}
-        ``"elementwise"``: each function takes scalars ``(y, r, *params)``;
-        ``value`` returns the loss, ``gradient`` its derivative in ``r``,
-        ``loss_gradient`` (optional) both, ``gradient_hessian`` (optional)
-        the first and second derivatives.
-        ``"row"``: one sample is a row ``r`` of shape (K,) and ``y`` is a
-        scalar or a row; ``value(y, r, *params)`` returns the loss,
-        ``loss_gradient(y, r, g, *params)`` writes the gradient into ``g``
-        and returns the loss, ``gradient_hessian(y, r, g, h, *params)``
-        (optional) writes the gradient and the diagonal of the hessian.
-        ``"softmax"``: a row loss of softmax(r); the kernel computes the
-        probabilities ``p`` and ``lse = log(sum(exp(r)))`` for a whole block
-        of rows at once (vectorised across rows) and passes them:
-        ``value(y, r, p, lse, *params)``, ``loss_gradient(y, r, p, lse,
-        *params)`` (turns ``p`` into the gradient in place, returns the loss),
-        ``gradient_hessian(y, r, p, h, lse, *params)``.
-        With ``scaled_gradient=True`` the kernel folds the gradient factor
-        ``f`` of each row (the reduction scale times the sample weight) into
-        the softmax pass: ``loss_gradient(y, r, p, lse, f, *params)`` then
-        receives ``p = f * softmax(r)`` and must leave ``f`` times the
-        gradient in ``p`` (one pass over the row instead of two).
-    value, gradient, loss_gradient, gradient_hessian : numba dispatchers
-        Module-level ``@njit`` functions.
-    n_params : int
-        Number of float hyperparameters passed after ``(y, r)``.
-    prepare : numba dispatcher, optional
-        Element-wise kind only: ``t = prepare(y, r)``, a per-sample quantity
-        (for example ``exp(-|r|)``) that the other functions then
-        receive after ``r``: ``value(y, r, t, *params)``, and so on. The loss
-        kernels evaluate it over a whole chunk in a loop of its own before the
-        main loop: two short chains of dependent operations keep more work in
-        flight in the processor than one long chain (log loss about 15% faster
-        on AVX2). Other templates call the functions through wrappers with the
-        usual ``(y, r, *params)`` signature (see :func:`import_lines`).
-    scaled_gradient : bool
-        Softmax kind only: see above.
-    source : str, optional
-        Python source that defines the per-sample functions (custom losses:
-        see :mod:`.custom`). The function fields then hold the names the
-        source defines, and the source is written into the kernel module.
-    """
-
-    kind: str
-    value: object
-    gradient: object = None
-    loss_gradient: object = None
-    gradient_hessian: object = None
-    n_params: int = 0
-    scaled_gradient: bool = False
-    source: str = None
-    prepare: object = None
-
-    def __post_init__(self):
-        required = {"elementwise": "gradient", "row": "loss_gradient", "softmax": "loss_gradient"}
-        if self.kind not in required:
-            raise ValueError(
-                f"KernelSpec kind must be 'elementwise', 'row' or 'softmax'; got {self.kind!r}.")
-        if self.scaled_gradient and self.kind != "softmax":
-            raise ValueError("scaled_gradient applies to 'softmax' KernelSpecs only.")
-        if self.prepare is not None and (self.kind != "elementwise" or self.source is not None):
-            raise ValueError("prepare applies to 'elementwise' KernelSpecs without source only.")
-        if getattr(self, required[self.kind]) is None:
-            raise ValueError(f"A {self.kind!r} KernelSpec needs a {required[self.kind]} function.")
-        for role, func in self.functions().items():
-            if self.source is not None:
-                if not isinstance(func, str) or f"def {func}(" not in self.source:
-                    raise ValueError(f"KernelSpec {role} must name a function defined in source; got {func!r}.")
-                continue
-            py_func = getattr(func, "py_func", func)  # a plain function with NUMBA_DISABLE_JIT
-            if not callable(py_func) or "<" in py_func.__qualname__:
-                raise TypeError(f"KernelSpec {role} must be a module-level @njit function; got {func!r}.")
-
-    @property
-    def per_row(self):
-        """Whether one sample is a row of ``raw_prediction``."""
-        return self.kind != "elementwise"
-
-    @property
-    def has_hessian(self):
-        return self.gradient_hessian is not None
-
-    def functions(self):
-        names = ("value", "gradient", "loss_gradient", "gradient_hessian", "prepare")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
 def _indent(lines, depth):
@@ -357,10 +263,8 @@ def generate_source(spec):
     return "\n".join(parts)
 
 
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _lock = threading.RLock()
 _memo = {}
-_source_hashes = {}
 
 
 def kernel_dir():
@@ -411,35 +315,6 @@ def _read_bytes(path):
         return None
 
 
-def _file_hash(path):
-    path = str(path)
-    if path not in _source_hashes:
-        _source_hashes[path] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
-    return _source_hashes[path]
-
-
-def _dependency_fingerprint(spec, template):
-    # The generated kernels depend on the loss modules, the template's module
-    # and the numba flags.
-    files = sorted(_PACKAGE_ROOT.joinpath("losses").glob("*.py"))
-    files.append(_PACKAGE_ROOT / "_config.py")
-    funcs = list(spec.functions().values()) if spec.source is None else []
-    modules = [getattr(func, "py_func", func).__module__ for func in funcs + [template]]
-    # numba's cache does not follow calls into other modules: a template names
-    # the modules its generated code calls (``template.dependencies``)
-    modules += list(getattr(template, "dependencies", ()))
-    for name in modules:
-        source = getattr(sys.modules.get(name), "__file__", None)
-        if source and Path(source).resolve() not in files:
-            files.append(Path(source).resolve())
-    flags = repr(sorted((key, sorted(value) if isinstance(value, set) else value)
-                        for key, value in KERNEL_OPTIONS.items()))
-    digest = hashlib.sha1(f"{numba.__version__}|{sys.version}|{flags}".encode())
-    for path in files:
-        digest.update(_file_hash(path).encode())
-    return digest.hexdigest()
-
-
 def _load_module(path, module_name):
     try:
         return _exec_module(path, module_name)
@@ -480,17 +355,19 @@ def get_kernels(spec, name, template=generate_source):
     ``template(spec)`` returns the source of the kernel module; the default
     generates the loss kernels. Other templates (the fused linear-model
     kernels of :mod:`sklearn_losses.solvers`, the smooth-loss SVM solver)
-    reuse the same cache; a template's ``dependencies`` attribute names the
-    modules whose jitted functions its code calls, so that a change to them
-    selects fresh kernels (numba's own cache would keep the old code).
+    reuse the same cache. The file name's fingerprint covers every package
+    module the generated code imports, followed transitively, so that a
+    change to any jitted function it reaches selects fresh kernels (numba's
+    own cache would keep the old code).
     """
     key = (spec, template)
     with _lock:
         kernels = _memo.get(key)
         if kernels is not None:
             return kernels
+        spec.check_signatures(f"loss {name!r}")
         source = template(spec)
-        digest = hashlib.sha1((source + _dependency_fingerprint(spec, template)).encode()).hexdigest()[:20]
+        digest = hashlib.sha1((source + dependency_fingerprint(template, source)).encode()).hexdigest()[:20]
         stem = f"{name}_{digest}"
         path = kernel_dir() / f"{stem}.py"
         encoded = source.encode("utf-8")

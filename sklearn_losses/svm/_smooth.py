@@ -166,8 +166,6 @@ def smooth_source(spec):
     return "\n".join([*HEADER, *import_lines(spec), source])
 
 
-smooth_source.dependencies = ("sklearn_losses.svm._smo",)
-
 
 def _constant_start(loss, y, w):
     """The best constant raw prediction: ``sum_i w_i l_i'(b) = 0`` (by Brent's method on a bracket)."""

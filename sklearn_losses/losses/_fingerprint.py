@@ -1,0 +1,108 @@
+"""Fingerprints of generated kernels: everything their compiled code depends on.
+
+numba's disk cache is keyed by the generated file and does not follow calls
+into other modules, so the generated file's name carries a hash of its source,
+of the loss modules, of the template's module, of every package module the
+generated code imports (followed transitively through the package's own
+imports), of the numba version and of the compilation flags. An edit to any
+jitted function a kernel reaches, in whichever module of the package, selects
+fresh kernels.
+"""
+
+import ast
+import hashlib
+import sys
+from pathlib import Path
+
+import numba
+
+from .._config import KERNEL_OPTIONS
+
+__all__ = ["dependency_files", "dependency_fingerprint"]
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_source_hashes = {}
+_imports = {}
+
+
+def _file_hash(path):
+    path = str(path)
+    if path not in _source_hashes:
+        _source_hashes[path] = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    return _source_hashes[path]
+
+
+def _package_imports(path):
+    """The files of the package's modules that the module at ``path`` imports (``from`` imports, at any depth
+    of its code), read from its source."""
+    path = Path(path).resolve()
+    if path in _imports:
+        return _imports[path]
+    found = []
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        tree = ast.Module(body=[], type_ignores=[])
+    package = ".".join(path.relative_to(_PACKAGE_ROOT.parent).with_suffix("").parts[:-1]) \
+        if path.is_relative_to(_PACKAGE_ROOT) else ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # relative: from the module's package
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, module] if module else base)
+            found += [f for f in _module_files(module, node.names) if f not in found]
+    _imports[path] = found
+    return found
+
+
+def _module_files(module, names):
+    """Files of ``module`` (and of its submodules named in ``names``) when they are part of the package."""
+    if not module.startswith("sklearn_losses"):
+        return []
+    files = []
+    for name in [module] + [f"{module}.{alias.name}" for alias in names]:
+        candidate = _PACKAGE_ROOT.parent.joinpath(*name.split("."))
+        for file in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+            if file.is_file():
+                files.append(file.resolve())
+    return files
+
+
+def dependency_files(source):
+    """Every package module the generated ``source`` depends on: the closure of its imports.
+
+    numba's cache does not follow calls into other modules, so a kernel must be
+    regenerated when any jitted function it reaches changes, in whichever
+    module of the package it lives.
+    """
+    tree = ast.parse(source)
+    pending = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            pending += _module_files(node.module or "", node.names)
+    seen = []
+    while pending:
+        file = pending.pop()
+        if file in seen:
+            continue
+        seen.append(file)
+        pending += _package_imports(file)
+    return seen
+
+
+def dependency_fingerprint(template, source):
+    # The generated kernels depend on the loss modules, the template's module,
+    # every package module their code imports (transitively) and the numba flags.
+    files = sorted(_PACKAGE_ROOT.joinpath("losses").glob("*.py"))
+    files.append(_PACKAGE_ROOT / "_config.py")
+    template_file = getattr(sys.modules.get(getattr(template, "__module__", "")), "__file__", None)
+    for path in ([Path(template_file).resolve()] if template_file else []) + dependency_files(source):
+        if path not in files:
+            files.append(path)
+    flags = repr(sorted((key, sorted(value) if isinstance(value, set) else value)
+                        for key, value in KERNEL_OPTIONS.items()))
+    digest = hashlib.sha1(f"{numba.__version__}|{sys.version}|{flags}".encode())
+    for path in files:
+        digest.update(_file_hash(path).encode())
+    return digest.hexdigest()
