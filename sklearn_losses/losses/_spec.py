@@ -35,7 +35,8 @@ class KernelSpec:
         of rows at once (vectorised across rows) and passes them:
         ``value(y, r, p, lse, *params)``, ``loss_gradient(y, r, p, lse,
         *params)`` (turns ``p`` into the gradient in place, returns the loss),
-        ``gradient_hessian(y, r, p, h, lse, *params)``.
+        ``gradient_hessian(y, r, p, lse, h, *params)`` (every softmax function takes
+        ``(y, r, p, lse)`` first, then its outputs).
         With ``scaled_gradient=True`` the kernel folds the gradient factor
         ``f`` of each row (the reduction scale times the sample weight) into
         the softmax pass: ``loss_gradient(y, r, p, lse, f, *params)`` then
@@ -109,7 +110,7 @@ class KernelSpec:
                     "gradient_hessian": ["y", "r", "g", "h", *params]}
         return {"value": ["y", "r", "p", "lse", *params],
                 "loss_gradient": ["y", "r", "p", "lse", *(["f"] if self.scaled_gradient else []), *params],
-                "gradient_hessian": ["y", "r", "p", "h", "lse", *params]}
+                "gradient_hessian": ["y", "r", "p", "lse", "h", *params]}
 
     def check_signatures(self, owner):
         """Raise ``TypeError`` naming ``owner`` (the loss) and the function whose arguments break the convention."""

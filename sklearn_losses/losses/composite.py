@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ._base import REDUCTIONS, BaseLoss
-from ._fuse import fused_spec
+from .._codegen.fused import fused_spec
 from ._registry import get_loss
 
 __all__ = ["Asymmetric", "PerOutput", "WeightedSum"]

@@ -25,6 +25,7 @@ from numbers import Real
 
 import numba
 
+from .._codegen import njit_function
 from ..links import get_link
 from ._autodiff import AutodiffError, differentiate
 from ._base import BaseLoss, NonFiniteLossError
@@ -63,7 +64,7 @@ class LossDefinition:
 
 
 def _jit(fdef):
-    return "@_njit(**_SCALAR_OPTIONS)\n" + ast.unparse(fdef)
+    return njit_function(ast.unparse(fdef), decorator="_njit")
 
 
 def _renamed(fdef, name):
@@ -141,7 +142,7 @@ def build_definition(func, gradient=None, hessian=None, *, name=None, task="regr
     # number checks both (an infinite gradient, an overflow, is not an error).
     parts = [_HEADER, *preamble, ""]
     parts += [_jit(f) + "\n" for f in helpers + functions]
-    parts += ["@_njit(**_SCALAR_OPTIONS)\n" + w + "\n" for w in wrappers]
+    parts += [njit_function(w, decorator="_njit") + "\n" for w in wrappers]
     return LossDefinition(
         name=name or _snake(value.fdef.name), source="\n".join(parts), param_names=params,
         has_hessian=has_hessian, task=task, link=link, properties=tuple(sorted(dict(properties).items())),

@@ -55,7 +55,7 @@ def _soft_ce_loss_gradient(y, z, p, lse):
 
 
 @jit_scalar
-def _soft_ce_gradient_hessian(y, z, p, h, lse):
+def _soft_ce_gradient_hessian(y, z, p, lse, h):
     mass = _mass(y)
     for k in range(p.shape[0]):
         h[k] = mass * p[k] * (1.0 - p[k])

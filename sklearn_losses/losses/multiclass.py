@@ -70,7 +70,7 @@ def _ce_loss_gradient(y, z, p, lse, f, smoothing):
 
 
 @jit_scalar
-def _ce_gradient_hessian(y, z, p, h, lse, smoothing):
+def _ce_gradient_hessian(y, z, p, lse, h, smoothing):
     for k in range(p.shape[0]):
         h[k] = p[k] * (1.0 - p[k])
     _ce_gradient_in_place(y, p, 1.0, smoothing)

@@ -16,7 +16,7 @@ from numba.core import config as numba_config
 
 from .._config import LINEAR_BLOCK_BYTES, parallel_threshold
 from ..losses._factory import get_kernels
-from ._kernels import linear_source
+from .._codegen.linear import linear_source
 
 __all__ = ["optimality", "LinearObjective", "smooth_objective", "weighted_gram"]
 

@@ -21,7 +21,7 @@ as template, so they share its disk cache and memoisation, and the loss's
 hyperparameters stay runtime arguments.
 """
 
-from ..losses._factory import HEADER, import_lines, loss_gradient_lines
+from . import HEADER, import_lines, loss_gradient_lines
 
 __all__ = ["linear_source"]
 

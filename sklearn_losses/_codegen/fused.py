@@ -18,7 +18,7 @@ nothing.
 
 import ast
 
-from ._factory import KernelSpec, import_lines
+from . import import_lines
 
 __all__ = ["component_functions", "fused_spec"]
 
@@ -139,4 +139,6 @@ def fused_spec(kind, specs, own_params):
             continue
         parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({signature}):", *bodies[role]]
         functions[role] = f"_{role}"
+    from ..losses._spec import KernelSpec  # (the losses import this module)
+
     return KernelSpec("elementwise", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)
