@@ -135,9 +135,18 @@ class LinearObjective:
         there (the best constant at infinity, as for a soft F1, whose
         predictions then all saturate: a gradient method would not move).
         """
+        return self._start_point()[0].copy()
+
+    def _start_point(self):
+        """``(theta, gradient there)`` of :meth:`start`, computed once."""
+        if getattr(self, "_start", None) is None:
+            self._start = self._find_start()
+        return self._start
+
+    def _find_start(self):
         theta = np.zeros(self.n_params)
         if not self.fit_intercept:
-            return theta
+            return theta, self.loss_gradient(theta)[1]
         rows = slice(None, None, max(1, self.n_samples // START_SAMPLES))
         w = None if self.sample_weight is None else np.asarray(self.sample_weight)[rows]
         try:
@@ -145,17 +154,19 @@ class LinearObjective:
                 b = self.loss.baseline_prediction(np.asarray(self.y)[rows], w,
                                                   n_classes=self.n_outputs if self.loss.per_row else None)
         except ValueError:  # e.g. every weight of the subsample zero
-            return theta
+            return theta, self.loss_gradient(theta)[1]
         b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
         if not np.all(np.isfinite(b)):
-            return theta
+            return theta, self.loss_gradient(theta)[1]
         start = theta.copy()
         start[self.n_outputs * self.n_features:] = b
         with np.errstate(all="ignore"):
             value0, grad0 = self.loss_gradient(theta)
             value, grad = self.loss_gradient(start)
         flat = np.max(np.abs(grad), initial=0.0) < FLAT * np.max(np.abs(grad0), initial=0.0)
-        return start if np.isfinite(value) and value <= value0 and not flat else theta
+        if np.isfinite(value) and value <= value0 and not flat:
+            return start, grad
+        return theta, grad0
 
     def unpack(self, theta):
         """Split a flat parameter vector into ``coef`` (k, p) and ``intercept`` (k,)."""
@@ -209,14 +220,17 @@ class LinearObjective:
         return value, np.concatenate(parts)
 
     def gradient_scale(self):
-        """Largest component of the loss's gradient at zero coefficients (1 if that is 0).
+        """Largest component of the loss's gradient at :meth:`start` (1 if that is 0).
 
         Gradient tolerances are relative to it: the mean loss makes gradients
         scale with the data (features seen by few samples have tiny gradients),
         so an absolute threshold would stop far from the optimum on some data
-        and never on other.
+        and never on other. It is measured at the best constant model (zero
+        coefficients, the baseline intercept), not at zero: targets far from
+        zero would otherwise inflate it by their offset, which the intercept
+        removes in one step.
         """
-        _, grad = self.loss_gradient(np.zeros(self.n_params))
+        grad = self._start_point()[1]
         scale = float(np.max(np.abs(grad))) if grad.size else 0.0
         return scale if np.isfinite(scale) and scale > 0 else 1.0
 
