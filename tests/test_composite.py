@@ -76,3 +76,31 @@ def test_grid_search_tunes_nested_parameters_and_weights():
     assert best.get_params()["huber__delta"] == search.best_params_["loss__huber__delta"]
     assert best.get_params()["huber__weight"] == search.best_params_["loss__huber__weight"]
     assert len(search.cv_results_["params"]) == 4
+
+
+def test_per_output_is_one_fused_row_kernel():
+    from sklearn_losses.losses import PerOutput, Poisson
+
+    rng = np.random.default_rng(3)
+    y = np.column_stack([rng.normal(size=200), rng.poisson(3.0, 200)])
+    raw, w = rng.normal(size=(200, 2)), rng.uniform(0.2, 3.0, 200)
+    loss = PerOutput([Huber(delta=0.5), "poisson", ])
+    assert loss.kernel_spec is not None and loss.structure == "row"
+    parts = [Huber(delta=0.5), Poisson()]
+    per_sample = sum(p(y[:, j], raw[:, j], reduction="none") for j, p in enumerate(parts)) / 2
+    np.testing.assert_allclose(loss(y, raw, reduction="none"), per_sample, rtol=1e-13)
+    np.testing.assert_allclose(loss(y, raw, w), np.average(per_sample, weights=w), rtol=1e-13)
+    grad = np.column_stack([p.gradient(y[:, j], raw[:, j], w) for j, p in enumerate(parts)]) / 2
+    np.testing.assert_allclose(loss.gradient(y, raw, w), grad, rtol=1e-13)
+    _, hess = loss.gradient_hessian(y, raw)
+    expected = np.column_stack([p.gradient_hessian(y[:, j], raw[:, j])[1] for j, p in enumerate(parts)]) / 2
+    np.testing.assert_allclose(hess, expected, rtol=1e-13)
+    np.testing.assert_allclose(loss.baseline_prediction(y, w),
+                               [p.baseline_prediction(y[:, j], w) for j, p in enumerate(parts)])
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 2\) for 2 losses"):
+        loss(np.column_stack([y, y[:, 0]]), np.column_stack([raw, raw[:, 0]]))
+    with pytest.raises(ValueError, match="Poisson"):
+        loss(np.column_stack([y[:, 0], -1.0 - y[:, 1]]), raw)
+    single = PerOutput(["huber"])  # one column: through the component's public methods
+    assert single.kernel_spec is None
+    assert single(y[:, :1], raw[:, :1]) == pytest.approx(Huber()(y[:, 0], raw[:, 0]))

@@ -94,12 +94,15 @@ def _loss_gradient_lines(j, call, spec):
 def fused_spec(kind, specs, own_params):
     """The :class:`KernelSpec` of a composite of element-wise ``specs``.
 
-    ``kind`` is ``"weighted_sum"`` (own parameters: one weight per component,
+    ``kind`` is ``"per_output"`` (a ``"row"`` spec: column ``j`` through
+    component ``j``, no own parameters), ``"weighted_sum"`` (own parameters: one weight per component,
     ``q{j}_0`` in front of component ``j``'s) or ``"asymmetric"`` (one
     component; own parameters ``under, over`` after its own). ``own_params``
     is the number of the composite's own parameters per component
     (weighted sum: 1) or in total (asymmetric: 2).
     """
+    if kind == "per_output":
+        return _per_output_spec(specs)
     if kind == "weighted_sum":
         counts = [own_params + spec.n_params for spec in specs]
     else:
@@ -142,3 +145,35 @@ def fused_spec(kind, specs, own_params):
     from ..losses._spec import KernelSpec  # (the losses import this module)
 
     return KernelSpec("elementwise", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)
+
+
+def _per_output_spec(specs):
+    """A ``"row"`` spec: column ``j`` of a sample's row through component ``j``, the mean over the columns."""
+    from ..losses._spec import KernelSpec  # (the losses import this module)
+
+    k = len(specs)
+    groups = [", ".join([f"y[{j}]", f"r[{j}]", *[f"q{j}_{m}" for m in range(spec.n_params)]])
+              for j, spec in enumerate(specs)]
+    params = "".join(f", q{j}_{m}" for j, spec in enumerate(specs) for m in range(spec.n_params))
+    parts = list(_HEADER)
+    for j, spec in enumerate(specs):
+        parts.append(component_functions(spec, f"_c{j}"))
+    mean = f"(1.0 / {k})"
+    lg = [line for j, spec in enumerate(specs) for line in _loss_gradient_lines(j, groups[j], spec)]
+    lg += [f"    g[{j}] = {mean} * g{j}" for j in range(k)]
+    lg.append(f"    return {mean} * (" + " + ".join(f"l{j}" for j in range(k)) + ")")
+    bodies = {
+        ("value", f"y, r{params}"): [f"    return {mean} * (" + " + ".join(
+            f"_c{j}_value({groups[j]})" for j in range(k)) + ")"],
+        ("loss_gradient", f"y, r, g{params}"): lg,
+    }
+    if all(spec.has_hessian for spec in specs):
+        gh = [f"    g{j}, h{j} = _c{j}_gradient_hessian({groups[j]})" for j in range(k)]
+        gh += [f"    g[{j}] = {mean} * g{j}\n    h[{j}] = {mean} * h{j}" for j in range(k)]
+        bodies[("gradient_hessian", f"y, r, g, h{params}")] = gh
+    functions = {}
+    for (role, signature), body in bodies.items():
+        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({signature}):", *body]
+        functions[role] = f"_{role}"
+    return KernelSpec("row", n_params=sum(spec.n_params for spec in specs), source="\n".join(parts) + "\n",
+                      **functions)

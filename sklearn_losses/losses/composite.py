@@ -2,10 +2,11 @@
 
 Any loss composes, built-in or custom. A composite of element-wise
 components with compiled per-sample functions is compiled into one fused
-kernel (:mod:`._fuse`: the components' functions inlined), so it runs as fast
-as the equivalent hand-written loss; the others (components on rows,
-:class:`PerOutput`) reach their components through their public methods,
-which is exact for every reduction and for sample weights:
+kernel (:mod:`sklearn_losses._codegen.fused`: the components' functions
+inlined; :class:`PerOutput` as a loss on rows), so it runs as fast as the
+equivalent hand-written loss; the others (components on rows) reach their
+components through their public methods, which is exact for every reduction
+and for sample weights:
 
 * :class:`WeightedSum` and :class:`PerOutput` are linear in their components,
   so they call each component with the caller's reduction and weights;
@@ -36,7 +37,8 @@ class _Composite(BaseLoss):
     """The fused kernels of :mod:`._fuse` where they exist, else public methods on top of
     ``_evaluate(y, raw, w, reduction, need)``."""
 
-    #: ``(kind, own parameters)`` of the fused kernel (:func:`._fuse.fused_spec`); None: not fusable
+    #: ``(kind, own parameters, fewest components)`` of the fused kernel (:func:`.._codegen.fused.fused_spec`);
+    #: None: not fusable
     _fusion = None
 
     def _components(self):
@@ -49,9 +51,9 @@ class _Composite(BaseLoss):
             return None
         components = self._components()
         specs = [loss.kernel_spec for loss in components]
-        if any(spec is None or spec.per_row for spec in specs):
+        if any(spec is None or spec.per_row for spec in specs) or len(specs) < self._fusion[2]:
             return None
-        return _cached_spec(self._fusion[0], tuple(specs), self._fusion[1])
+        return _cached_spec(self._fusion[0], tuple(specs), self._fusion[1])  # (kind, own parameters)
 
     @property
     def _check_finite_output(self):
@@ -70,7 +72,8 @@ class _Composite(BaseLoss):
     def _as_floats(self):
         return ()
 
-    def _fused(self):
+    def _fused(self, y=None, raw=None):
+        """Whether the fused kernel evaluates this call (``y``, ``raw``: the call's arrays, checked first)."""
         return self._kernel_spec is not None
 
     @property
@@ -100,7 +103,7 @@ class _Composite(BaseLoss):
         return out
 
     def loss(self, y_true, raw_prediction, sample_weight=None, reduction="mean", check_input=True):
-        if self._fused():
+        if self._fused(y_true, raw_prediction):
             return super().loss(y_true, raw_prediction, sample_weight, reduction, check_input)
         return self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input, "loss")[0]
 
@@ -109,14 +112,14 @@ class _Composite(BaseLoss):
 
     def gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
                  gradient_out=None, check_input=True):
-        if self._fused():
+        if self._fused(y_true, raw_prediction):
             return super().gradient(y_true, raw_prediction, sample_weight, reduction, gradient_out, check_input)
         grad = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input, "gradient")[1]
         return self._into(grad, gradient_out, "gradient_out")
 
     def loss_gradient(self, y_true, raw_prediction, sample_weight=None, reduction="mean",
                       gradient_out=None, check_input=True):
-        if self._fused():
+        if self._fused(y_true, raw_prediction):
             return super().loss_gradient(y_true, raw_prediction, sample_weight, reduction, gradient_out,
                                          check_input)
         value, grad, _ = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
@@ -127,7 +130,7 @@ class _Composite(BaseLoss):
                          gradient_out=None, hessian_out=None, check_input=True):
         if not self.has_hessian:
             raise ValueError(f"{type(self).__name__}: a component declares no hessian (hessian='none').")
-        if self._fused():
+        if self._fused(y_true, raw_prediction):
             return super().gradient_hessian(y_true, raw_prediction, sample_weight, reduction, gradient_out,
                                             hessian_out, check_input)
         _, grad, hess = self._evaluate(y_true, raw_prediction, sample_weight, reduction, check_input,
@@ -181,7 +184,7 @@ class WeightedSum(_Composite):
     """
 
     name = "weighted_sum"
-    _fusion = ("weighted_sum", 1)
+    _fusion = ("weighted_sum", 1, 1)
 
     def __init__(self, losses):
         self.losses = losses
@@ -322,9 +325,34 @@ class PerOutput(_Composite):
     name = "per_output"
     task = "regression"
     structure = "row"  # each column its own function: a function of the row, not one of each element
+    _fusion = ("per_output", 0, 2)  # one column: the row kernels need two
 
     def __init__(self, losses):
         self.losses = losses
+
+    @property
+    def target_domain(self):
+        return _Columns(self._components())
+
+    def _fused(self, y=None, raw=None):
+        if self._kernel_spec is None:
+            return False
+        if raw is not None:
+            self._check_shapes(np.asarray(y), np.asarray(raw))
+        return True
+
+    def _check_shapes(self, y, raw):
+        k = len(self.losses)
+        if raw.ndim != 2 or raw.shape[1] != k or y.shape != raw.shape:
+            raise ValueError(f"PerOutput: y_true and raw_prediction must have shape (n_samples, {k}) for "
+                             f"{k} losses; got {y.shape} and {raw.shape}.")
+
+    def _fused_arguments(self, arguments, own):
+        return tuple(x for args in arguments for x in args)
+
+    def _baseline_row(self, y, w, n_classes):
+        """Each column's own best constant."""
+        return np.array([loss.baseline_prediction(y[:, j], w) for j, loss in enumerate(self._components())])
 
     def _components(self):
         if not isinstance(self.losses, (list, tuple)) or not self.losses:
@@ -346,9 +374,7 @@ class PerOutput(_Composite):
         losses = self._components()
         y, raw = np.asarray(y), np.asarray(raw)
         k = len(losses)
-        if raw.ndim != 2 or raw.shape[1] != k or y.shape != raw.shape:
-            raise ValueError(f"PerOutput: y_true and raw_prediction must have shape (n_samples, {k}) for "
-                             f"{k} losses; got {y.shape} and {raw.shape}.")
+        self._check_shapes(y, raw)
         values, grads, hessians = None, [], []
         for j, loss in enumerate(losses):
             value, grad, hess = self._call(loss, what, y[:, j], raw[:, j], w, reduction, check_input)
@@ -358,6 +384,31 @@ class PerOutput(_Composite):
             hessians.append(hess)
         stack = (lambda parts: None if parts[0] is None else np.stack(parts, axis=1) / k)
         return values, stack(grads), stack(hessians)
+
+
+class _Columns:
+    """The target domain of :class:`PerOutput`: rows whose column ``j`` is in component ``j``'s domain."""
+
+    shape = "row"
+
+    def __init__(self, losses):
+        self.losses = losses
+
+    def violation(self, y_true, n_columns=None):
+        y = np.asarray(y_true)
+        if y.ndim != 2 or y.shape[1] != len(self.losses):
+            return f"y_true must have shape (n_samples, {len(self.losses)}); got {y.shape}"
+        for j, loss in enumerate(self.losses):
+            problem = loss.target_domain.violation(y[:, j])
+            if problem is not None:
+                return f"column {j}: {problem}"
+        return None
+
+    def sample(self, rng, n_samples, n_columns=None):
+        return np.column_stack([loss.target_domain.sample(rng, n_samples) for loss in self.losses])
+
+    def __repr__(self):
+        return f"per-output ({', '.join(repr(loss.target_domain) for loss in self.losses)})"
 
 
 class Asymmetric(_Composite):
@@ -391,7 +442,7 @@ class Asymmetric(_Composite):
         self.under = under
         self.over = over
 
-    _fusion = ("asymmetric", 2)
+    _fusion = ("asymmetric", 2, 1)
 
     def _as_floats(self):
         return float(self.under), float(self.over)
