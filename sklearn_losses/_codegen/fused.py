@@ -79,10 +79,8 @@ def component_functions(spec, prefix):
 
 
 def _signature(counts):
-    """``(y, r, q0_0, q0_1, ..., q1_0, ...)`` and the per-component argument lists."""
-    groups = [[f"q{j}_{k}" for k in range(n)] for j, n in enumerate(counts)]
-    flat = [name for group in groups for name in group]
-    return ", ".join(["y", "r", *flat]), [", ".join(["y", "r", *group]) for group in groups]
+    """``y, r, q0_0, q0_1, ..., q1_0, ...``: the composite's arguments, ``counts[j]`` for component ``j``."""
+    return ", ".join(["y", "r", *[f"q{j}_{k}" for j, n in enumerate(counts) for k in range(n)]])
 
 
 def _loss_gradient_lines(j, call, spec):
@@ -107,7 +105,7 @@ def fused_spec(kind, specs, own_params):
         counts = [own_params + spec.n_params for spec in specs]
     else:
         counts = [specs[0].n_params + own_params]
-    signature, groups = _signature(counts)
+    signature = _signature(counts)
     parts = list(_HEADER)
     for j, spec in enumerate(specs):
         parts.append(component_functions(spec, f"_c{j}"))
