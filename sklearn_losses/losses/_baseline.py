@@ -19,7 +19,7 @@ included, is minimised here through its public methods only:
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
-__all__ = ["minimise_row", "minimise_scalar", "weighted_mean", "weighted_quantile"]
+__all__ = ["gradient_root", "minimise_row", "minimise_scalar", "weighted_mean", "weighted_quantile"]
 
 #: Smallest probability or mean used where the minimiser is at infinity (all
 #: targets 0 for Poisson, one class only for the log loss), as scikit-learn's
@@ -62,12 +62,19 @@ def _total(loss, y, w, b):
         return float(loss.loss(y, np.full(y.size, b), w, reduction="sum", check_input=False))
 
 
-def _root(slope, centre):
-    """A point where the non-decreasing ``slope`` changes sign (the minimiser of a convex function).
+def gradient_root(loss, y, w, strict=False):
+    """A constant ``b`` where the summed gradient ``sum_i w_i l'(y_i, b)`` changes sign.
 
-    If it never turns (the infimum is at infinity), the last finite point
-    reached on that side.
+    For a convex loss the best constant. Searched outwards from the link of
+    the targets' centre (doubling steps, then bisection to the last float).
+    If the sum never turns (the infimum at infinity): None when ``strict``,
+    else the last finite point reached on that side.
     """
+    return _root(lambda b: _slope(loss, y, w, b), _centre(loss, y, w), strict)
+
+
+def _root(slope, centre, strict=False):
+    """A point where the non-decreasing ``slope`` changes sign (the minimiser of a convex function)."""
     s = slope(centre)
     if s == 0.0:
         return centre
@@ -78,13 +85,13 @@ def _root(slope, centre):
         far = centre + direction * step
         value = slope(far)
         if not np.isfinite(far):
-            return near
+            return None if strict else near
         if (value <= 0.0) if direction < 0 else (value >= 0.0):
             break
         near = far
         step *= 2.0
     else:
-        return near
+        return None if strict else near
     return _bisect(slope, *((far, near) if direction < 0 else (near, far)))
 
 
@@ -116,9 +123,9 @@ def _candidates(loss, y, w, centre):
 
 def minimise_scalar(loss, y, w):
     """The constant ``b`` minimising ``sum_i w_i l(y_i, b)``, for an element-wise loss and 1-D ``y``."""
-    centre = _centre(loss, y, w)
     if loss.convex:
-        return float(_root(lambda b: _slope(loss, y, w, b), centre))
+        return float(gradient_root(loss, y, w))
+    centre = _centre(loss, y, w)
     points = _candidates(loss, y, w, centre)
     values = np.array([_total(loss, y, w, b) for b in points])
     values[~np.isfinite(values)] = np.inf

@@ -31,9 +31,9 @@ O(n^2) memory) this scales as SMO does.
 """
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .._codegen.smooth_svm import CONVERGED, MAX_ITER, NON_FINITE, STALLED, smooth_source
+from ..losses._baseline import gradient_root
 from ..losses._factory import get_kernels
 from ._smo import initial_decision, smo_state
 
@@ -48,16 +48,11 @@ def solvable(loss):
 
 
 def _constant_start(loss, y, w):
-    """The best constant raw prediction: ``sum_i w_i l_i'(b) = 0`` (by Brent's method on a bracket)."""
-    def total(b):
-        return float(np.dot(w, loss.gradient(y, np.full(y.size, b), reduction="none")))
-
-    lo, hi = -1.0, 1.0
-    for _ in range(200):
-        if total(lo) <= 0.0 <= total(hi):
-            return brentq(total, lo, hi, xtol=1e-14, rtol=1e-15)
-        lo, hi = 2.0 * lo, 2.0 * hi
-    raise ValueError(f"{type(loss).__name__}: no constant model balances the gradient for these targets.")
+    """The best constant raw prediction: ``sum_i w_i l_i'(b) = 0`` (the losses' ``gradient_root``)."""
+    b = gradient_root(loss, y, w, strict=True)
+    if b is None:
+        raise ValueError(f"{type(loss).__name__}: no constant model balances the gradient for these targets.")
+    return float(b)
 
 
 def best_constant_value(loss, y, w):
