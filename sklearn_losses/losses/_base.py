@@ -60,6 +60,22 @@ EXACT_IF_CONVEX = property(lambda self: "exact" if self.convex else "indefinite"
                            doc="``\"exact\"`` where the loss is convex, else ``\"indefinite\"``.")
 
 
+def check_weights(sample_weight, n_samples, check_values=True):
+    """``sample_weight`` as a float64 array of shape ``(n_samples,)`` (None stays None).
+
+    ``ValueError`` for another shape and, with ``check_values``, for a
+    negative or non-finite weight.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},); got {w.shape}.")
+    if check_values and count_outside_interval(w, 0.0, np.finfo(float).max, True, True):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    return w
+
+
 class NonFiniteLossError(ValueError):
     """A loss returned NaN or infinity for finite inputs (raised by custom losses)."""
 
@@ -320,13 +336,9 @@ class BaseLoss(BaseEstimator):
         if y.ndim not in (1, 2) or y.shape[0] == 0:
             raise ValueError(f"{name}: y_true must be a non-empty 1-D or 2-D array; got shape {y.shape}.")
         y = y.astype(np.float64)
-        w = None
-        if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64)
-            if w.shape != (y.shape[0],):
-                raise ValueError(f"sample_weight must have shape ({y.shape[0]},); got {w.shape}.")
-            if count_outside_interval(w, 0.0, np.finfo(float).max, True, True) or not w.sum() > 0:
-                raise ValueError("sample_weight must be finite and non-negative, with a positive sum.")
+        w = check_weights(sample_weight, y.shape[0])
+        if w is not None and not w.sum() > 0:
+            raise ValueError("sample_weight must be finite and non-negative, with a positive sum.")
         if self.per_row:
             k = n_classes if n_classes is not None else (y.shape[1] if y.ndim == 2 else int(y.max()) + 1)
             self.validate_target(y, k)
@@ -403,13 +415,7 @@ class BaseLoss(BaseEstimator):
         total_weight = batch.n_samples
         batch.w = None
         if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64)
-            if w.shape != (batch.n_samples,):
-                raise ValueError(
-                    f"sample_weight must have shape ({batch.n_samples},); got {w.shape}."
-                )
-            if check_input and count_outside_interval(w, 0.0, np.finfo(float).max, True, True):
-                raise ValueError("sample_weight must be finite and non-negative.")
+            w = check_weights(sample_weight, batch.n_samples, check_input)
             total_weight = w.sum()
             if batch.n_outputs > 1:
                 w = np.repeat(w, batch.n_outputs)

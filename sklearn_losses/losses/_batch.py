@@ -21,8 +21,7 @@ in ``S``), and ``_statistics_gradient(y, r, dS)`` (the derivative of
 
 import numpy as np
 
-from ._base import BaseLoss
-from ._domain import count_outside_interval
+from ._base import BaseLoss, check_weights
 
 __all__ = ["BatchLoss"]
 
@@ -64,13 +63,7 @@ class BatchLoss(BaseLoss):
             raise ValueError(f"{name}: y_true has shape {y.shape} but raw_prediction has shape {raw.shape}.")
         if check_input:
             self.validate_target(y)
-        w = None
-        if sample_weight is not None:
-            w = np.asarray(sample_weight, dtype=np.float64)
-            if w.shape != raw.shape:
-                raise ValueError(f"sample_weight must have shape ({raw.shape[0]},); got {w.shape}.")
-            if check_input and count_outside_interval(w, 0.0, np.finfo(float).max, True, True):
-                raise ValueError("sample_weight must be finite and non-negative.")
+        w = check_weights(sample_weight, raw.shape[0], check_input)
         self._kernel_params()  # the hyperparameters are valid
         return y.astype(np.float64), raw.astype(np.float64), w, dtype
 

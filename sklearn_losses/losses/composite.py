@@ -21,7 +21,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import REDUCTIONS, BaseLoss
+from ._base import REDUCTIONS, BaseLoss, check_weights
 from .._codegen.fused import fused_spec
 from ._registry import get_loss
 
@@ -476,9 +476,7 @@ class Asymmetric(_Composite):
         factor = np.where(raw < y, float(self.under), float(self.over))
         total = float(n)
         if w is not None:
-            w = np.asarray(w, dtype=np.float64)
-            if w.shape != (n,):
-                raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}.")
+            w = check_weights(w, n, check_input)
             total = float(w.sum())
             factor = factor * (w if k == 1 else w[:, None])
         if reduction == "mean" and not total > 0:
