@@ -13,22 +13,13 @@ the optimum. The targets are offset from zero as real targets often are
 """
 
 import argparse
-import time
 
 import numpy as np
+from bench_linear import timed  # (run from benchmarks/, as the other scripts)
 from sklearn.datasets import make_classification, make_regression
 
 from sklearn_losses.linear_model import LinearClassifier, LinearRegressor
 from sklearn_losses.solvers._objective import LinearObjective
-
-
-def timed(func, repeat=3):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def cases(n):
@@ -64,7 +55,7 @@ def main():
         for label, start in (("baseline", original), ("zero", lambda self: np.zeros(self.n_params))):
             LinearObjective.start = start
             try:
-                seconds, est = timed(lambda: make().fit(X, y))
+                seconds, est = timed(lambda: make().fit(X, y), repeat=3)
             finally:
                 LinearObjective.start = original
             rows.append((label, est.n_iter_, seconds, est.objective_))
