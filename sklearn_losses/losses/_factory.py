@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 
 from .._codegen.kernels import generate_source
-from .._jit import warn_once
+from .._jit import materialise, warn_once
 from ._fingerprint import dependency_fingerprint
 from ._spec import KernelSpec
 
@@ -99,6 +99,7 @@ def _load_module(path, module_name):
 
 
 def _exec_module(path, module_name):
+    materialise()  # the generated code's callees must be numba dispatchers when it is compiled
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module

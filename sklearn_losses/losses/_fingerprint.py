@@ -14,8 +14,6 @@ import hashlib
 import sys
 from pathlib import Path
 
-import numba
-
 from .._config import KERNEL_OPTIONS
 
 __all__ = ["dependency_files", "dependency_fingerprint"]
@@ -91,6 +89,12 @@ def dependency_files(source):
     return seen
 
 
+def _numba_version():
+    import numba  # loaded by now: the kernels are about to be compiled
+
+    return numba.__version__
+
+
 def dependency_fingerprint(template, source):
     # The generated kernels depend on the loss modules, the template's module,
     # every package module their code imports (transitively) and the numba flags.
@@ -102,7 +106,7 @@ def dependency_fingerprint(template, source):
             files.append(path)
     flags = repr(sorted((key, sorted(value) if isinstance(value, set) else value)
                         for key, value in KERNEL_OPTIONS.items()))
-    digest = hashlib.sha1(f"{numba.__version__}|{sys.version}|{flags}".encode())
+    digest = hashlib.sha1(f"{_numba_version()}|{sys.version}|{flags}".encode())
     for path in files:
         digest.update(_file_hash(path).encode())
     return digest.hexdigest()

@@ -15,13 +15,9 @@ log-sum-exp, ...).
 import math
 import struct
 
-import llvmlite.ir as lir
-import numba
 import numpy as np
-from numba.core import types
-from numba.extending import intrinsic
 
-from .._jit import njit
+from .._jit import DISABLE_JIT, njit, on_materialise
 from .._config import SCALAR_OPTIONS
 
 LOG2E = 1.4426950408889634
@@ -34,7 +30,7 @@ _ROUND_SHIFT_BITS = 0x4338000000000000  # its bits; the integer sits in the low 
 _TWO52_BITS = 0x4330000000000000  # bits of 2**52
 _SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # bits of sqrt(1/2)
 
-if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_JIT=1
+if DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_JIT=1
 
     def _int64_as_float64(bits):
         return struct.unpack("<d", struct.pack("<Q", int(bits) & 0xFFFFFFFFFFFFFFFF))[0]
@@ -50,58 +46,67 @@ if numba.config.DISABLE_JIT:  # pragma: no cover - exercised with NUMBA_DISABLE_
 
 else:
 
-    @intrinsic
-    def _int64_as_float64(typingctx, bits):
-        """Reinterpret the bits of an int64 as a float64 (no conversion)."""
-        if bits != types.int64:
-            return None
+    @on_materialise  # intrinsics need numba: defined when it is loaded, before anything is compiled
+    def _define_intrinsics():
+        import llvmlite.ir as lir
+        from numba.core import types
+        from numba.extending import intrinsic
 
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], lir.DoubleType())
+        @intrinsic
+        def _int64_as_float64(typingctx, bits):
+            """Reinterpret the bits of an int64 as a float64 (no conversion)."""
+            if bits != types.int64:
+                return None
 
-        return types.float64(types.int64), codegen
+            def codegen(context, builder, signature, args):
+                return builder.bitcast(args[0], lir.DoubleType())
 
-    # The scalar maths is inlined into kernels compiled with the ``reassoc``
-    # fast-math flag, which lets LLVM regroup sums and products. An ``llvm.fma``
-    # call is never regrouped, so the exact steps of the range reduction below
-    # are written with it (it vectorises like any multiply-add).
-    @intrinsic
-    def _fma(typingctx, a, b, c):
-        """a * b + c with a single rounding."""
-        if not all(t == types.float64 for t in (a, b, c)):
-            return None
+            return types.float64(types.int64), codegen
 
-        def codegen(context, builder, signature, args):
-            return builder.fma(*args)
+        # The scalar maths is inlined into kernels compiled with the ``reassoc``
+        # fast-math flag, which lets LLVM regroup sums and products. An ``llvm.fma``
+        # call is never regrouped, so the exact steps of the range reduction below
+        # are written with it (it vectorises like any multiply-add).
+        @intrinsic
+        def _fma(typingctx, a, b, c):
+            """a * b + c with a single rounding."""
+            if not all(t == types.float64 for t in (a, b, c)):
+                return None
 
-        return types.float64(types.float64, types.float64, types.float64), codegen
+            def codegen(context, builder, signature, args):
+                return builder.fma(*args)
 
-    @intrinsic
-    def _float64_as_int64(typingctx, value):
-        """Reinterpret the bits of a float64 as an int64 (no conversion)."""
-        if value != types.float64:
-            return None
+            return types.float64(types.float64, types.float64, types.float64), codegen
 
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], lir.IntType(64))
+        @intrinsic
+        def _float64_as_int64(typingctx, value):
+            """Reinterpret the bits of a float64 as an int64 (no conversion)."""
+            if value != types.float64:
+                return None
 
-        return types.int64(types.float64), codegen
+            def codegen(context, builder, signature, args):
+                return builder.bitcast(args[0], lir.IntType(64))
 
-    @intrinsic
-    def _mul_in_order(typingctx, a, b):
-        """a * b as a product that fast-math reassociation leaves in place.
+            return types.int64(types.float64), codegen
 
-        numba adds its fast-math flags only to instructions that have none;
-        this product carries ``contract`` alone, so ``(a * b) * c`` is never
-        regrouped through it.
-        """
-        if not (a == types.float64 and b == types.float64):
-            return None
+        @intrinsic
+        def _mul_in_order(typingctx, a, b):
+            """a * b as a product that fast-math reassociation leaves in place.
 
-        def codegen(context, builder, signature, args):
-            return builder.fmul(args[0], args[1], flags=("contract",))
+            numba adds its fast-math flags only to instructions that have none;
+            this product carries ``contract`` alone, so ``(a * b) * c`` is never
+            regrouped through it.
+            """
+            if not (a == types.float64 and b == types.float64):
+                return None
 
-        return types.float64(types.float64, types.float64), codegen
+            def codegen(context, builder, signature, args):
+                return builder.fmul(args[0], args[1], flags=("contract",))
+
+            return types.float64(types.float64, types.float64), codegen
+
+        globals().update(_int64_as_float64=_int64_as_float64, _fma=_fma, _float64_as_int64=_float64_as_int64,
+                         _mul_in_order=_mul_in_order)
 
 
 # Polynomial coefficients, increasing order: Chebyshev fits (near-minimax) made with

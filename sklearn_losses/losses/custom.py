@@ -23,8 +23,6 @@ from pathlib import Path
 from dataclasses import dataclass
 from numbers import Real
 
-import numba
-
 from .._codegen import njit_function
 from ..links import get_link
 from ._autodiff import AutodiffError, differentiate
@@ -263,6 +261,8 @@ def _type_check(definition, spec, owner):
     disabled (the functions then run as Python).
     """
     module = get_kernels(spec, definition.name)._module
+    import numba  # loaded by get_kernels
+
     signature = (numba.float64,) * (2 + len(definition.param_names))
     # the user's function first (its errors name it), then the wrappers that
     # call the user's gradient and hessian; a derived hessian is generated

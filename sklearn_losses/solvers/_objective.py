@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from numba.core import config as numba_config
 
 from .._config import LINEAR_BLOCK_BYTES, parallel_threshold
+from .._jit import DISABLE_JIT
 from ..losses._factory import get_kernels
 from .._codegen.linear import linear_source
 
@@ -106,7 +106,7 @@ class LinearObjective:
         spec = loss.kernel_spec  # None: a loss evaluated through other losses (composites)
         self._fused = (
             loss.structure == "elementwise" and spec is not None and n_outputs == 1
-            and not numba_config.DISABLE_JIT
+            and not DISABLE_JIT
         )
         if self._fused:
             self._kernels = get_kernels(spec, f"linear_{loss.name or type(loss).__name__}", linear_source)
