@@ -130,3 +130,22 @@ def test_polish_from_any_active_set_is_optimal_or_declines(n_iter):
     np.testing.assert_allclose(margin[free], 1.0, atol=1e-9)  # free: on the margin
     assert np.all(margin[alpha == 0.0] >= 1.0 - 1e-9)  # not support vectors: outside it
     assert np.all(margin[alpha == 1.0] <= 1.0 + 1e-9)  # at C: inside it
+
+
+def test_vectorised_optimal_sets_equal_the_scalar_ones():
+    """The polish's KKT check (NumPy) uses the same optimal intervals as the solvers' scalar ``_optimal_set``."""
+    from sklearn_losses.solvers.dcd import _optimal_set
+    from sklearn_losses.svm._polish import optimal_sets
+
+    rng = np.random.default_rng(0)
+    for n_slopes in (2, 3, 4):
+        n = 500
+        slopes = np.sort(rng.normal(size=(n, n_slopes)), axis=1)
+        breaks = np.sort(rng.normal(size=(n, n_slopes - 1)), axis=1)
+        u = 1.5 * rng.normal(size=n)
+        at_slope = rng.random(n) < 0.4  # exactly at a slope: the intervals with two ends
+        u[at_slope] = slopes[np.arange(n), rng.integers(0, n_slopes, size=n)][at_slope]
+        lo, hi = optimal_sets(u, slopes, breaks)
+        expected = np.array([_optimal_set(u[i], slopes[i], breaks[i]) for i in range(n)])
+        np.testing.assert_array_equal(lo, expected[:, 0])
+        np.testing.assert_array_equal(hi, expected[:, 1])

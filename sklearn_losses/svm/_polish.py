@@ -41,10 +41,7 @@ converges quadratically there) take the fit to the optimum, up to
 import numpy as np
 import scipy.linalg
 
-from .._config import KERNEL_OPTIONS
-from .._jit import njit
-from ..solvers.dcd import _optimal_set
-from ._smo import _row, initial_decision
+from ._smo import initial_decision
 
 __all__ = ["MULTICLASS_POLISH_MAX", "NEWTON_POLISH_MAX", "POLISH_MAX", "POLISH_TOL", "polish_multiclass", "polish_smo"]
 
@@ -66,26 +63,32 @@ POLISH_TOL = 1e-10
 _ROUNDS = 8
 
 
-@njit(**KERNEL_OPTIONS)
 def kernel_block(store, rows):
-    """``K[rows][:, rows]`` from the kernel rows of ``store`` (:func:`._smo.row_store`)."""
-    m = rows.size
-    block = np.empty((m, m))
-    for s in range(m):
-        row = _row(store, rows[s])
-        for t in range(m):
-            block[s, t] = row[rows[t]]
+    """``K[rows][:, rows]`` from the kernel rows of ``store`` (:func:`._smo.row_store`).
+
+    Column by column through :func:`._smo.initial_decision` (``K e_j``), which
+    a fit has compiled already: the polish adds no compiled function of its
+    own to a first fit (each costs about 0.5 s with a cold cache), and costs
+    O(n) per column, as many as the polished samples.
+    """
+    unit = np.zeros(_size(store))
+    block = np.empty((rows.size, rows.size))
+    for t, j in enumerate(rows):
+        unit[j] = 1.0
+        block[:, t] = initial_decision(store, unit)[rows]
+        unit[j] = 0.0
     return block
 
 
-@njit(**KERNEL_OPTIONS)
 def add_columns(store, rows, delta, f):
-    """``f += K[:, rows] @ delta`` (K symmetric: through the rows)."""
-    for s in range(rows.size):
-        if delta[s] != 0.0:
-            row = _row(store, rows[s])
-            for k in range(f.size):
-                f[k] += delta[s] * row[k]
+    """``f += K[:, rows] @ delta`` (in place), through :func:`._smo.initial_decision`."""
+    a = np.zeros(f.size)
+    a[rows] = delta
+    f += initial_decision(store, a)
+
+
+def _size(store):
+    return store[1].size  # slot_of: one entry per sample
 
 
 def _segments(u, slopes, w):
@@ -167,18 +170,32 @@ def polish_smo(store, kappa_w, slopes, breaks, w, u, f):
     return None
 
 
-@njit(**KERNEL_OPTIONS)
 def _satisfied(u, f, b, slopes, breaks, w):
     """Whether every sample's ``f_i + b`` lies in its optimal interval to :data:`POLISH_TOL`."""
-    scale = 1.0 + abs(b)
-    for i in range(f.size):
-        scale = max(scale, 1.0 + abs(f[i]) + abs(b))
-    for i in range(f.size):
-        if w[i] > 0.0:
-            lo, hi = _optimal_set(u[i], slopes[i], breaks[i])
-            if f[i] + b < lo - POLISH_TOL * scale or f[i] + b > hi + POLISH_TOL * scale:
-                return False
-    return True
+    scale = 1.0 + float(np.max(np.abs(f), initial=0.0)) + abs(b)
+    lo, hi = optimal_sets(u, slopes, breaks)
+    keep = w > 0.0
+    g = f + b
+    return not bool(np.any(keep & ((g < lo - POLISH_TOL * scale) | (g > hi + POLISH_TOL * scale))))
+
+
+def optimal_sets(u, slopes, breaks):
+    """Vectorised :func:`~sklearn_losses.solvers.dcd._optimal_set`: per sample the interval where ``u_i`` is optimal.
+
+    ``slopes`` (n, S) are the slopes of each sample's piecewise-linear
+    conjugate, ``breaks`` (n, S - 1) its break points.
+    """
+    n, last = slopes.shape[0], slopes.shape[1] - 1
+    rows = np.arange(n)
+    # the first slope at or above u among s_1..s_last (s_0 < u < s_last inside)
+    k = 1 + np.argmax(u[:, None] <= slopes[:, 1:], axis=1)
+    lo = breaks[rows, k - 1]
+    at_slope = (k < last) & (u == slopes[rows, k])
+    hi = np.where(at_slope, breaks[rows, np.minimum(k, last - 1)], lo)
+    below, above = u <= slopes[:, 0], u >= slopes[:, last]
+    lo = np.where(below, -np.inf, np.where(above, breaks[:, last - 1], lo))
+    hi = np.where(below, breaks[:, 0], np.where(above, np.inf, hi))
+    return lo, hi
 
 
 def _step_to_bounds(current, target, low, high):
