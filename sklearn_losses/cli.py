@@ -8,6 +8,9 @@
     The catalogue of losses and their declared properties.
 ``sklearn-losses plot LOSS [LOSS ...]``
     Loss and gradient shapes of the named losses.
+``sklearn-losses precompile [--estimators ...] [--losses ...] [--jobs N]``
+    Compile the kernels of the chosen estimators and losses into the kernel
+    cache ahead of need (a fresh install's first fits then load them).
 
 Losses are named as in the registry, with optional hyperparameters:
 ``huber:delta=0.5``, ``quantile:quantile=0.9``.
@@ -18,6 +21,7 @@ import csv
 import json
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -32,8 +36,8 @@ __all__ = ["main"]
 class _Progress:
     """A progress bar on stderr (tqdm when installed, a counter line otherwise)."""
 
-    def __init__(self, enabled):
-        self.enabled, self.bar = enabled, None
+    def __init__(self, enabled, unit="fits"):
+        self.enabled, self.bar, self.unit = enabled, None, unit
         try:
             from tqdm import tqdm
         except ImportError:
@@ -45,7 +49,7 @@ class _Progress:
             return
         if self.tqdm is not None:
             if self.bar is None:
-                self.bar = self.tqdm(total=total, unit="fits", file=sys.stderr, leave=False)
+                self.bar = self.tqdm(total=total, unit=self.unit, file=sys.stderr, leave=False)
             self.bar.set_description(name)
             self.bar.update(done - self.bar.n)
             if done >= total:
@@ -305,6 +309,25 @@ def _plot_command(args):
     return 0
 
 
+def _precompile_command(args):
+    from ._precompile import cache_locations, precompile
+
+    start = time.perf_counter()
+    progress = _Progress(not args.quiet, unit="pairs")
+    losses = args.losses[0] if args.losses in (["default"], ["all"]) else args.losses
+    results = precompile(args.estimators, losses, jobs=args.jobs, threaded=not args.no_threaded,
+                         weighted=not args.no_weighted, progress=progress)
+    skipped = [r for r in results if r["skipped"]]
+    done = len(results) - len(skipped)
+    print(f"compiled the kernels of {done} estimator-loss pairs in {time.perf_counter() - start:.1f} s "
+          f"({args.jobs} process{'es' if args.jobs > 1 else ''}) into {cache_locations()}")
+    if skipped and not args.quiet:
+        print(f"skipped {len(skipped)} pairs that the estimators do not take:")
+        for r in skipped:
+            print(f"  {r['estimator']} {r['loss']}: {r['skipped']}")
+    return 0
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="sklearn-losses", description="Which loss should I use for my data?")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -341,6 +364,16 @@ def _parser():
     plot.add_argument("--high", type=float, default=3.0, help="right end of the horizontal axis")
     plot.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"), help="limits of the loss axis")
     plot.add_argument("--logy", action="store_true", help="a logarithmic loss axis (symmetric log near 0)")
+    pre = commands.add_parser("precompile", help="compile kernels into the cache ahead of need")
+    pre.add_argument("--estimators", nargs="+", choices=("linear", "svm", "mlp"), default=None,
+                     help="estimator families (default: all)")
+    pre.add_argument("--losses", nargs="+", metavar="LOSS", default=None,
+                     help="registered loss names, 'default' (the estimators' defaults and compare's candidates; "
+                          "the default) or 'all'")
+    pre.add_argument("--jobs", type=int, default=1, help="processes compiling in parallel (default: 1)")
+    pre.add_argument("--no-threaded", action="store_true", help="skip the threaded kernels of large arrays")
+    pre.add_argument("--no-weighted", action="store_true", help="skip the kernels with sample weights")
+    pre.add_argument("--quiet", action="store_true", help="no progress bar or list of skipped pairs")
     return parser
 
 
@@ -350,7 +383,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "compare" and args.cv < 2:
         parser.error("--cv must be at least 2")
-    command = {"compare": _compare_command, "list": _list_command, "plot": _plot_command}[args.command]
+    if args.command == "precompile" and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    command = {"compare": _compare_command, "list": _list_command, "plot": _plot_command,
+               "precompile": _precompile_command}[args.command]
     try:
         return command(args)
     except (ValueError, TypeError, ImportError, OSError) as error:

@@ -1,0 +1,165 @@
+"""Start-up: importing loads no numba, lazily jitted functions, and ``precompile`` filling the cache.
+
+The cache cases run fresh interpreters on kernel and numba cache directories
+of their own: what a fresh install meets. Timings are measured by
+``benchmarks/bench_startup.py``, not here.
+"""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sklearn_losses import _jit
+from sklearn_losses._precompile import precompile
+from sklearn_losses.cli import main
+
+requires_jit = pytest.mark.skipif(_jit.DISABLE_JIT, reason="inspects compiled code and numba's cache")
+
+
+def _python(code, tmp_path, timeout=900):
+    env = dict(os.environ, SKLEARN_LOSSES_KERNEL_DIR=str(tmp_path / "kernels"),
+               NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_import_and_construction_load_no_numba(tmp_path):
+    out = _python("""
+import sys
+import sklearn_losses, sklearn_losses.linear_model, sklearn_losses.svm, sklearn_losses.neural_network
+import sklearn_losses.metrics, sklearn_losses.losses
+from sklearn_losses.losses import get_loss, Huber, WeightedSum
+from sklearn_losses.linear_model import LinearRegressor
+from sklearn_losses.svm import SVMClassifier
+from sklearn_losses.neural_network import MLPClassifier
+LinearRegressor(loss=Huber(delta=0.5)).get_params(); SVMClassifier(); MLPClassifier()
+get_loss("quantile", quantile=0.9); WeightedSum([(1.0, Huber()), (0.5, get_loss("squared_error"))])
+print("numba" in sys.modules, "llvmlite" in sys.modules)
+""", tmp_path)
+    assert out.split() == ["False", "False"]
+
+
+@requires_jit
+def test_lazy_functions_become_numba_dispatchers():
+    from numba.core.registry import CPUDispatcher
+
+    from sklearn_losses.losses import Huber
+    from sklearn_losses.losses import _math
+    from sklearn_losses.svm import _polish, _smo
+
+    assert Huber().loss(np.array([0.0, 3.0]), np.array([1.0, 0.0])) == pytest.approx(1.5)  # loads numba
+    # every module global that named a lazy function now names its dispatcher,
+    # in the defining module and in the modules that imported it
+    assert isinstance(_smo.initial_decision, CPUDispatcher)
+    assert _polish.initial_decision is _smo.initial_decision
+    assert isinstance(_math.exp, CPUDispatcher)
+    assert _math.exp(1.0) == pytest.approx(np.e, rel=1e-15)
+    # a function decorated from now on is compiled as usual
+    @_jit.njit(cache=False)
+    def twice(x):
+        return 2.0 * x
+
+    assert isinstance(twice, CPUDispatcher) and twice(1.5) == 3.0
+
+
+@requires_jit
+def test_lazy_dispatcher_forwards_and_pickles():
+    def triple(x):
+        return 3.0 * x
+
+    lazy = _jit.LazyDispatcher(triple, {})
+    assert lazy.py_func is triple and lazy.__name__ == "triple"
+    assert "lazily jitted" in repr(lazy)
+    lazy._dispatcher = _jit.harden_cache(__import__("numba").njit(triple))
+    assert lazy(2.0) == 6.0 and lazy.signatures  # calls and attributes go to the dispatcher
+    from sklearn_losses.losses import _math
+
+    # a lazy function pickles by reference: it unpickles as the module's function
+    lazy_exp = _jit.LazyDispatcher(_math.exp.py_func, {})
+    assert pickle.loads(pickle.dumps(lazy_exp)) is _math.exp
+
+
+@requires_jit
+def test_precompile_leaves_nothing_to_compile(tmp_path):
+    """After ``precompile``, a fresh process's fits compile nothing: numba's compile events (cache misses) are none."""
+    _python("""
+from sklearn_losses import precompile
+rows = precompile(estimators=["linear", "svm"], losses=["squared_error", "hinge"], threaded=False)
+assert [r["skipped"] for r in rows] == [None] * 4, rows
+""", tmp_path)
+    out = _python("""
+import json, warnings
+import numpy as np
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
+warnings.simplefilter("ignore")
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn_losses.linear_model import LinearRegressor
+from sklearn_losses.svm import SVMClassifier
+X, y = load_diabetes(return_X_y=True)
+X = (X - X.mean(0)) / X.std(0)
+w = np.linspace(0.5, 1.5, X.shape[0])
+LinearRegressor().fit(X, y / y.std()).score(X, y / y.std())
+LinearRegressor().fit(X, y / y.std(), sample_weight=w)
+Xc, yc = load_breast_cancer(return_X_y=True)
+Xc = (Xc - Xc.mean(0)) / Xc.std(0)
+SVMClassifier().fit(Xc, yc).score(Xc, yc)
+SVMClassifier().fit(Xc, yc, sample_weight=np.linspace(0.5, 1.5, Xc.shape[0])).decision_function(Xc)
+print("RESULT" + json.dumps(compiled))
+""", tmp_path)
+    compiled = json.loads(out.split("RESULT")[1])
+    assert compiled == []
+
+
+def test_precompile_reports_skipped_pairs_and_checks_arguments():
+    rows = precompile(estimators="svm", losses=["log_cosh", "quantile"], threaded=False, weighted=False)
+    by_loss = {r["loss"]: r for r in rows}
+    assert set(by_loss) == {"log_cosh", "quantile"} and all(r["estimator"] == "svm" for r in rows)
+    assert all(r["seconds"] >= 0 for r in rows)
+    for r in rows:  # each either fitted or says why the family does not take the loss
+        assert r["skipped"] is None or ("Error" in r["skipped"] and len(r["skipped"]) > 10)
+    with pytest.raises(ValueError, match="jobs"):
+        precompile(jobs=0)
+    with pytest.raises(ValueError, match="estimator family 'tree'"):
+        precompile(estimators=["tree"])
+    with pytest.raises(ValueError, match="unknown loss 'hubber'"):
+        precompile(estimators="linear", losses=["hubber"])
+
+
+def test_precompile_in_parallel_processes(tmp_path, capsys):
+    # two losses in two spawned processes; they share the kernel directory
+    os.environ["SKLEARN_LOSSES_KERNEL_DIR"], saved = str(tmp_path), os.environ.get("SKLEARN_LOSSES_KERNEL_DIR")
+    try:
+        status = main(["precompile", "--estimators", "linear", "--losses", "squared_error", "huber", "--jobs", "2",
+                       "--no-threaded", "--no-weighted", "--quiet"])
+    finally:
+        if saved is None:
+            os.environ.pop("SKLEARN_LOSSES_KERNEL_DIR")
+        else:
+            os.environ["SKLEARN_LOSSES_KERNEL_DIR"] = saved
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "compiled the kernels of 2 estimator-loss pairs" in out and "2 processes" in out
+    if not _jit.DISABLE_JIT:
+        assert {p.name.split("_")[0] for p in tmp_path.glob("linear_*.py")} == {"linear"}
+        assert len(list(tmp_path.glob("linear_*.py"))) == 2
+
+
+def test_precompile_command_errors(capsys):
+    assert main(["precompile", "--estimators", "linear", "--losses", "not_a_loss", "--quiet"]) == 2
+    assert "unknown loss 'not_a_loss'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["precompile", "--jobs", "0"])
+    assert exit_info.value.code == 2
