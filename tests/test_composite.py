@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_losses.linear_model import LinearRegressor
 from sklearn_losses.losses import Asymmetric, CrossEntropy, Huber, MulticlassFocal, SquaredError, WeightedSum, \
-    make_loss
+    get_loss, make_loss
 
 X, Y = make_regression(120, 3, noise=3.0, random_state=0)
 
@@ -25,11 +25,40 @@ def test_element_wise_composites_are_one_fused_kernel():
                  Asymmetric(make_loss(business_cost), under=2.0),
                  WeightedSum([(1.0, Asymmetric("huber", over=2.0)), (0.3, make_loss(business_cost))])):
         assert loss.kernel_spec is not None and loss.kernel_spec.source is not None
-    rows = WeightedSum([(1.0, CrossEntropy()), (0.5, MulticlassFocal())])
-    assert rows.kernel_spec is None  # components on rows: composed through their public methods
+    mixed = WeightedSum([(1.0, CrossEntropy()), (0.5, "multiclass_hinge")])
+    assert mixed.kernel_spec is None  # a softmax and a plain row loss: composed through their public methods
     y, raw = np.arange(6) % 3, np.random.default_rng(0).normal(size=(6, 3))
-    expected = CrossEntropy()(y, raw) + 0.5 * MulticlassFocal()(y, raw)
-    assert rows(y, raw) == pytest.approx(expected)
+    expected = CrossEntropy()(y, raw) + 0.5 * get_loss("multiclass_hinge")(y, raw)
+    assert mixed(y, raw) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_weighted_sum_of_softmax_losses_is_one_fused_kernel(smoothing):
+    """Softmax components share the row's probabilities: one fused softmax kernel, equal to the components."""
+    rng = np.random.default_rng(4)
+    n, k = 300, 4
+    y, raw, w = rng.integers(0, k, n), 3.0 * rng.normal(size=(n, k)), rng.uniform(0.2, 2.0, n)
+    parts = [(1.0, CrossEntropy(label_smoothing=smoothing)), (0.5, MulticlassFocal(gamma=1.5)),
+             (0.25, CrossEntropy())]
+    loss = WeightedSum(parts)
+    assert loss.kernel_spec is not None and loss.kernel_spec.kind == "softmax" and loss.structure == "row"
+    per_sample = sum(c * part(y, raw, reduction="none") for c, part in parts)
+    np.testing.assert_allclose(loss(y, raw, reduction="none"), per_sample, rtol=1e-12)
+    np.testing.assert_allclose(loss(y, raw, w), np.average(per_sample, weights=w), rtol=1e-12)
+    grad = sum(c * part.gradient(y, raw, w) for c, part in parts)
+    value, fused_grad = loss.loss_gradient(y, raw, w)
+    np.testing.assert_allclose(fused_grad, grad, rtol=1e-11, atol=1e-16)
+    np.testing.assert_allclose(loss.gradient(y, raw, w, reduction="sum"),
+                               sum(c * part.gradient(y, raw, w, reduction="sum") for c, part in parts),
+                               rtol=1e-11, atol=1e-15)
+    assert value == pytest.approx(np.average(per_sample, weights=w), rel=1e-12)
+    hessian_parts = WeightedSum([(1.0, CrossEntropy(label_smoothing=smoothing)), (2.0, CrossEntropy())])
+    _, hess = hessian_parts.gradient_hessian(y, raw, w)
+    expected = sum(c * part.gradient_hessian(y, raw, w)[1] for c, part in hessian_parts.losses)
+    np.testing.assert_allclose(hess, expected, rtol=1e-12, atol=1e-16)
+    # above the threading threshold: the threaded softmax kernels, same values
+    big_y, big_raw = np.tile(y, 700), np.tile(raw, (700, 1))
+    assert loss(big_y, big_raw) == pytest.approx(loss(y, raw), rel=1e-12)
 
 
 def test_fused_composite_equals_its_components():

@@ -101,6 +101,8 @@ def fused_spec(kind, specs, own_params):
     """
     if kind == "per_output":
         return _per_output_spec(specs)
+    if kind == "weighted_sum" and all(spec.kind == "softmax" for spec in specs):
+        return _softmax_sum_spec(specs, own_params)
     if kind == "weighted_sum":
         counts = [own_params + spec.n_params for spec in specs]
     else:
@@ -143,6 +145,60 @@ def fused_spec(kind, specs, own_params):
     from ..losses._spec import KernelSpec  # (the losses import this module)
 
     return KernelSpec("elementwise", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)
+
+
+def _softmax_sum_spec(specs, own_params):
+    """A ``"softmax"`` spec: a weighted sum of softmax losses of the same row, on its probabilities computed once.
+
+    Each component turns the probabilities into its gradient in place, so
+    every component but the last works on a copy (one small allocation per
+    row); the last one works on the kernel's ``p`` itself, and the weighted
+    gradients are summed into it. Components with a scaled gradient are
+    given the factor 1 (the composite does not scale in the softmax pass).
+    """
+    from ..losses._spec import KernelSpec  # (the losses import this module)
+
+    counts = [own_params + spec.n_params for spec in specs]
+    signature = _signature(counts)
+    head = signature.split(", ", 2)[2] if len(signature.split(", ")) > 2 else ""
+    params = [", ".join(f"q{j}_{k}" for k in range(1, counts[j])) for j in range(len(specs))]
+    tail = [f", {p}" if p else "" for p in params]
+    weight = [f"q{j}_{0}" for j in range(len(specs))]
+    last = len(specs) - 1
+    parts = list(_HEADER) + ["import numpy as _np"]
+    for j, spec in enumerate(specs):
+        parts.append(component_functions(spec, f"_c{j}"))
+    value = " + ".join(f"{weight[j]} * _c{j}_value(y, r, p, lse{tail[j]})" for j in range(len(specs)))
+    lg = []
+    for j, spec in enumerate(specs):
+        target = "p" if j == last else f"t{j}"
+        if j != last:
+            lg.append(f"    t{j} = p.copy()")
+        factor = ", 1.0" if spec.scaled_gradient else ""
+        lg.append(f"    l{j} = _c{j}_loss_gradient(y, r, {target}, lse{factor}{tail[j]})")
+    lg += ["    for k in range(p.size):",
+           f"        p[k] = {weight[last]} * p[k]" + "".join(f" + {weight[j]} * t{j}[k]" for j in range(last)),
+           "    return " + " + ".join(f"{weight[j]} * l{j}" for j in range(len(specs)))]
+    gh = []
+    for j in range(len(specs)):
+        if j != last:
+            gh += [f"    t{j} = p.copy()", f"    s{j} = _np.empty(p.size)",
+                   f"    _c{j}_gradient_hessian(y, r, t{j}, lse, s{j}{tail[j]})"]
+        else:
+            gh.append(f"    _c{j}_gradient_hessian(y, r, p, lse, h{tail[j]})")
+    gh += ["    for k in range(p.size):",
+           f"        p[k] = {weight[last]} * p[k]" + "".join(f" + {weight[j]} * t{j}[k]" for j in range(last)),
+           f"        h[k] = {weight[last]} * h[k]" + "".join(f" + {weight[j]} * s{j}[k]" for j in range(last))]
+    extra = f", {head}" if head else ""
+    bodies = {("value", f"y, r, p, lse{extra}"): [f"    return {value}"],
+              ("loss_gradient", f"y, r, p, lse{extra}"): lg}
+    if all(spec.has_hessian for spec in specs):
+        bodies[("gradient_hessian", f"y, r, p, lse, h{extra}")] = gh
+    functions = {}
+    for (role, args), body in bodies.items():
+        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({args}):", *body]
+        functions[role] = f"_{role}"
+    return KernelSpec("softmax", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)
 
 
 def _per_output_spec(specs):

@@ -4,9 +4,10 @@ Any loss composes, built-in or custom. A composite of element-wise
 components with compiled per-sample functions is compiled into one fused
 kernel (:mod:`sklearn_losses._codegen.fused`: the components' functions
 inlined; :class:`PerOutput` as a loss on rows), so it runs as fast as the
-equivalent hand-written loss; the others (components on rows) reach their
-components through their public methods, which is exact for every reduction
-and for sample weights:
+equivalent hand-written loss; so is a :class:`WeightedSum` of softmax losses
+(cross-entropy, multiclass focal, ...: one softmax per row, shared). The
+others (other losses on rows) reach their components through their public
+methods, which is exact for every reduction and for sample weights:
 
 * :class:`WeightedSum` and :class:`PerOutput` are linear in their components,
   so they call each component with the caller's reduction and weights;
@@ -46,12 +47,15 @@ class _Composite(BaseLoss):
 
     @property
     def _kernel_spec(self):
-        """The fused per-sample functions, when every component is element-wise and compiled."""
+        """The fused per-sample functions: every component element-wise, or (weighted sums) every one a softmax loss."""
         if self._fusion is None:
             return None
         components = self._components()
         specs = [loss.kernel_spec for loss in components]
-        if any(spec is None or spec.per_row for spec in specs) or len(specs) < self._fusion[2]:
+        if any(spec is None for spec in specs) or len(specs) < self._fusion[2]:
+            return None
+        softmax_sum = self._fusion[0] == "weighted_sum" and all(spec.kind == "softmax" for spec in specs)
+        if any(spec.per_row for spec in specs) and not softmax_sum:
             return None
         return _cached_spec(self._fusion[0], tuple(specs), self._fusion[1])  # (kind, own parameters)
 
