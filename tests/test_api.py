@@ -198,9 +198,16 @@ def test_inverse_link():
 def test_parallel_kernels_equal_serial_kernels(loss, rng, monkeypatch):
     y, raw = _sample(loss, rng, 9000, 4)
     w = rng.uniform(0.5, 2.0, size=9000)
-    serial = loss.loss_gradient(y, raw, w), loss.loss(y, raw, reduction="none")
+    # the per-sample outputs (another generated entry, the same loops) for one
+    # loss of each kernel kind: each threaded kernel costs seconds to compile
+    every_entry = loss.name in ("huber", "log_loss", "cross_entropy", "multiclass_hinge")
+
+    def outputs():
+        return loss.loss_gradient(y, raw, w), loss.loss(y, raw, reduction="none") if every_entry else None
+
+    serial = outputs()
     monkeypatch.setenv("SKLEARN_LOSSES_PARALLEL_THRESHOLD", "0")
-    parallel = loss.loss_gradient(y, raw, w), loss.loss(y, raw, reduction="none")
+    parallel = outputs()
     assert parallel[0][0] == pytest.approx(serial[0][0], rel=1e-14)
     if loss._kernel_spec.kind == "elementwise":
         # Same chunking and maths, but numba optimises threaded code loaded from
@@ -208,10 +215,12 @@ def test_parallel_kernels_equal_serial_kernels(loss, rng, monkeypatch):
         # so the two paths agree to rounding (at most 3 ulp measured), not bit for bit. Bit-for-bit
         # independence of the thread count is tested in test_threads.py.
         np.testing.assert_array_max_ulp(parallel[0][1], serial[0][1], maxulp=4)
-        np.testing.assert_array_max_ulp(parallel[1], serial[1], maxulp=4)
+        if every_entry:
+            np.testing.assert_array_max_ulp(parallel[1], serial[1], maxulp=4)
     else:  # the row maths (sums over classes) may be vectorised differently
         np.testing.assert_allclose(parallel[0][1], serial[0][1], rtol=1e-10, atol=1e-18)
-        np.testing.assert_allclose(parallel[1], serial[1], rtol=1e-12)
+        if every_entry:
+            np.testing.assert_allclose(parallel[1], serial[1], rtol=1e-12)
 
 
 def test_a_subclass_needs_only_maths_and_properties():

@@ -123,6 +123,62 @@ print("RESULT" + json.dumps(compiled))
     assert compiled == []
 
 
+_WORKLOAD = """
+import json, warnings
+import numpy as np
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
+warnings.simplefilter("ignore")
+from sklearn.datasets import load_iris
+from sklearn_losses.linear_model import LinearClassifier, LinearRegressor
+from sklearn_losses.losses import Asymmetric, WeightedSum, make_loss
+from sklearn_losses.metrics import make_loss_scorer
+from sklearn_losses.neural_network import MLPClassifier
+from sklearn_losses.svm import SVMClassifier, SVMRegressor
+
+def cost(y, r, under=2.0):
+    e = y - r
+    return under * e * e if e > 0 else e * e
+
+X, y = load_iris(return_X_y=True)
+t = X[:, 0] - X[:, 1]
+LinearRegressor(make_loss(cost)).fit(X, t)
+LinearRegressor(WeightedSum([(1.0, "huber"), (0.5, Asymmetric("squared_error", under=3.0))])).fit(X, t)
+LinearClassifier("cross_entropy").fit(X, y).predict_proba(X)
+SVMClassifier().fit(X, y).decision_function(X)
+SVMRegressor("squared_error").fit(X, t)
+MLPClassifier(hidden_layer_sizes=(5,), max_iter=3).fit(X, y).predict(X)
+make_loss_scorer("huber")(LinearRegressor().fit(X, t), X, t)
+print("RESULT" + json.dumps(compiled))
+"""
+
+
+@requires_jit
+def test_a_second_process_compiles_nothing(tmp_path):
+    """numba's compile events in a second process running the same fits: none (every kernel cached and found).
+
+    Covers what numba cannot cache when it is written carelessly: closures
+    made by factories, functions passed as arguments, callees in other
+    modules; custom and composite losses (generated modules), every estimator
+    family, a scorer. The suite's own kernel cache serves (the first process
+    compiles only what the suite has not).
+    """
+    script = tmp_path / "workload.py"  # a file: make_loss reads the custom function's source
+    script.write_text(_WORKLOAD)
+    runs = []
+    for _ in range(2):
+        result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        runs.append(json.loads(result.stdout.split("RESULT")[1]))
+    assert runs[1] == []
+
+
 def test_precompile_reports_skipped_pairs_and_checks_arguments():
     rows = precompile(estimators="svm", losses=["log_cosh", "quantile"], threaded=False, weighted=False)
     by_loss = {r["loss"]: r for r in rows}

@@ -2,7 +2,7 @@
 
 numba's disk cache is keyed by the generated file and does not follow calls
 into other modules, so the generated file's name carries a hash of its source,
-of the loss modules, of the template's module, of every package module the
+of the template's module, of every package module the
 generated code imports (followed transitively through the package's own
 imports), of the numba version and of the compilation flags. An edit to any
 jitted function a kernel reaches, in whichever module of the package, selects
@@ -107,10 +107,12 @@ def _numba_version():
 
 
 def dependency_fingerprint(template, source):
-    # The generated kernels depend on the loss modules, the template's module,
-    # every package module their code imports (transitively) and the numba flags.
-    files = sorted(_PACKAGE_ROOT.joinpath("losses").glob("*.py"))
-    files.append(_PACKAGE_ROOT / "_config.py")
+    # The generated kernels depend on the template's module, every package
+    # module their code imports (transitively: a jitted function reaches only
+    # its module's globals, bound by those imports), the compilation flags and
+    # numba. Not on the other loss modules: an edit to one loss recompiles the
+    # kernels that reach it, not every kernel.
+    files = [(_PACKAGE_ROOT / "_config.py").resolve()]
     template_file = getattr(sys.modules.get(getattr(template, "__module__", "")), "__file__", None)
     for path in ([Path(template_file).resolve()] if template_file else []) + dependency_files(source):
         if path not in files:

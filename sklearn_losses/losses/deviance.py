@@ -135,10 +135,6 @@ def _signed_exp_sum3(s1, l1, s2, l2, s3, l3):
 
 @jit_scalar
 def _tweedie_value(y, r, p):
-    if p == 1.0:
-        return _poisson_value(y, r)
-    if p == 2.0:
-        return _gamma_value(y, r)
     r = _tweedie_raw(r, p)
     y_pos = y if y > 0.0 else 0.0
     const = y_pos ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
@@ -158,10 +154,6 @@ def _tweedie_value(y, r, p):
 
 @jit_scalar
 def _tweedie_gradient_hessian(y, r, p):
-    if p == 1.0:
-        return _poisson_gradient_hessian(y, r)
-    if p == 2.0:
-        return _gamma_gradient_hessian(y, r)
     r = _tweedie_raw(r, p)
     g = signed_exp_sum(-_sign(y), _log_abs(y) + (1.0 - p) * r, 1.0, (2.0 - p) * r)
     h = signed_exp_sum(
@@ -174,6 +166,12 @@ def _tweedie_gradient_hessian(y, r, p):
 @jit_scalar
 def _tweedie_gradient(y, r, p):
     return _tweedie_gradient_hessian(y, r, p)[0]
+
+
+_TWEEDIE_SPEC = KernelSpec(
+    "elementwise", _tweedie_value, _tweedie_gradient, gradient_hessian=_tweedie_gradient_hessian, n_params=1,
+)
+_TWEEDIE_SPEC.check_signatures("Tweedie")
 
 
 @register_loss
@@ -197,13 +195,26 @@ class Tweedie(_LogLinkDeviance):
 
     name = "tweedie"
     _parameter_constraints = {"power": [Interval(Real, None, None, closed="neither")]}
-    _kernel_spec = KernelSpec(
-        "elementwise", _tweedie_value, _tweedie_gradient,
-        gradient_hessian=_tweedie_gradient_hessian, n_params=1,
-    )
 
     def __init__(self, power=0.0):
         self.power = power
+
+    @property
+    def _kernel_spec(self):
+        """Poisson's and Gamma's own kernels at powers 1 and 2, the general ones elsewhere.
+
+        The general per-sample functions do not carry those two cases (their
+        formulas differ: logarithms instead of powers), which halves the time
+        their kernels take to compile (loss and gradient: 7 s to 3 s).
+        """
+        if self.power == 1:
+            return Poisson._kernel_spec
+        if self.power == 2:
+            return Gamma._kernel_spec
+        return _TWEEDIE_SPEC
+
+    def _as_floats(self):
+        return () if self.power in (1, 2) else (float(self.power),)
 
     def _check_params(self):
         if 0 < self.power < 1:
