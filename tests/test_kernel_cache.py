@@ -30,6 +30,7 @@ print("OK")
 
 def _run(kernel_dir, env_dir=None):
     env = dict(os.environ, SKLEARN_LOSSES_KERNEL_DIR=str(env_dir or kernel_dir))
+    env.pop("NUMBA_CACHE_DIR", None)  # numba's files beside the kernels, where these tests look for them
     result = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("OK"), result.stdout
