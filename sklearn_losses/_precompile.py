@@ -10,6 +10,8 @@ processes with ``jobs > 1``. What it compiles is exactly what a fit compiles:
 the same code paths, on small bundled data.
 """
 
+import functools
+import itertools
 import os
 import time
 import warnings
@@ -68,8 +70,9 @@ def _resolve(estimators, losses):
     return [(family, name, registry[name]) for family in families for name in names]
 
 
+@functools.lru_cache(maxsize=None)
 def _data(task):
-    """Small bundled data for ``task`` (features standardised)."""
+    """Small bundled data for ``task`` (features standardised; loaded once per process)."""
     from sklearn import datasets
 
     if task == "regression":
@@ -118,35 +121,32 @@ def _run_item(item, threaded, weighted):
     """Compile one (family, loss, task); returns ``(item, seconds, None or the reason it was skipped)``."""
     family, loss, task = item
     tasks = [task] + (["multiclass"] if task == "binary" else [])  # binary losses also fit one-vs-rest
+    # threshold "0": every kernel threaded (the variants of large arrays)
+    runs = itertools.product([None, "0"] if threaded else [None], tasks, [False, True] if weighted else [False])
     start = time.perf_counter()
-    skipped = None
-    variants = [None] + (["0"] if threaded else [])
+    failed = set()  # tasks the family does not take with this loss
     saved = os.environ.get("SKLEARN_LOSSES_PARALLEL_THRESHOLD")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            for threshold in variants:  # "0": every kernel threaded (the variants of large arrays)
+            for threshold, fit_task, w in runs:
+                if fit_task in failed:
+                    continue
                 if threshold is not None:
                     os.environ["SKLEARN_LOSSES_PARALLEL_THRESHOLD"] = threshold
-                for fit_task in tasks:
-                    X, y = _data(fit_task)
-                    for w in ([False, True] if weighted else [False]):
-                        try:
-                            _exercise(_estimator(family, loss, fit_task), X, y, w)
-                        except (ValueError, TypeError) as error:  # the family does not take this loss or task
-                            if fit_task == task:
-                                skipped = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
-                            break
-                    if skipped:
-                        break
-                if skipped:
-                    break
+                try:
+                    _exercise(_estimator(family, loss, fit_task), *_data(fit_task), w)
+                except (ValueError, TypeError) as error:
+                    if fit_task == task:
+                        return item, time.perf_counter() - start, \
+                            f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+                    failed.add(fit_task)
         finally:
             if saved is None:
                 os.environ.pop("SKLEARN_LOSSES_PARALLEL_THRESHOLD", None)
             else:
                 os.environ["SKLEARN_LOSSES_PARALLEL_THRESHOLD"] = saved
-    return item, time.perf_counter() - start, skipped
+    return item, time.perf_counter() - start, None
 
 
 def _run_items(items, threaded, weighted):

@@ -21,6 +21,22 @@ from sklearn_losses.cli import main
 requires_jit = pytest.mark.skipif(_jit.DISABLE_JIT, reason="inspects compiled code and numba's cache")
 
 
+#: Script preamble: ``compiled`` lists every function numba compiles (its compile events are cache misses).
+_RECORD_COMPILES = """
+import json, warnings
+import numpy as np
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
+warnings.simplefilter("ignore")
+"""
+
+
 def _python(code, tmp_path, timeout=900):
     env = dict(os.environ, SKLEARN_LOSSES_KERNEL_DIR=str(tmp_path / "kernels"),
                NUMBA_CACHE_DIR=str(tmp_path / "numba"))
@@ -93,18 +109,7 @@ from sklearn_losses import precompile
 rows = precompile(estimators=["linear", "svm"], losses=["squared_error", "hinge"], threaded=False)
 assert [r["skipped"] for r in rows] == [None] * 4, rows
 """, tmp_path)
-    out = _python("""
-import json, warnings
-import numpy as np
-from numba.core import event
-compiled = []
-class Listener(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", Listener())
-warnings.simplefilter("ignore")
+    out = _python(_RECORD_COMPILES + """
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn_losses.linear_model import LinearRegressor
 from sklearn_losses.svm import SVMClassifier
@@ -123,18 +128,7 @@ print("RESULT" + json.dumps(compiled))
     assert compiled == []
 
 
-_WORKLOAD = """
-import json, warnings
-import numpy as np
-from numba.core import event
-compiled = []
-class Listener(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", Listener())
-warnings.simplefilter("ignore")
+_WORKLOAD = _RECORD_COMPILES + """
 from sklearn.datasets import load_iris
 from sklearn_losses.linear_model import LinearClassifier, LinearRegressor
 from sklearn_losses.losses import Asymmetric, WeightedSum, make_loss
@@ -195,17 +189,11 @@ def test_precompile_reports_skipped_pairs_and_checks_arguments():
         precompile(estimators="linear", losses=["hubber"])
 
 
-def test_precompile_in_parallel_processes(tmp_path, capsys):
+def test_precompile_in_parallel_processes(tmp_path, capsys, monkeypatch):
     # two losses in two spawned processes; they share the kernel directory
-    os.environ["SKLEARN_LOSSES_KERNEL_DIR"], saved = str(tmp_path), os.environ.get("SKLEARN_LOSSES_KERNEL_DIR")
-    try:
-        status = main(["precompile", "--estimators", "linear", "--losses", "squared_error", "huber", "--jobs", "2",
-                       "--no-threaded", "--no-weighted", "--quiet"])
-    finally:
-        if saved is None:
-            os.environ.pop("SKLEARN_LOSSES_KERNEL_DIR")
-        else:
-            os.environ["SKLEARN_LOSSES_KERNEL_DIR"] = saved
+    monkeypatch.setenv("SKLEARN_LOSSES_KERNEL_DIR", str(tmp_path))
+    status = main(["precompile", "--estimators", "linear", "--losses", "squared_error", "huber", "--jobs", "2",
+                   "--no-threaded", "--no-weighted", "--quiet"])
     assert status == 0
     out = capsys.readouterr().out
     assert "compiled the kernels of 2 estimator-loss pairs" in out and "2 processes" in out
