@@ -83,6 +83,15 @@ def _signature(counts):
     return ", ".join(["y", "r", *[f"q{j}_{k}" for j, n in enumerate(counts) for k in range(n)]])
 
 
+def _define(parts, bodies):
+    """Append a jitted per-sample function for each ``role: (arguments, body lines)``; their names by role."""
+    functions = {}
+    for role, (args, body) in bodies.items():
+        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({args}):", *body]
+        functions[role] = f"_{role}"
+    return functions
+
+
 def _loss_gradient_lines(j, call, spec):
     if spec.loss_gradient is not None:
         return [f"    l{j}, g{j} = _c{j}_loss_gradient({call})"]
@@ -136,12 +145,8 @@ def fused_spec(kind, specs, own_params):
             "loss_gradient": [factor, *_loss_gradient_lines(0, call, specs[0]), "    return f * l0, f * g0"],
             "gradient_hessian": [factor, f"    g0, h0 = _c0_gradient_hessian({call})", "    return f * g0, f * h0"],
         }
-    functions = {}
-    for role in _ROLES:
-        if role == "gradient_hessian" and not has_hessian:
-            continue
-        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({signature}):", *bodies[role]]
-        functions[role] = f"_{role}"
+    functions = _define(parts, {role: (signature, bodies[role]) for role in _ROLES
+                                if role != "gradient_hessian" or has_hessian})
     from ..losses._spec import KernelSpec  # (the losses import this module)
 
     return KernelSpec("elementwise", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)
@@ -159,45 +164,38 @@ def _softmax_sum_spec(specs, own_params):
     from ..losses._spec import KernelSpec  # (the losses import this module)
 
     counts = [own_params + spec.n_params for spec in specs]
-    signature = _signature(counts)
-    head = signature.split(", ", 2)[2] if len(signature.split(", ")) > 2 else ""
-    params = [", ".join(f"q{j}_{k}" for k in range(1, counts[j])) for j in range(len(specs))]
-    tail = [f", {p}" if p else "" for p in params]
-    weight = [f"q{j}_{0}" for j in range(len(specs))]
+    extra = "".join(f", q{j}_{k}" for j, n in enumerate(counts) for k in range(n))  # every weight and parameter
+    tail = ["".join(f", q{j}_{k}" for k in range(1, n)) for j, n in enumerate(counts)]  # component j's parameters
+    weight = [f"q{j}_0" for j in range(len(specs))]
     last = len(specs) - 1
     parts = list(_HEADER) + ["import numpy as _np"]
     for j, spec in enumerate(specs):
         parts.append(component_functions(spec, f"_c{j}"))
+
+    def combine(out, copies):  # out = sum_j w_j * (component j's result: ``out`` for the last, copies[j] before)
+        return f"        {out}[k] = {weight[last]} * {out}[k]" + "".join(
+            f" + {weight[j]} * {copies}{j}[k]" for j in range(last))
+
     value = " + ".join(f"{weight[j]} * _c{j}_value(y, r, p, lse{tail[j]})" for j in range(len(specs)))
     lg = []
     for j, spec in enumerate(specs):
-        target = "p" if j == last else f"t{j}"
         if j != last:
             lg.append(f"    t{j} = p.copy()")
         factor = ", 1.0" if spec.scaled_gradient else ""
-        lg.append(f"    l{j} = _c{j}_loss_gradient(y, r, {target}, lse{factor}{tail[j]})")
-    lg += ["    for k in range(p.size):",
-           f"        p[k] = {weight[last]} * p[k]" + "".join(f" + {weight[j]} * t{j}[k]" for j in range(last)),
+        lg.append(f"    l{j} = _c{j}_loss_gradient(y, r, {'p' if j == last else f't{j}'}, lse{factor}{tail[j]})")
+    lg += ["    for k in range(p.size):", combine("p", "t"),
            "    return " + " + ".join(f"{weight[j]} * l{j}" for j in range(len(specs)))]
-    gh = []
-    for j in range(len(specs)):
-        if j != last:
+    bodies = {"value": (f"y, r, p, lse{extra}", [f"    return {value}"]),
+              "loss_gradient": (f"y, r, p, lse{extra}", lg)}
+    if all(spec.has_hessian for spec in specs):
+        gh = []
+        for j in range(last):
             gh += [f"    t{j} = p.copy()", f"    s{j} = _np.empty(p.size)",
                    f"    _c{j}_gradient_hessian(y, r, t{j}, lse, s{j}{tail[j]})"]
-        else:
-            gh.append(f"    _c{j}_gradient_hessian(y, r, p, lse, h{tail[j]})")
-    gh += ["    for k in range(p.size):",
-           f"        p[k] = {weight[last]} * p[k]" + "".join(f" + {weight[j]} * t{j}[k]" for j in range(last)),
-           f"        h[k] = {weight[last]} * h[k]" + "".join(f" + {weight[j]} * s{j}[k]" for j in range(last))]
-    extra = f", {head}" if head else ""
-    bodies = {("value", f"y, r, p, lse{extra}"): [f"    return {value}"],
-              ("loss_gradient", f"y, r, p, lse{extra}"): lg}
-    if all(spec.has_hessian for spec in specs):
-        bodies[("gradient_hessian", f"y, r, p, lse, h{extra}")] = gh
-    functions = {}
-    for (role, args), body in bodies.items():
-        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({args}):", *body]
-        functions[role] = f"_{role}"
+        gh += [f"    _c{last}_gradient_hessian(y, r, p, lse, h{tail[last]})",
+               "    for k in range(p.size):", combine("p", "t"), combine("h", "s")]
+        bodies["gradient_hessian"] = (f"y, r, p, lse, h{extra}", gh)
+    functions = _define(parts, bodies)
     return KernelSpec("softmax", n_params=sum(counts), source="\n".join(parts) + "\n", **functions)
 
 
@@ -217,17 +215,14 @@ def _per_output_spec(specs):
     lg += [f"    g[{j}] = {mean} * g{j}" for j in range(k)]
     lg.append(f"    return {mean} * (" + " + ".join(f"l{j}" for j in range(k)) + ")")
     bodies = {
-        ("value", f"y, r{params}"): [f"    return {mean} * (" + " + ".join(
-            f"_c{j}_value({groups[j]})" for j in range(k)) + ")"],
-        ("loss_gradient", f"y, r, g{params}"): lg,
+        "value": (f"y, r{params}", [f"    return {mean} * (" + " + ".join(
+            f"_c{j}_value({groups[j]})" for j in range(k)) + ")"]),
+        "loss_gradient": (f"y, r, g{params}", lg),
     }
     if all(spec.has_hessian for spec in specs):
         gh = [f"    g{j}, h{j} = _c{j}_gradient_hessian({groups[j]})" for j in range(k)]
         gh += [f"    g[{j}] = {mean} * g{j}\n    h[{j}] = {mean} * h{j}" for j in range(k)]
-        bodies[("gradient_hessian", f"y, r, g, h{params}")] = gh
-    functions = {}
-    for (role, signature), body in bodies.items():
-        parts += ["", "", "@_njit(**_SCALAR_OPTIONS)", f"def _{role}({signature}):", *body]
-        functions[role] = f"_{role}"
+        bodies["gradient_hessian"] = (f"y, r, g, h{params}", gh)
+    functions = _define(parts, bodies)
     return KernelSpec("row", n_params=sum(spec.n_params for spec in specs), source="\n".join(parts) + "\n",
                       **functions)
