@@ -86,7 +86,7 @@ def import_lines(spec, prepared=False):
         name = f"_{role}_prepared" if wrap and role != "prepare" else f"_{role}"
         lines.append(f"from {py_func.__module__} import {py_func.__qualname__} as {name}")
     if wrap:
-        params = "".join(f", p{j}" for j in range(spec.n_params))
+        params = param_list(spec.n_params)
         lines.append("from sklearn_losses._config import SCALAR_OPTIONS as _SCALAR_OPTIONS")
         for role in spec.functions():
             if role != "prepare":

@@ -10,7 +10,7 @@ arguments, never compile-time constants.
 
 import re
 
-from . import HEADER, import_lines, loss_gradient_lines
+from . import HEADER, import_lines, loss_gradient_lines, param_list
 
 __all__ = ["ENTRIES", "generate_source"]
 
@@ -94,7 +94,7 @@ def _block_scale_lines(entry):
 
 
 def _entry_source(entry, spec, weighted, parallel):
-    params = "".join(f", p{j}" for j in range(spec.n_params))
+    params = param_list(spec.n_params)
     wi = "w[i] * " if weighted else ""
     # Softmax rows without weights share one constant scale: one vectorised
     # pass over the block instead of K-long loops per row.

@@ -21,7 +21,7 @@ as template, so they share its disk cache and memoisation, and the loss's
 hyperparameters stay runtime arguments.
 """
 
-from . import HEADER, import_lines, loss_gradient_lines
+from . import HEADER, import_lines, loss_gradient_lines, param_list
 
 __all__ = ["linear_source"]
 
@@ -209,7 +209,7 @@ def linear_source(spec):
     """
     if spec.kind != "elementwise":
         raise ValueError("Fused linear kernels exist for element-wise losses only.")
-    params = "".join(f", p{j}" for j in range(spec.n_params))
+    params = param_list(spec.n_params)
     parts = [*HEADER, *import_lines(spec), ""]
     for make in (_dense_source, _csr_source):
         for weighted in (False, True):

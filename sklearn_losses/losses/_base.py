@@ -437,8 +437,9 @@ class BaseLoss(BaseEstimator):
             # Below the threading threshold, values and gradients alone come
             # from the fused loss-and-gradient kernels: a fit, its start and
             # its scorer then compile one kernel per reduction instead of three
-            # (each costs 0.3-1.3 s with a cold cache), for a few percent more
-            # work on arrays that take microseconds. Not for losses that fold
+            # (each costs 0.3-1.3 s with a cold cache), for the other output's
+            # work on arrays below the threshold (a fraction of a millisecond
+            # each: 200,000 elements at most). Not for losses that fold
             # a NaN gradient into their value (custom losses): there a value
             # must not fail for its gradient.
             if entry != "gradient":  # (scale, [lout,] scratch gradient)

@@ -214,7 +214,7 @@ class Tweedie(_LogLinkDeviance):
         return _TWEEDIE_SPEC
 
     def _as_floats(self):
-        return () if self.power in (1, 2) else (float(self.power),)
+        return (float(self.power),) if self._kernel_spec is _TWEEDIE_SPEC else ()
 
     def _check_params(self):
         if 0 < self.power < 1:
