@@ -130,3 +130,20 @@ def test_per_output_is_one_fused_row_kernel():
     single = PerOutput(["huber"])  # one column: through the component's public methods
     assert single.kernel_spec is None
     assert single(y[:, :1], raw[:, :1]) == pytest.approx(Huber()(y[:, 0], raw[:, 0]))
+
+
+def test_fused_softmax_sum_at_extreme_inputs_equals_its_components_and_refuses_bad_weights():
+    parts = [(1.0, CrossEntropy(label_smoothing=0.05)), (0.5, MulticlassFocal(gamma=2.0))]
+    loss = WeightedSum(parts)
+    y = np.array([0, 1, 2, 1, 0])
+    raw = np.array([[1e300, -1e300, 0.0], [-1e300, 1e300, 5.0], [0.0, 0.0, 1e308], [-1e16, 3.0, -1e16],
+                    [-750.0, 750.0, 0.0]])
+    value, grad = loss.loss_gradient(y, raw, reduction="none")
+    assert np.all(np.isfinite(grad)) and not np.any(np.isnan(value))
+    np.testing.assert_allclose(value, sum(c * part(y, raw, reduction="none") for c, part in parts), rtol=1e-12)
+    np.testing.assert_allclose(grad, sum(c * part.gradient(y, raw, reduction="none") for c, part in parts),
+                               rtol=1e-12, atol=1e-300)
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        loss(y, raw, np.array([1.0, -1.0, 1.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"shape \(5,\)"):
+        loss(y, raw, np.ones(4))
