@@ -29,7 +29,6 @@ patched.
 
 import functools
 import os
-import pickle
 import sys
 import threading
 import warnings
@@ -56,9 +55,11 @@ class KernelCacheWarning(UserWarning):
     """A compiled-kernel cache entry was damaged or the cache directory is unusable (the kernels still work)."""
 
 
-#: What unpickling a damaged file raises.
-_DAMAGE = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-           KeyError, MemoryError, UnicodeDecodeError)
+#: What reading a damaged file raises: unpickling garbage can raise nearly anything (UnpicklingError,
+#: OverflowError, MemoryError, SystemError, ...) or even succeed with an object of the wrong kind, so
+#: every ``Exception`` but an ``OSError`` (a file that cannot be read, left to numba) counts, and a
+#: payload that is not a tuple or does not rebuild is damage too.
+_DAMAGE = Exception
 
 _warned = set()
 _warned_lock = threading.Lock()
@@ -84,42 +85,72 @@ def _discard(path, error):
               "repaired the same way, without a further warning.")
 
 
-_repairing_class = None
+_repairing_classes = None
 
 
-def _repairing_cache_file():
-    """numba's index/data cache file, reading a damaged file as a missing one (and deleting it)."""
-    global _repairing_class
-    if _repairing_class is None:
-        from numba.core.caching import IndexDataCacheFile
+def _repairing_classes_():
+    """numba's cache file and compile-result handlers, reading a damaged entry as a missing one (and deleting it)."""
+    global _repairing_classes
+    if _repairing_classes is None:
+        from numba.core.caching import CompileResultCacheImpl, IndexDataCacheFile
 
         class _RepairingCacheFile(IndexDataCacheFile):
+            _last_data_path = None
+
             def _load_index(self):
                 try:
-                    return super()._load_index()
+                    overloads = super()._load_index()
+                    if not isinstance(overloads, dict):
+                        raise TypeError(f"the index holds a {type(overloads).__name__}, not a dict")
+                    return overloads
+                except OSError:  # not damage: numba's own handling (a missing index is an empty one)
+                    raise
                 except _DAMAGE as error:
                     _discard(self._index_path, error)
                     return {}
 
             def _load_data(self, name):
+                path = self._data_path(name)
                 try:
-                    return super()._load_data(name)
+                    payload = super()._load_data(name)
+                    if not isinstance(payload, tuple):
+                        raise TypeError(f"the data file holds a {type(payload).__name__}, not a tuple")
+                except OSError:
+                    raise
                 except _DAMAGE as error:
-                    _discard(self._data_path(name), error)
+                    _discard(path, error)
                     raise OSError("damaged cache entry") from error  # load() reads an OSError as a missing entry
+                self._last_data_path = path
+                return payload
 
-        _repairing_class = _RepairingCacheFile
-    return _repairing_class
+        class _RepairingImpl(CompileResultCacheImpl):
+            _repair_file = None
+
+            def rebuild(self, target_context, payload):
+                try:
+                    return super().rebuild(target_context, payload)
+                except _DAMAGE as error:  # a payload that unpickled but is not a compile result
+                    path = getattr(self._repair_file, "_last_data_path", None)
+                    if path is not None:
+                        _discard(path, error)
+                    return None  # a missing entry: the function is compiled and saved again
+
+        _repairing_classes = (IndexDataCacheFile, _RepairingCacheFile, CompileResultCacheImpl, _RepairingImpl)
+    return _repairing_classes
 
 
 def harden_cache(dispatcher):
-    """Give a cached numba dispatcher the repairing cache file handler (no-op without a disk cache)."""
+    """Give a cached numba dispatcher the repairing cache handlers (no-op without a disk cache)."""
     cache = getattr(dispatcher, "_cache", None)
     cache_file = getattr(cache, "_cache_file", None)
     if cache_file is not None:
-        repairing = _repairing_cache_file()
-        if type(cache_file) is repairing.__mro__[1]:
-            cache_file.__class__ = repairing
+        file_class, repairing_file, impl_class, repairing_impl = _repairing_classes_()
+        if type(cache_file) is file_class:
+            cache_file.__class__ = repairing_file
+        impl = getattr(cache, "_impl", None)
+        if type(impl) is impl_class:
+            impl.__class__ = repairing_impl
+            impl._repair_file = cache_file
     return dispatcher
 
 

@@ -5,6 +5,7 @@ damage must be met when the cache is read, at the first call in a process).
 """
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,8 @@ def _copy(source, tmp_path):
     return target
 
 
-@pytest.mark.parametrize("damage", ["source not UTF-8", "index garbage", "data truncated", "data garbage"])
+@pytest.mark.parametrize("damage", ["source not UTF-8", "index garbage", "data truncated", "data garbage",
+                                    "data a string", "data a wrong tuple"])
 def test_a_damaged_cache_file_is_discarded_recompiled_and_warned_once(warm, tmp_path, damage):
     kernel_dir = _copy(warm, tmp_path)
     if damage == "source not UTF-8":
@@ -69,6 +71,10 @@ def test_a_damaged_cache_file_is_discarded_recompiled_and_warned_once(warm, tmp_
         targets = _files(kernel_dir, "*.nbi")
         for path in targets:
             path.write_bytes(b"\x80\x04garbage" + os.urandom(64))
+    elif damage.startswith("data a"):  # garbage that unpickles (random bytes sometimes do): not a compile result
+        targets = _files(kernel_dir, "*.nbc")
+        for path in targets:
+            path.write_bytes(pickle.dumps("x" * 14 if damage == "data a string" else (1,) * 11))
     else:
         targets = _files(kernel_dir, "*.nbc")
         for path in targets:
