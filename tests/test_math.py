@@ -128,3 +128,38 @@ def test_log_sum_exp_keeps_its_accuracy_when_inlined_into_kernels(rng):
         probabilities = np.exp(z - logsumexp(z, axis=1, keepdims=True))
         probabilities[np.arange(5000), y.astype(int)] -= 1.0
         np.testing.assert_allclose(gradient, probabilities, rtol=1e-13, atol=1e-15 * scale)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "multiclass_focal", "soft_cross_entropy", "kl_divergence"])
+@pytest.mark.parametrize("offset", [-1e300, -1e16, 7e5, 1e16, 1e300])
+def test_softmax_losses_are_exactly_shift_invariant_at_any_magnitude(name, offset, rng):
+    """A softmax loss depends on the differences of a row's scores only: adding ``offset`` to every
+    score (with differences that stay exact) changes nothing, even where ``offset`` is 1e16 or 1e300
+    (computing ``log(sum(exp(z))) - z_k`` unshifted loses the log-sum at 1e16: 2.0 for log 3)."""
+    from sklearn_losses import get_loss
+
+    smoothing = {"cross_entropy": {"label_smoothing": 0.1}}.get(name, {})
+    loss = get_loss(name, **smoothing)
+    n, K = 40, 4
+    steps = rng.integers(-2, 3, size=(n, K)).astype(float)
+    steps[:5] = 0.0  # rows of equal scores: the uniform softmax
+    spacing = np.spacing(abs(offset))
+    differences = steps * spacing
+    shifted = offset + differences
+    assert np.array_equal(shifted - offset, differences)  # the differences are exact
+    if name == "cross_entropy" or name == "multiclass_focal":
+        y = rng.integers(0, K, size=n).astype(float)
+    else:
+        y = rng.dirichlet(np.ones(K), size=n)
+    for reduction in ("none", "mean"):
+        np.testing.assert_allclose(loss.loss(y, shifted, reduction=reduction),
+                                   loss.loss(y, differences, reduction=reduction), rtol=1e-13, atol=1e-15)
+    value, gradient = loss.loss_gradient(y, shifted)
+    expected_value, expected_gradient = loss.loss_gradient(y, differences)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-13)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-12, atol=1e-17)
+    if loss.has_hessian:
+        np.testing.assert_allclose(loss.gradient_hessian(y, shifted)[1], loss.gradient_hessian(y, differences)[1],
+                                   rtol=1e-12, atol=1e-17)
+    uniform = loss.loss(y[:5], shifted[:5], reduction="none")
+    np.testing.assert_allclose(uniform, loss.loss(y[:5], np.zeros((5, K)), reduction="none"), rtol=1e-14)

@@ -127,7 +127,7 @@ def _entry_source(entry, spec, weighted, parallel):
             "        p_c = gout_c" if writes_gradient else "        p_c = np.empty((stop - start, r.shape[1]))",
             "        lse = np.empty(stop - start)",
             f"        f_c = {factor}",
-            "        _softmax_rows(r_c, p_c, lse, f_c)",
+            "        rs_c = _softmax_rows(r_c, p_c, lse, f_c)  # the rows, shifted where a shift was needed",
         ]
     if spec.prepare is not None:
         chunk_setup = [
@@ -138,6 +138,8 @@ def _entry_source(entry, spec, weighted, parallel):
     # Each chunk is sliced and indexed from 0: numba then knows the index is
     # non-negative and the loop vectorises (indexing y[start + i] does not).
     body = [_ARRAY_INDEX.sub(r"\1_c[i", line) for line in body]
+    if spec.kind == "softmax":
+        body = [line.replace("r_c[i", "rs_c[i") for line in body]
     # Every entry walks fixed-size chunks, serial and threaded alike, so that
     # both variants vectorise identically: results do not depend on threading.
     lines = [

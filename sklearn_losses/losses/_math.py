@@ -344,6 +344,15 @@ def softmax_rows(z, p, lse, factor):
     per row); otherwise each row is shifted by its maximum, so its sum lies in
     [1, K]. The factor lets a kernel fold its gradient scale (and sample
     weights) into the normalisation pass.
+
+    Returns the block the per-row functions then receive as ``r``: ``z``
+    itself, or the shifted rows ``z[i] - max(z[i])`` with ``lse[i]`` the
+    log-sum-exp of the shifted row (in [0, log K]). Softmax losses are
+    invariant to shifting a row, and in shifted coordinates ``lse - r[k]``
+    keeps its precision at any magnitude (``m + log(s) - z[k]`` with ``|m|``
+    at 1e16 loses ``log(s)`` entirely). The shifted rows have ``z``'s dtype
+    (float32 scores: differences rounded to float32); the probabilities are
+    computed from the float64 differences.
     """
     rows, n_classes = z.shape
     flat_p = p.reshape(-1)
@@ -358,6 +367,7 @@ def softmax_rows(z, p, lse, factor):
         lse[:] = 0.0
     else:
         shift = np.empty(rows * n_classes)
+        shifted = np.empty(rows * n_classes, dtype=z.dtype)  # z's dtype: one block type for both paths
         half = n_classes // 2
         for i in range(rows):
             # row maximum with two independent chains (from both ends): half the latency
@@ -369,11 +379,12 @@ def softmax_rows(z, p, lse, factor):
             m = m2 if m2 > m else m
             if n_classes % 2 == 1:
                 m = z[i, half] if z[i, half] > m else m
-            lse[i] = m
             for k in range(n_classes):
                 shift[i * n_classes + k] = m
+                shifted[i * n_classes + k] = z[i, k] - m
+        lse[:] = 0.0
         for j in range(rows * n_classes):
-            flat_p[j] = exp(flat_z[j] - shift[j])
+            flat_p[j] = exp(flat_z[j] - shift[j])  # in float64 also for float32 scores
     for i in range(rows):
         total = 0.0
         for k in range(n_classes):
@@ -385,3 +396,6 @@ def softmax_rows(z, p, lse, factor):
         inv = factor[i] / sums[i]
         for k in range(n_classes):
             p[i, k] *= inv
+    if outside == 0:
+        return z
+    return shifted.reshape(rows, n_classes)

@@ -46,10 +46,13 @@ def _ce_value(y, z, p, lse, smoothing):
     c = int(y)
     if smoothing == 0.0:
         return lse - z[c]
-    total = 0.0
+    # lse minus the smoothed target's mean score: in shifted rows (scores <= 0, lse >= 0) no
+    # inf - inf arises whatever the kernels' reassociation does; term by term, no sum overflows
+    inv = smoothing / z.shape[0]
+    target = (1.0 - smoothing) * z[c]
     for k in range(z.shape[0]):
-        total += lse - z[k]
-    return (1.0 - smoothing) * (lse - z[c]) + smoothing / z.shape[0] * total
+        target += z[k] * inv
+    return lse - target
 
 
 @jit_scalar
@@ -87,7 +90,10 @@ class CrossEntropy(_MulticlassLoss):
         \quad p = \mathrm{softmax}(z)
 
     With ``label_smoothing=0`` the mean equals :func:`sklearn.metrics.log_loss`
-    on the softmax probabilities.
+    on the softmax probabilities. The loss depends on the differences of a
+    row's scores only, and is computed from them at any magnitude; with
+    label smoothing, a row whose scores span more than the float range
+    (differences beyond 1.8e308) has an infinite loss.
 
     Parameters
     ----------
