@@ -138,7 +138,8 @@ def _epoch_source(spec, weighted, sparse, params):
         axpy = ["            for j in range(d):", "                grad[j] += gi * X[i, j]"]
     return [
         f"def epoch_{'csr' if sparse else 'dense'}__w{int(weighted)}__p0({data}, y{', w' if weighted else ''}, "
-        f"coef, intercept, fit_intercept, starts, batch, n, adam, lr, momentum, b1, b2, eps, l1, l2, m, v, "
+        f"coef, intercept, fit_intercept, starts, batch, n, adam, lr, momentum, nesterov, b1, b2, eps, l1, l2, "
+        f"m, v, "
         f"t{params}):",
         "    d = coef.shape[0]",
         "    grad = np.zeros(d + 1)",
@@ -164,20 +165,16 @@ def _epoch_source(spec, weighted, sparse, params):
         *axpy,
         "        mass += bmass",
         "        t += 1",
+        "        rate = _adam_rate(lr, b1, b2, t)",
+        "        prox_rate = _adam_prox_rate(lr, b2, t)",
         "        for j in range(d + 1):",
         "            if j == d and not fit_intercept:",
         "                break",
         "            gj = grad[j] + (l2 * coef[j] if j < d else 0.0)",
         "            if adam:",
-        "                m[j] = b1 * m[j] + (1.0 - b1) * gj",
-        "                v[j] = b2 * v[j] + (1.0 - b2) * gj * gj",
-        "                denom = np.sqrt(v[j] / (1.0 - b2 ** t)) + eps",
-        "                step = lr * (m[j] / (1.0 - b1 ** t)) / denom",
-        "                prox = lr / denom",
+        "                m[j], v[j], step, prox = _adam_coordinate(gj, m[j], v[j], rate, prox_rate, b1, b2, eps)",
         "            else:",
-        "                m[j] = momentum * m[j] - lr * gj",
-        "                step = -m[j]",
-        "                prox = lr",
+        "                m[j], step, prox = _sgd_coordinate(gj, m[j], lr, momentum, nesterov)",
         "            if j < d:",
         "                cj = coef[j] - step",
         "                if l1 > 0.0:",
@@ -191,6 +188,13 @@ def _epoch_source(spec, weighted, sparse, params):
 
 
 
+#: The optimiser's per-coordinate updates, one definition for every stochastic fit (solvers/_optim.py).
+_OPTIMISER_IMPORTS = [
+    f"from sklearn_losses.solvers._optim import {name} as _{name}"
+    for name in ("adam_coordinate", "adam_prox_rate", "adam_rate", "sgd_coordinate")
+]
+
+
 def linear_source(spec):
     """Source of the fused kernels for an element-wise loss ``spec``.
 
@@ -201,8 +205,8 @@ def linear_source(spec):
     its derivative at ``x_i @ coef + intercept``. ``rows`` is the chunk size
     of the deterministic reduction, ``block`` the cache block of dense rows.
 
-    ``epoch_{dense,csr}__w{0,1}__p0`` run one epoch of minibatch SGD with momentum
-    or Adam in place on ``coef``, ``intercept`` and the optimizer moments,
+    ``epoch_{dense,csr}__w{0,1}__p0`` run one epoch of minibatch SGD with (Nesterov)
+    momentum or Adam (:mod:`sklearn_losses.solvers._optim`'s updates) in place on ``coef``, ``intercept`` and the optimizer moments,
     visiting the minibatches that start at ``starts`` in that order (the L2
     part of the penalty in the gradient, the L1 part by its proximal map); they
     return the weighted loss summed over the epoch, its weight and the step count.
@@ -210,7 +214,7 @@ def linear_source(spec):
     if spec.kind != "elementwise":
         raise ValueError("Fused linear kernels exist for element-wise losses only.")
     params = param_list(spec.n_params)
-    parts = [*HEADER, *import_lines(spec), ""]
+    parts = [*HEADER, *import_lines(spec), *_OPTIMISER_IMPORTS, ""]
     for make in (_dense_source, _csr_source):
         for weighted in (False, True):
             for parallel in (False, True):

@@ -27,6 +27,7 @@ from ..losses import BaseLoss
 from ..penalties import get_penalty
 from ..solvers import SOLVERS, select_solver
 from ..solvers._objective import LinearObjective, optimality, smooth_objective
+from ..solvers._optim import resolve_batch_size
 from ..solvers.sgd import StochasticState, stochastic_epochs
 
 __all__ = []
@@ -114,7 +115,7 @@ class _LinearModel(BaseEstimator):
         return select_solver(self.solver, loss, penalty, X).name
 
     def _batch_size(self, n):
-        return min(256, n) if self.batch_size == "auto" else min(self.batch_size, n)
+        return resolve_batch_size(self.batch_size, n)
 
     # ------------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight=None, partial=False, classes=None):

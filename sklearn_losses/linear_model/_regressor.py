@@ -71,8 +71,13 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         coefficients. With ``solver="auto"`` this selects ``"adam"``.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
+        Stochastic solvers: stop once more than ``n_iter_no_change``
+        consecutive epochs did not improve the best monitored objective by
+        ``tol`` (scikit-learn's MLP rule, the same in every estimator of the
+        package).
     batch_size : int or "auto", default="auto"
-        Minibatch size of the stochastic solvers (``"auto"``: 256).
+        Minibatch size of the stochastic solvers (``"auto"``:
+        ``min(200, n_samples)``, as scikit-learn's MLP).
     learning_rate_init : float, default=0.01
         Step size of the stochastic solvers.
     random_state : int, RandomState or None, default=None

@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from .._estimator import check_sample_weight
 from ..losses import BaseLoss
 from ..solvers._objective import FLAT
+from ..solvers._optim import Progress
 from ._kernels import ACTIVATIONS
 from ._network import Network
 from ._train import Optimizer, fit_lbfgs, fit_stochastic
@@ -183,18 +184,19 @@ class _BaseMLP(BaseEstimator):
         self.t_ = record.t
         self.loss_curve_ = record.loss_curve
         self.validation_loss_curve_ = record.validation_curve if self.early_stopping else None
-        self.best_loss_ = record.best if self.solver != "lbfgs" and not self.early_stopping else None
-        self.best_validation_loss_ = record.best if self.early_stopping else None
-        self._no_improvement = record.no_improvement
+        best = record.progress.best
+        self.best_loss_ = best if self.solver != "lbfgs" and not self.early_stopping else None
+        self.best_validation_loss_ = best if self.early_stopping else None
+        self._no_improvement = record.progress.no_improvement
         return self
 
     def _record(self, continuing):
         """Curves and counters; a warm start continues those of the last fit, as scikit-learn's."""
-        record = SimpleNamespace(n_iter=0, t=0, loss_curve=[], validation_curve=[], best=np.inf, no_improvement=0)
+        record = SimpleNamespace(n_iter=0, t=0, loss_curve=[], validation_curve=[], progress=Progress())
         if continuing:
             record.n_iter, record.t, record.loss_curve = self.n_iter_, self.t_, list(self.loss_curve_)
             if self.best_loss_ is not None and not self.early_stopping:
-                record.best, record.no_improvement = self.best_loss_, self._no_improvement
+                record.progress.best, record.progress.no_improvement = self.best_loss_, self._no_improvement
         return record
 
     def _split(self, X, Y, sample_weight, rng):

@@ -21,7 +21,7 @@ import numpy as np
 from .._jit import njit
 from .._config import KERNEL_OPTIONS
 
-__all__ = ["ACTIVATIONS", "adam_step", "backward", "clip_norm", "forward", "sgd_step",
+__all__ = ["ACTIVATIONS", "backward", "clip_norm", "forward",
            "take_csr_rows", "take_rows"]
 
 ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "logistic": 3, "gelu": 4}
@@ -175,27 +175,3 @@ def clip_norm(grad, max_norm):
         for k in range(grad.shape[0]):
             grad[k] *= scale
     return norm
-
-
-@njit(**KERNEL_OPTIONS)
-def adam_step(params, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
-    """One Adam step as scikit-learn's ``AdamOptimizer`` (epsilon added to sqrt(v)); returns t + 1."""
-    t += 1
-    rate = learning_rate * math.sqrt(1.0 - beta_2 ** t) / (1.0 - beta_1 ** t)
-    for k in range(params.shape[0]):
-        g = grad[k]
-        m[k] = beta_1 * m[k] + (1.0 - beta_1) * g
-        v[k] = beta_2 * v[k] + (1.0 - beta_2) * (g * g)
-        params[k] -= rate * m[k] / (math.sqrt(v[k]) + epsilon)
-    return t
-
-
-@njit(**KERNEL_OPTIONS)
-def sgd_step(params, grad, velocity, learning_rate, momentum, nesterov):
-    """One SGD step with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``."""
-    for k in range(params.shape[0]):
-        velocity[k] = momentum * velocity[k] - learning_rate * grad[k]
-        if nesterov:
-            params[k] += momentum * velocity[k] - learning_rate * grad[k]
-        else:
-            params[k] += velocity[k]

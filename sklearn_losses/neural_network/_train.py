@@ -16,7 +16,8 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._kernels import adam_step, clip_norm, sgd_step
+from ..solvers._optim import adam_step, resolve_batch_size, sgd_step
+from ._kernels import clip_norm
 
 __all__ = ["Optimizer", "Diverged", "fit_lbfgs", "fit_stochastic"]
 
@@ -84,7 +85,7 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
     X, Y, w, rows, rng = data
     alpha = estimator.alpha
     n = rows.shape[0]
-    batch_size = min(200, n) if estimator.batch_size == "auto" else int(np.clip(estimator.batch_size, 1, n))
+    batch_size = resolve_batch_size(estimator.batch_size, n)
     if estimator.batch_size != "auto" and estimator.batch_size > n:
         warnings.warn("Got `batch_size` larger than the number of samples; it is clipped to "
                       f"{n}.")
@@ -124,19 +125,16 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
             monitored = record.loss_curve[-1]
         if estimator.verbose:
             print(f"Iteration {record.n_iter}, loss = {record.loss_curve[-1]:.8f}{message}")
-        record.no_improvement = record.no_improvement + 1 if monitored > record.best - estimator.tol else 0
-        if monitored < record.best:
-            record.best = monitored
-            if validation is not None:
-                best_params = params.copy()
+        if record.progress.update(monitored, estimator.tol) and validation is not None:
+            best_params = params.copy()
         optimizer.epoch_ends(estimator, record.t)
-        if record.no_improvement > estimator.n_iter_no_change:
+        if record.progress.stalled(estimator.n_iter_no_change):
             what = "Validation loss" if validation is not None else "Training loss"
             message = (f"{what} did not improve more than tol={estimator.tol:f} for "
                        f"{estimator.n_iter_no_change} consecutive epochs.")
             if optimizer.stop(estimator, message):
                 break
-            record.no_improvement = 0
+            record.progress.no_improvement = 0
     else:
         if not incremental:
             warnings.warn(

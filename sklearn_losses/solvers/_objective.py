@@ -242,7 +242,8 @@ class LinearObjective:
     def run_epoch(self, theta, starts, batch, adam, lr, optimizer, penalty, state):
         """One compiled epoch of minibatch SGD/Adam; updates ``theta`` and ``state`` in place.
 
-        ``optimizer`` holds the momentum and Adam's beta1, beta2 and epsilon.
+        ``optimizer`` holds SGD's momentum and Nesterov flag, then Adam's beta1, beta2 and
+        epsilon (:data:`sklearn_losses.solvers.sgd.OPTIMIZER`).
 
         Returns the weighted mean training loss over the epoch.
         """

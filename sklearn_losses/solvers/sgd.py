@@ -12,15 +12,17 @@ thresholding), which produces exact zeros.
 
 import numpy as np
 
+from ._optim import Progress, adam_prox_rate, adam_step, sgd_step
+
 __all__ = ["StochasticState", "stochastic_epochs"]
 
 #: An epoch whose objective exceeds this multiple of the starting objective
 #: has diverged (the step size is too large for the data's scale).
 _DIVERGED = 1e6
 
-#: Optimizer constants, shared by the Python step and the compiled epoch:
-#: SGD momentum, then Adam's beta1, beta2 and epsilon.
-OPTIMIZER = (0.9, 0.9, 0.999, 1e-8)
+#: The optimiser's constants (scikit-learn's MLP defaults), as the compiled epoch takes them:
+#: SGD's momentum and Nesterov flag, then Adam's beta1, beta2 and epsilon.
+OPTIMIZER = (0.9, False, 0.9, 0.999, 1e-8)
 
 
 class StochasticState:
@@ -34,18 +36,14 @@ class StochasticState:
 
 
 def _step(method, theta, grad, state, lr, n_coef, penalty):
-    momentum, b1, b2, eps = OPTIMIZER
-    state.t += 1
+    """One optimiser step in place on ``theta`` (:mod:`._optim`), then the L1 part's proximal map."""
+    momentum, nesterov, b1, b2, eps = OPTIMIZER
     if method == "adam":
-        state.m = b1 * state.m + (1 - b1) * grad
-        state.v = b2 * state.v + (1 - b2) * grad * grad
-        m_hat = state.m / (1 - b1 ** state.t)
-        v_hat = state.v / (1 - b2 ** state.t)
-        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
-        prox_step = lr / (np.sqrt(v_hat[:n_coef]) + eps)
+        state.t = adam_step(theta, grad, state.m, state.v, state.t, lr, b1, b2, eps)
+        prox_step = adam_prox_rate(lr, b2, state.t) / (np.sqrt(state.v[:n_coef]) + eps)
     else:
-        state.m = momentum * state.m - lr * grad
-        theta = theta + state.m
+        state.t += 1
+        sgd_step(theta, grad, state.m, lr, momentum, nesterov)
         prox_step = lr
     if penalty.l1 > 0:
         theta[:n_coef] = penalty.soft_threshold(theta[:n_coef], prox_step)
@@ -81,7 +79,7 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
     starts = np.arange(0, n, batch_size)
     weights = objective.sample_weight
     curve, val_curve = [], []
-    best, best_theta, stall = np.inf, theta.copy(), 0
+    progress, best_theta = Progress(), theta.copy()
     converged = False
     theta = np.array(theta, dtype=np.float64)
     epoch = 0
@@ -120,12 +118,11 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
         if verbose:
             extra = f", validation {val_curve[-1]:.6g}" if val_curve else ""
             print(f"{method} epoch {epoch}: training objective {curve[-1]:.6g}{extra}")
-        # as scikit-learn's SGD: an epoch that does not improve the best
-        # monitored value by at least tol counts towards n_iter_no_change
-        stall = stall + 1 if monitored[-1] > best - tol else 0
-        if monitored[-1] < best:
-            best, best_theta = monitored[-1], theta.copy()
-        if stall >= n_iter_no_change:
+        # as scikit-learn's MLP: stop once more than n_iter_no_change epochs in
+        # a row did not improve the best monitored value by at least tol
+        if progress.update(monitored[-1], tol):
+            best_theta = theta.copy()
+        if progress.stalled(n_iter_no_change):
             converged = True
             break
     if validation is not None:

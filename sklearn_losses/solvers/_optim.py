@@ -1,0 +1,128 @@
+"""The stochastic optimisers and the early-stopping rule: one definition for every stochastic fit.
+
+The linear models' minibatch solvers (their Python steps and their compiled
+epochs), the MLPs and the approximate-kernel SVM all update their parameters
+here, with the constants and formulas of scikit-learn's
+``sklearn.neural_network`` optimisers:
+
+* SGD with momentum ``mu`` (and Nesterov's variant): ``v <- mu v - eta g``,
+  then ``theta <- theta + v`` (Nesterov: ``theta <- theta + mu v - eta g``);
+* Adam: ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2`` and
+  ``theta <- theta - eta_t m / (sqrt(v) + eps)`` with
+  ``eta_t = eta sqrt(1 - b2^t) / (1 - b1^t)`` (epsilon added to ``sqrt(v)``,
+  as scikit-learn places it).
+
+The per-coordinate updates (:func:`sgd_coordinate`, :func:`adam_coordinate`)
+are inlined into the array steps below and into the generated epochs of the
+linear models (:mod:`sklearn_losses._codegen.linear`); they also return the
+coordinate's step size, the scale of the proximal map of an L1 penalty.
+
+Early stopping (:class:`Progress`) counts, as scikit-learn's MLP, the epochs
+whose monitored value does not improve the best one by at least ``tol``, and
+stops when that count exceeds ``n_iter_no_change``. ``batch_size="auto"``
+means ``min(200, n_samples)`` (:func:`resolve_batch_size`), as in
+scikit-learn's MLP.
+"""
+
+import math
+
+import numpy as np
+
+from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
+from .._jit import njit
+
+__all__ = ["AUTO_BATCH_SIZE", "Progress", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
+           "sgd_coordinate", "sgd_step"]
+
+#: The minibatch size of ``batch_size="auto"`` (at most the number of samples).
+AUTO_BATCH_SIZE = 200
+
+
+def resolve_batch_size(batch_size, n_samples):
+    """The minibatch size for ``batch_size`` (``"auto"`` or a positive int) on ``n_samples`` rows."""
+    if batch_size == "auto":
+        return max(1, min(AUTO_BATCH_SIZE, n_samples))
+    return max(1, min(int(batch_size), n_samples))
+
+
+@njit(**SCALAR_OPTIONS)
+def adam_rate(learning_rate, beta_1, beta_2, t):
+    """Adam's step size at step ``t`` (1-based): ``eta sqrt(1 - b2^t) / (1 - b1^t)``."""
+    return learning_rate * math.sqrt(1.0 - beta_2 ** t) / (1.0 - beta_1 ** t)
+
+
+@njit(**SCALAR_OPTIONS)
+def adam_prox_rate(learning_rate, beta_2, t):
+    """The numerator of the coordinates' step sizes at step ``t``: ``eta sqrt(1 - b2^t)``.
+
+    The step is ``eta m_hat / (sqrt(v_hat) + eps')``, so the scale that
+    multiplies the (bias-corrected) gradient, the one a proximal map uses, is
+    ``eta sqrt(1 - b2^t) / (sqrt(v) + eps)``.
+    """
+    return learning_rate * math.sqrt(1.0 - beta_2 ** t)
+
+
+@njit(**SCALAR_OPTIONS)
+def adam_coordinate(g, m, v, rate, prox_rate, beta_1, beta_2, epsilon):
+    """One coordinate's Adam update: returns ``(m, v, step, step_size)``; the parameter moves by ``-step``.
+
+    ``rate`` is :func:`adam_rate`, ``prox_rate`` :func:`adam_prox_rate`.
+    """
+    m = beta_1 * m + (1.0 - beta_1) * g
+    v = beta_2 * v + (1.0 - beta_2) * (g * g)
+    denominator = math.sqrt(v) + epsilon
+    return m, v, rate * m / denominator, prox_rate / denominator
+
+
+@njit(**SCALAR_OPTIONS)
+def sgd_coordinate(g, velocity, learning_rate, momentum, nesterov):
+    """One coordinate's SGD update: returns ``(velocity, step, step_size)``; the parameter moves by ``-step``."""
+    velocity = momentum * velocity - learning_rate * g
+    if nesterov:
+        return velocity, -(momentum * velocity - learning_rate * g), learning_rate
+    return velocity, -velocity, learning_rate
+
+
+@njit(**KERNEL_OPTIONS)
+def adam_step(params, grad, m, v, t, learning_rate, beta_1, beta_2, epsilon):
+    """One Adam step in place on ``params`` and the moments ``m``, ``v``; returns ``t + 1``."""
+    t += 1
+    rate = adam_rate(learning_rate, beta_1, beta_2, t)
+    for k in range(params.shape[0]):
+        m[k], v[k], step, _ = adam_coordinate(grad[k], m[k], v[k], rate, 0.0, beta_1, beta_2, epsilon)
+        params[k] -= step
+    return t
+
+
+@njit(**KERNEL_OPTIONS)
+def sgd_step(params, grad, velocity, learning_rate, momentum, nesterov):
+    """One SGD step with (Nesterov) momentum in place on ``params`` and ``velocity``."""
+    for k in range(params.shape[0]):
+        velocity[k], step, _ = sgd_coordinate(grad[k], velocity[k], learning_rate, momentum, nesterov)
+        params[k] -= step
+
+
+class Progress:
+    """The early-stopping count: epochs without an improvement of at least ``tol`` on the best value.
+
+    ``update(value, tol)`` records one epoch's monitored value (training or
+    validation objective, lower is better) and returns whether it is a new
+    best; ``stalled(n_iter_no_change)`` is true once more than
+    ``n_iter_no_change`` consecutive epochs failed to improve the best value
+    by ``tol``, scikit-learn's MLP rule. The state is kept across
+    ``partial_fit`` calls by the estimators that own it.
+    """
+
+    def __init__(self):
+        self.best = np.inf
+        self.no_improvement = 0
+
+    def update(self, value, tol):
+        self.no_improvement = self.no_improvement + 1 if value > self.best - tol else 0
+        if value < self.best:
+            self.best = value
+            return True
+        return False
+
+    def stalled(self, n_iter_no_change):
+        return self.no_improvement > n_iter_no_change
