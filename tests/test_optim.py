@@ -113,3 +113,33 @@ def test_stochastic_linear_fit_still_reaches_the_lbfgs_optimum(rng):
         adam = LinearRegressor(loss="huber", alpha=1e-3, solver="adam", max_iter=300, tol=1e-7,
                                learning_rate_init=0.01, random_state=0).fit(X, y)
     np.testing.assert_allclose(adam.coef_, exact.coef_, atol=2e-2)
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("sgd", {"momentum": 0.5, "nesterovs_momentum": False}),
+    ("sgd", {"momentum": 0.0}),
+    ("adam", {"beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-4}),
+])
+def test_linear_models_pass_the_optimiser_settings_through(name, settings, rng):
+    """The settings change the trajectory (they reach the solver) and the fit still reaches the optimum."""
+    X = rng.normal(size=(400, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.05 * rng.normal(size=400)
+    common = dict(solver=name, max_iter=3, learning_rate_init=0.01, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = LinearRegressor(**common).fit(X, y)
+        tuned = LinearRegressor(**common, **settings).fit(X, y)
+    assert not np.allclose(default.coef_, tuned.coef_)
+    exact = LinearRegressor().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        long = LinearRegressor(**dict(common, max_iter=300, tol=1e-10, n_iter_no_change=20,
+                                      learning_rate_init=0.05), **settings).fit(X, y)
+    np.testing.assert_allclose(long.coef_, exact.coef_, atol=2e-2)
+
+
+@pytest.mark.parametrize("param, value", [("momentum", 1.5), ("beta_1", 1.0), ("beta_2", -0.1), ("epsilon", 0.0)])
+def test_bad_optimiser_settings_are_refused_by_name(param, value, rng):
+    X, y = rng.normal(size=(20, 2)), rng.normal(size=20)
+    with pytest.raises(ValueError, match=param):
+        LinearRegressor(solver="adam", **{param: value}).fit(X, y)

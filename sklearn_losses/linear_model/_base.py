@@ -77,6 +77,11 @@ class _LinearModel(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -162,6 +167,8 @@ class _LinearModel(BaseEstimator):
                     max_epochs=1 if partial else self.max_iter, tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change, batch_size=self._batch_size(X_train.shape[0]),
                     learning_rate_init=self.learning_rate_init, rng=rng, validation=validation,
+                    optimizer=(float(self.momentum), bool(self.nesterovs_momentum), float(self.beta_1),
+                               float(self.beta_2), float(self.epsilon)),
                     verbose=self.verbose,
                 )
                 states[index] = state

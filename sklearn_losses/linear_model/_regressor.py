@@ -80,6 +80,16 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         ``min(200, n_samples)``, as scikit-learn's MLP).
     learning_rate_init : float, default=0.01
         Step size of the stochastic solvers.
+    momentum : float, default=0.9
+        ``solver="sgd"``: momentum of the updates, in [0, 1].
+    nesterovs_momentum : bool, default=True
+        ``solver="sgd"``: Nesterov's momentum (with ``momentum > 0``).
+    beta_1, beta_2 : float, default=0.9, 0.999
+        ``solver="adam"``: decay rates of the first and second moment
+        estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        ``solver="adam"``: added to the square root of the second moment.
+        The updates are those of scikit-learn's MLP optimisers.
     random_state : int, RandomState or None, default=None
         Shuffling and validation split of the stochastic solvers.
     verbose : int, default=0
@@ -110,6 +120,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  solver="auto", max_iter=1000, tol=1e-4, warm_start=False, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, batch_size="auto", learning_rate_init=0.01,
+                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  random_state=None, verbose=0):
         self.loss = loss
         self.penalty = penalty
@@ -125,6 +136,11 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.n_iter_no_change = n_iter_no_change
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.random_state = random_state
         self.verbose = verbose
 

@@ -20,9 +20,9 @@ __all__ = ["StochasticState", "stochastic_epochs"]
 #: has diverged (the step size is too large for the data's scale).
 _DIVERGED = 1e6
 
-#: The optimiser's constants (scikit-learn's MLP defaults), as the compiled epoch takes them:
-#: SGD's momentum and Nesterov flag, then Adam's beta1, beta2 and epsilon.
-OPTIMIZER = (0.9, False, 0.9, 0.999, 1e-8)
+#: The optimiser's default constants (scikit-learn's MLP defaults), in the order the compiled
+#: epoch takes them: SGD's momentum and Nesterov flag, then Adam's beta1, beta2 and epsilon.
+OPTIMIZER = (0.9, True, 0.9, 0.999, 1e-8)
 
 
 class StochasticState:
@@ -35,9 +35,9 @@ class StochasticState:
         self.epochs = 0
 
 
-def _step(method, theta, grad, state, lr, n_coef, penalty):
+def _step(method, theta, grad, state, lr, n_coef, penalty, optimizer=OPTIMIZER):
     """One optimiser step in place on ``theta`` (:mod:`._optim`), then the L1 part's proximal map."""
-    momentum, nesterov, b1, b2, eps = OPTIMIZER
+    momentum, nesterov, b1, b2, eps = optimizer
     if method == "adam":
         state.t = adam_step(theta, grad, state.m, state.v, state.t, lr, b1, b2, eps)
         prox_step = adam_prox_rate(lr, b2, state.t) / (np.sqrt(state.v[:n_coef]) + eps)
@@ -64,7 +64,7 @@ def _generator(rng):
 
 def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_epochs=200, tol=1e-4,
                       n_iter_no_change=5, batch_size=256, learning_rate_init=0.01, power_t=0.5,
-                      schedule="invscaling", rng=None, validation=None, verbose=0):
+                      schedule="invscaling", optimizer=OPTIMIZER, rng=None, validation=None, verbose=0):
     """Run up to ``max_epochs`` epochs; returns ``(theta, n_epochs, converged, curve, val_curve)``.
 
     ``curve`` is the mean training loss plus penalty over each epoch (in the
@@ -72,6 +72,7 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
     ``validation`` :class:`LinearObjective` after each epoch (early stopping:
     training stops when it has not improved by ``tol`` for
     ``n_iter_no_change`` epochs and the best parameters are restored).
+    ``optimizer`` is ``(momentum, nesterov, beta_1, beta_2, epsilon)``.
     """
     rng = _generator(rng)
     n = objective.n_samples
@@ -92,7 +93,7 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
             lr = learning_rate_init
         if objective.has_epoch_kernel:  # the whole epoch compiled: no per-batch Python overhead
             train_loss = objective.run_epoch(theta, rng.permutation(starts), batch_size, method == "adam",
-                                             lr, OPTIMIZER, penalty, state)
+                                             lr, optimizer, penalty, state)
         else:
             total, mass = 0.0, 0.0
             for start in rng.permutation(starts):
@@ -102,7 +103,7 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
                 batch_mass = (stop - start) if weights is None else float(np.sum(weights[start:stop]))
                 total += value * batch_mass
                 mass += batch_mass
-                theta = _step(method, theta, grad, state, lr, n_coef, penalty)
+                theta = _step(method, theta, grad, state, lr, n_coef, penalty, optimizer)
             train_loss = total / max(mass, 1e-300)
         state.epochs += 1
         curve.append(train_loss + penalty.value(theta[:n_coef]))
