@@ -213,13 +213,18 @@ def test_non_convergence_warns():
         LinearRegressor("huber").fit(X_REG, Y_REG)
 
 
-@pytest.mark.parametrize("method", ["sgd", "adam"])
+@pytest.mark.parametrize("method, extra", [
+    ("sgd", {}), ("adam", {}), ("sgd", {"schedule": "invscaling", "power_t": 0.3}),
+    ("sgd", {"schedule": "optimal", "alpha": 1e-2, "t0": 50.0}), ("sgd", {"nesterov": False, "average": 1}),
+    ("adam", {"average": 100}), ("sgd", {"schedule": "adaptive", "shuffle": False}),
+])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_compiled_epoch_equals_the_python_minibatch_loop(method, sparse):
+def test_compiled_epoch_equals_the_python_minibatch_loop(method, extra, sparse):
+    """Every schedule, momentum variant and averaging: the compiled epoch takes the Python loop's steps."""
     from sklearn_losses.losses import get_loss
     from sklearn_losses.penalties import get_penalty
     from sklearn_losses.solvers._objective import LinearObjective
-    from sklearn_losses.solvers.sgd import StochasticState, stochastic_epochs
+    from sklearn_losses.solvers.sgd import StochasticSettings, StochasticState, stochastic_epochs
 
     X = sp.csr_matrix(X_CLF) if sparse else X_CLF
     weights = np.random.default_rng(0).uniform(0.5, 2.0, size=X_CLF.shape[0])
@@ -230,10 +235,15 @@ def test_compiled_epoch_equals_the_python_minibatch_loop(method, sparse):
         state = StochasticState(objective.n_params)
         theta, _, _, curve, _ = stochastic_epochs(
             objective, get_penalty("elasticnet", 1e-2, 0.5), np.zeros(objective.n_params), state,
-            method=method, max_epochs=4, batch_size=32, learning_rate_init=0.05, rng=0, tol=0.0)
-        results.append((theta, curve))
+            StochasticSettings(method=method, learning_rate_init=0.05, **extra), max_epochs=4, batch_size=32,
+            rng=0, tol=0.0)
+        results.append((theta, curve, state))
     _close(results[0][0], results[1][0], rtol=1e-10, atol=1e-12)
     _close(results[0][1], results[1][1], rtol=1e-10)
+    compiled, python = results[0][2], results[1][2]
+    assert compiled.t == python.t and compiled.seen == python.seen == 4 * X_CLF.shape[0]
+    assert compiled.n_average == python.n_average
+    _close(compiled.average, python.average, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["quantile", "hinge"])

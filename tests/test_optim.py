@@ -9,12 +9,8 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from sklearn_losses.linear_model import LinearClassifier, LinearRegressor
-from sklearn_losses.losses import get_loss
 from sklearn_losses.neural_network import MLPRegressor
-from sklearn_losses.penalties import get_penalty
-from sklearn_losses.solvers._objective import LinearObjective
 from sklearn_losses.solvers._optim import Progress, adam_step, resolve_batch_size, sgd_step
-from sklearn_losses.solvers.sgd import StochasticState, _step
 
 
 def test_adam_step_is_scikit_learns_adam_step_for_step(rng):
@@ -73,37 +69,6 @@ def test_batch_size_auto_means_one_thing():
     assert LinearRegressor()._batch_size(1000) == resolve_batch_size("auto", 1000)
 
 
-@pytest.mark.parametrize("method", ["sgd", "adam"])
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("l1", [0.0, 0.05])
-def test_compiled_epoch_equals_the_python_steps(method, weighted, l1, rng):
-    """The linear models' compiled epoch and their per-batch Python path take the same steps."""
-    n, d, batch = 300, 4, 32
-    X = rng.normal(size=(n, d))
-    y = X @ rng.normal(size=d) + 0.3 * rng.normal(size=n)
-    w = rng.uniform(0.5, 2.0, n) if weighted else None
-    objective = LinearObjective(get_loss("huber"), X, y, w, True, 1)
-    assert objective.has_epoch_kernel
-    penalty = get_penalty("elasticnet", 0.1, l1 / 0.1 if l1 else 0.0)
-    theta0 = objective.start()
-    starts = rng.permutation(np.arange(0, n, batch))
-    lr = 0.05
-    from sklearn_losses.solvers.sgd import OPTIMIZER
-
-    compiled, state_c = theta0.copy(), StochasticState(objective.n_params)
-    for _ in range(3):
-        objective.run_epoch(compiled, starts, batch, method == "adam", lr, OPTIMIZER, penalty, state_c)
-    python, state_p = theta0.copy(), StochasticState(objective.n_params)
-    for _ in range(3):
-        for start in starts:
-            value, grad = objective.loss_gradient(python, rows=(start, min(start + batch, n)))
-            grad[:d] += penalty.gradient(python[:d])
-            python = _step(method, python, grad, state_p, lr, d, penalty)
-    assert state_c.t == state_p.t == 3 * len(starts)
-    np.testing.assert_allclose(compiled, python, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(state_c.m, state_p.m, rtol=1e-9, atol=1e-12)
-
-
 def test_stochastic_linear_fit_still_reaches_the_lbfgs_optimum(rng):
     X = rng.normal(size=(2000, 5))
     y = X @ np.array([1.0, -1.0, 2.0, 0.0, 0.5]) + 0.1 * rng.normal(size=2000)
@@ -143,3 +108,70 @@ def test_bad_optimiser_settings_are_refused_by_name(param, value, rng):
     X, y = rng.normal(size=(20, 2)), rng.normal(size=20)
     with pytest.raises(ValueError, match=param):
         LinearRegressor(solver="adam", **{param: value}).fit(X, y)
+
+
+def _regression(rng, n=2000, noise=0.5):
+    X = rng.normal(size=(n, 4))
+    return X, X @ np.array([1.0, -1.0, 2.0, 0.5]) + noise * rng.normal(size=n)
+
+
+def test_optimal_schedule_needs_a_positive_alpha_and_says_so(rng):
+    X, y = _regression(rng, 50)
+    with pytest.raises(ValueError, match="alpha"):
+        LinearRegressor(solver="sgd", learning_rate="optimal", alpha=0.0).fit(X, y)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "optimal", "adaptive"])
+def test_every_schedule_reaches_the_optimum(schedule, rng):
+    X, y = _regression(rng)
+    exact = LinearRegressor(loss="huber", alpha=1e-3).fit(X, y)
+    lr = {"invscaling": 0.5}.get(schedule, 0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = LinearRegressor(loss="huber", alpha=1e-3, solver="sgd", learning_rate=schedule, learning_rate_init=lr,
+                              power_t=0.25, average=schedule == "optimal", max_iter=100, tol=1e-6,
+                              random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.coef_, exact.coef_, atol=5e-2)
+
+
+def test_averaging_smooths_the_noise_of_a_constant_step(rng):
+    X, y = _regression(rng, noise=2.0)
+    exact = LinearRegressor(alpha=1e-4).fit(X, y)
+    common = dict(solver="sgd", learning_rate_init=0.05, max_iter=30, tol=0.0, n_iter_no_change=1000,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        last = LinearRegressor(**common).fit(X, y)
+        averaged = LinearRegressor(**common, average=True).fit(X, y)
+    assert np.abs(averaged.coef_ - exact.coef_).max() < 0.5 * np.abs(last.coef_ - exact.coef_).max()
+    state = averaged._stochastic_states[0]
+    assert state.n_average == 30 * len(range(0, X.shape[0], 200))
+    assert not np.allclose(state.iterate[:4], averaged.coef_)  # the model is the average, not the iterate
+
+
+def test_averaged_partial_fit_continues_from_the_last_iterate(rng):
+    X, y = _regression(rng, 600)
+    est = LinearRegressor(solver="sgd", average=True, random_state=0)
+    est.partial_fit(X, y)
+    iterate = est._stochastic_states[0].iterate.copy()
+    est.partial_fit(X, y)
+    state = est._stochastic_states[0]
+    assert state.n_average == 2 * 3 and state.seen == 2 * 600
+    assert not np.allclose(state.iterate, iterate)
+
+
+def test_adaptive_schedule_lowers_its_rate_instead_of_stopping(rng):
+    X, y = _regression(rng, 400)
+    est = LinearRegressor(solver="sgd", learning_rate="adaptive", tol=1e6, n_iter_no_change=1, max_iter=50,
+                          random_state=0).fit(X, y)
+    rate = est._stochastic_states[0].rate
+    assert rate < 1e-6  # divided by 5 until below 1e-6, then stopped
+    assert est.n_iter_ < 50
+
+
+def test_shuffle_false_visits_the_data_in_order_whatever_the_seed(rng):
+    X, y = _regression(rng, 500)
+    fits = [LinearRegressor(solver="sgd", shuffle=False, max_iter=3, random_state=seed).fit(X, y) for seed in (0, 1)]
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    shuffled = [LinearRegressor(solver="sgd", max_iter=3, random_state=seed).fit(X, y) for seed in (0, 1)]
+    assert not np.array_equal(shuffled[0].coef_, shuffled[1].coef_)

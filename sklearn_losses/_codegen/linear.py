@@ -139,8 +139,7 @@ def _epoch_source(spec, weighted, sparse, params):
     return [
         f"def epoch_{'csr' if sparse else 'dense'}__w{int(weighted)}__p0({data}, y{', w' if weighted else ''}, "
         f"coef, intercept, fit_intercept, starts, batch, n, adam, lr, momentum, nesterov, b1, b2, eps, l1, l2, "
-        f"m, v, "
-        f"t{params}):",
+        f"m, v, t, code, power_t, alpha, t0, seen, average, avg_start, avg, n_avg{params}):",
         "    d = coef.shape[0]",
         "    grad = np.zeros(d + 1)",
         "    total = 0.0",
@@ -165,6 +164,7 @@ def _epoch_source(spec, weighted, sparse, params):
         *axpy,
         "        mass += bmass",
         "        t += 1",
+        "        eta = lr if adam else _schedule_rate(code, lr, power_t, alpha, t0, seen + 1.0)",
         "        rate = _adam_rate(lr, b1, b2, t)",
         "        prox_rate = _adam_prox_rate(lr, b2, t)",
         "        for j in range(d + 1):",
@@ -174,7 +174,7 @@ def _epoch_source(spec, weighted, sparse, params):
         "            if adam:",
         "                m[j], v[j], step, prox = _adam_coordinate(gj, m[j], v[j], rate, prox_rate, b1, b2, eps)",
         "            else:",
-        "                m[j], step, prox = _sgd_coordinate(gj, m[j], lr, momentum, nesterov)",
+        "                m[j], step, prox = _sgd_coordinate(gj, m[j], eta, momentum, nesterov)",
         "            if j < d:",
         "                cj = coef[j] - step",
         "                if l1 > 0.0:",
@@ -183,7 +183,13 @@ def _epoch_source(spec, weighted, sparse, params):
         "                coef[j] = cj",
         "            else:",
         "                intercept[0] -= step",
-        "    return total, mass, t",
+        "        seen += stop - start",
+        "        if average and seen >= avg_start:  # averaged SGD: the running mean of the iterates",
+        "            n_avg += 1",
+        "            for j in range(d):",
+        "                avg[j] += (coef[j] - avg[j]) / n_avg",
+        "            avg[d] += (intercept[0] - avg[d]) / n_avg",
+        "    return total, mass, t, seen, n_avg",
     ]
 
 
@@ -191,7 +197,7 @@ def _epoch_source(spec, weighted, sparse, params):
 #: The optimiser's per-coordinate updates, one definition for every stochastic fit (solvers/_optim.py).
 _OPTIMISER_IMPORTS = [
     f"from sklearn_losses.solvers._optim import {name} as _{name}"
-    for name in ("adam_coordinate", "adam_prox_rate", "adam_rate", "sgd_coordinate")
+    for name in ("adam_coordinate", "adam_prox_rate", "adam_rate", "schedule_rate", "sgd_coordinate")
 ]
 
 
@@ -208,8 +214,12 @@ def linear_source(spec):
     ``epoch_{dense,csr}__w{0,1}__p0`` run one epoch of minibatch SGD with (Nesterov)
     momentum or Adam (:mod:`sklearn_losses.solvers._optim`'s updates) in place on ``coef``, ``intercept`` and the optimizer moments,
     visiting the minibatches that start at ``starts`` in that order (the L2
-    part of the penalty in the gradient, the L1 part by its proximal map); they
-    return the weighted loss summed over the epoch, its weight and the step count.
+    part of the penalty in the gradient, the L1 part by its proximal map), SGD's
+    step size following the schedule ``code`` at the sample count, and with
+    ``average`` the running mean of the iterates (once ``avg_start`` samples
+    were seen) in ``avg``; they return the weighted loss summed over the epoch,
+    its weight, the step count, the samples seen and the number of averaged
+    iterates.
     """
     if spec.kind != "elementwise":
         raise ValueError("Fused linear kernels exist for element-wise losses only.")

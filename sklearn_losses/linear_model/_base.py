@@ -27,8 +27,8 @@ from ..losses import BaseLoss
 from ..penalties import get_penalty
 from ..solvers import SOLVERS, select_solver
 from ..solvers._objective import LinearObjective, optimality, smooth_objective
-from ..solvers._optim import resolve_batch_size
-from ..solvers.sgd import StochasticState, stochastic_epochs
+from ..solvers._optim import optimal_t0, resolve_batch_size
+from ..solvers.sgd import StochasticSettings, StochasticState, stochastic_epochs
 
 __all__ = []
 
@@ -77,6 +77,10 @@ class _LinearModel(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "optimal", "adaptive"})],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "shuffle": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -122,6 +126,18 @@ class _LinearModel(BaseEstimator):
     def _batch_size(self, n):
         return resolve_batch_size(self.batch_size, n)
 
+    def _stochastic_settings(self, solver, problem):
+        """The steps of a stochastic fit (:class:`StochasticSettings`) from the estimator's parameters."""
+        alpha = float(self.alpha * problem.penalty_scale)
+        schedule = self.learning_rate if solver == "sgd" else "constant"
+        return StochasticSettings(
+            method=solver, learning_rate_init=float(self.learning_rate_init), schedule=schedule,
+            power_t=float(self.power_t), alpha=alpha,
+            t0=optimal_t0(problem.loss, alpha) if schedule == "optimal" else 1.0,
+            momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2), epsilon=float(self.epsilon), average=int(self.average),
+            shuffle=bool(self.shuffle))
+
     # ------------------------------------------------------------------- fit
     def _fit(self, X, y, sample_weight=None, partial=False, classes=None):
         self._validate_params()
@@ -163,13 +179,10 @@ class _LinearModel(BaseEstimator):
                     validation = LinearObjective(problem.loss, X_val, y_vals[index], w_val,
                                                  self.fit_intercept, problem.n_outputs)
                 theta, n_iter, converged, curve, val_curve = stochastic_epochs(
-                    objective, penalty, theta0, state, method=solver,
+                    objective, penalty, theta0, state, self._stochastic_settings(solver, problem),
                     max_epochs=1 if partial else self.max_iter, tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change, batch_size=self._batch_size(X_train.shape[0]),
-                    learning_rate_init=self.learning_rate_init, rng=rng, validation=validation,
-                    optimizer=(float(self.momentum), bool(self.nesterovs_momentum), float(self.beta_1),
-                               float(self.beta_2), float(self.epsilon)),
-                    verbose=self.verbose,
+                    rng=rng, validation=validation, verbose=self.verbose,
                 )
                 states[index] = state
                 converged = converged or partial
@@ -250,9 +263,10 @@ class _LinearModel(BaseEstimator):
         ys = [p.y for p in problems]
         if not stochastic:
             return X, None, sample_weight, None, ys, None
-        order = rng.permutation(X.shape[0])
-        X, ys = X[order], [y[order] for y in ys]
-        sample_weight = None if sample_weight is None else sample_weight[order]
+        if self.shuffle:
+            order = rng.permutation(X.shape[0])
+            X, ys = X[order], [y[order] for y in ys]
+            sample_weight = None if sample_weight is None else sample_weight[order]
         if not self.early_stopping or partial:
             return X, None, sample_weight, None, ys, None
         n_val = max(1, int(round(self.validation_fraction * X.shape[0])))

@@ -34,6 +34,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, warm_start : as in LinearRegressor
     early_stopping, validation_fraction, n_iter_no_change : as in LinearRegressor
     batch_size, learning_rate_init, random_state, verbose : as in LinearRegressor
+    learning_rate, power_t, average, shuffle : as in LinearRegressor
     momentum, nesterovs_momentum, beta_1, beta_2, epsilon : as in LinearRegressor
     solver : str, default="auto"
         As in :class:`LinearRegressor`. ``solver="auto"`` picks, for the
@@ -80,8 +81,9 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     def __init__(self, loss="log_loss", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  solver="auto", max_iter=1000, tol=1e-4, class_weight=None, warm_start=False,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, batch_size="auto",
-                 learning_rate_init=0.01, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, random_state=None, verbose=0):
+                 learning_rate_init=0.01, learning_rate="constant", power_t=0.5, average=False, shuffle=True,
+                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                 random_state=None, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -97,6 +99,10 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         self.n_iter_no_change = n_iter_no_change
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.average = average
+        self.shuffle = shuffle
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.beta_1 = beta_1

@@ -79,7 +79,27 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         Minibatch size of the stochastic solvers (``"auto"``:
         ``min(200, n_samples)``, as scikit-learn's MLP).
     learning_rate_init : float, default=0.01
-        Step size of the stochastic solvers.
+        Step size of the stochastic solvers (``eta0`` of SGD's schedules).
+    learning_rate : {"constant", "invscaling", "optimal", "adaptive"}, default="constant"
+        ``solver="sgd"``: the step-size schedule, as scikit-learn's SGD
+        estimators define it, with ``t`` the number of samples seen before a
+        step plus one: ``"constant"``: ``eta0``; ``"invscaling"``: ``eta0 /
+        t^power_t``; ``"optimal"``: ``1 / (alpha (t0 + t - 1))`` with ``t0``
+        by Bottou's heuristic (needs ``alpha > 0``); ``"adaptive"``: ``eta0``
+        until more than ``n_iter_no_change`` epochs fail to improve by
+        ``tol``, then divided by 5 each time (training stops once it falls
+        below 1e-6). Adam always uses ``learning_rate_init``.
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+    average : bool or int, default=False
+        Averaged SGD (or Adam): the model is the running mean of the
+        iterates, from the first step (``True``) or once ``average`` samples
+        were seen, as scikit-learn's SGD estimators; training continues from
+        the last iterate.
+    shuffle : bool, default=True
+        Stochastic solvers: shuffle the rows once per fit and visit the
+        minibatches in a new random order every epoch; ``False`` visits them
+        in the order of the data.
     momentum : float, default=0.9
         ``solver="sgd"``: momentum of the updates, in [0, 1].
     nesterovs_momentum : bool, default=True
@@ -120,8 +140,8 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  solver="auto", max_iter=1000, tol=1e-4, warm_start=False, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, batch_size="auto", learning_rate_init=0.01,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 random_state=None, verbose=0):
+                 learning_rate="constant", power_t=0.5, average=False, shuffle=True, momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, random_state=None, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -136,6 +156,10 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.n_iter_no_change = n_iter_no_change
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.average = average
+        self.shuffle = shuffle
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.beta_1 = beta_1

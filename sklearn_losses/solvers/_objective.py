@@ -239,11 +239,11 @@ class LinearObjective:
         """Whether a compiled epoch of the stochastic solvers exists for this problem."""
         return self._fused
 
-    def run_epoch(self, theta, starts, batch, adam, lr, optimizer, penalty, state):
+    def run_epoch(self, theta, starts, batch, lr, settings, penalty, state):
         """One compiled epoch of minibatch SGD/Adam; updates ``theta`` and ``state`` in place.
 
-        ``optimizer`` holds SGD's momentum and Nesterov flag, then Adam's beta1, beta2 and
-        epsilon (:data:`sklearn_losses.solvers.sgd.OPTIMIZER`).
+        ``settings`` is a :class:`~sklearn_losses.solvers.sgd.StochasticSettings`,
+        ``lr`` its ``eta0`` (or the adaptive schedule's current rate).
 
         Returns the weighted mean training loss over the epoch.
         """
@@ -253,15 +253,16 @@ class LinearObjective:
         kernel = self._kernels.get("epoch_csr" if self._sparse else "epoch_dense", self._w is not None, False)
         data = (self.X.data, self.X.indices, self.X.indptr) if self._sparse else (self.X,)
         weights = () if self._w is None else (self._w,)
-        moments_m = np.zeros(p + 1)
-        moments_v = np.zeros(p + 1)
         k = len(theta)
-        moments_m[:k], moments_v[:k] = state.m, state.v
-        total, mass, state.t = kernel(*data, self._y, *weights, coef, intercept, self.fit_intercept,
-                                      np.ascontiguousarray(starts, dtype=np.int64), batch, self.n_samples,
-                                      adam, lr, *optimizer, penalty.l1, penalty.l2, moments_m, moments_v,
-                                      state.t, *self._params)
-        state.m, state.v = moments_m[:k], moments_v[:k]
+        moments_m, moments_v, average = np.zeros(p + 1), np.zeros(p + 1), np.zeros(p + 1)
+        moments_m[:k], moments_v[:k], average[:k] = state.m, state.v, state.average
+        total, mass, state.t, state.seen, state.n_average = kernel(
+            *data, self._y, *weights, coef, intercept, self.fit_intercept,
+            np.ascontiguousarray(starts, dtype=np.int64), batch, self.n_samples, settings.adam, float(lr),
+            *settings.optimizer, penalty.l1, penalty.l2, moments_m, moments_v, state.t, *settings.schedule_args,
+            float(state.seen), settings.average > 0, float(settings.average), average, state.n_average,
+            *self._params)
+        state.m, state.v, state.average = moments_m[:k], moments_v[:k], average[:k]
         return total / mass if mass > 0 else 0.0
 
     def gradient_hessian_raw(self, theta):

@@ -31,7 +31,7 @@ import numpy as np
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from .._jit import njit
 
-__all__ = ["AUTO_BATCH_SIZE", "Progress", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
+__all__ = ["AUTO_BATCH_SIZE", "SCHEDULES", "Progress", "optimal_t0", "schedule_rate", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
            "sgd_coordinate", "sgd_step"]
 
 #: The minibatch size of ``batch_size="auto"`` (at most the number of samples).
@@ -43,6 +43,45 @@ def resolve_batch_size(batch_size, n_samples):
     if batch_size == "auto":
         return max(1, min(AUTO_BATCH_SIZE, n_samples))
     return max(1, min(int(batch_size), n_samples))
+
+
+#: Learning-rate schedules of SGD, as scikit-learn's SGD estimators name them, and their codes in
+#: the compiled epochs ("adaptive" is "constant" within an epoch; the driver divides it by 5).
+SCHEDULES = {"constant": 0, "invscaling": 1, "optimal": 2, "adaptive": 0}
+
+
+@njit(**SCALAR_OPTIONS)
+def schedule_rate(code, learning_rate, power_t, alpha, t0, t):
+    """SGD's learning rate at sample count ``t`` (1-based: the samples seen before the step, plus one).
+
+    ``constant``: ``eta0``; ``invscaling``: ``eta0 / t^power_t``; ``optimal``:
+    ``1 / (alpha (t0 + t - 1))``, Bottou's schedule as scikit-learn's
+    SGDClassifier (``t0`` from :func:`optimal_t0`).
+    """
+    if code == 1:
+        return learning_rate / t ** power_t
+    if code == 2:
+        return 1.0 / (alpha * (t0 + t - 1.0))
+    return learning_rate
+
+
+def optimal_t0(loss, alpha):
+    """The offset ``t0`` of the ``"optimal"`` schedule, by scikit-learn's SGD heuristic (Bottou's).
+
+    ``t0 = 1 / (eta0 alpha)`` with ``eta0 = typw / max(1, |l'(-typw; y=1)|)``
+    and ``typw = sqrt(1 / sqrt(alpha))``: the first step is about the size of
+    a typical weight.
+    """
+    if not alpha > 0:
+        raise ValueError("learning_rate='optimal' needs alpha > 0 (its step sizes are 1 / (alpha (t0 + t))); "
+                         f"got alpha={alpha!r}.")
+    typw = math.sqrt(1.0 / math.sqrt(alpha))
+    slope = 1.0
+    if loss.structure == "elementwise":
+        slope = float(np.abs(loss.gradient(np.ones(1), np.full(1, -typw), reduction="none", check_input=False))[0])
+        slope = slope if np.isfinite(slope) else 1.0
+    eta0 = typw / max(1.0, slope)
+    return 1.0 / (eta0 * alpha)
 
 
 @njit(**SCALAR_OPTIONS)

@@ -10,43 +10,105 @@ gradient; the L1 part is applied by its proximal map after each step (soft
 thresholding), which produces exact zeros.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._optim import Progress, adam_prox_rate, adam_step, sgd_step
+from ._optim import SCHEDULES, Progress, adam_prox_rate, adam_step, schedule_rate, sgd_step
 
-__all__ = ["StochasticState", "stochastic_epochs"]
+__all__ = ["StochasticSettings", "StochasticState", "stochastic_epochs"]
 
 #: An epoch whose objective exceeds this multiple of the starting objective
 #: has diverged (the step size is too large for the data's scale).
 _DIVERGED = 1e6
 
-#: The optimiser's default constants (scikit-learn's MLP defaults), in the order the compiled
-#: epoch takes them: SGD's momentum and Nesterov flag, then Adam's beta1, beta2 and epsilon.
-OPTIMIZER = (0.9, True, 0.9, 0.999, 1e-8)
+@dataclass(frozen=True)
+class StochasticSettings:
+    """What a stochastic fit does per step: the method, its constants and SGD's schedule.
+
+    ``method`` is ``"sgd"`` (momentum, optionally Nesterov's) or ``"adam"``;
+    ``schedule`` (SGD only, as in scikit-learn's MLP) is one of
+    :data:`._optim.SCHEDULES` with ``learning_rate_init`` as ``eta0``,
+    ``power_t`` for ``"invscaling"`` and ``alpha``, ``t0`` for ``"optimal"``;
+    ``average`` > 0 averages the iterates once ``average`` samples were seen
+    (averaged SGD; 1 from the first step); ``shuffle`` visits the minibatches
+    in a new random order every epoch.
+    """
+
+    method: str = "adam"
+    learning_rate_init: float = 0.01
+    schedule: str = "constant"
+    power_t: float = 0.5
+    alpha: float = 0.0
+    t0: float = 1.0
+    momentum: float = 0.9
+    nesterov: bool = True
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    average: int = 0
+    shuffle: bool = True
+
+    @property
+    def adam(self):
+        return self.method == "adam"
+
+    @property
+    def optimizer(self):
+        """``(momentum, nesterov, beta_1, beta_2, epsilon)``, the order the compiled epoch takes them."""
+        return (float(self.momentum), bool(self.nesterov), float(self.beta_1), float(self.beta_2),
+                float(self.epsilon))
+
+    @property
+    def schedule_args(self):
+        """``(code, power_t, alpha, t0)`` of the schedule, the order the compiled epoch takes them."""
+        return SCHEDULES[self.schedule], float(self.power_t), float(self.alpha), float(self.t0)
 
 
 class StochasticState:
-    """Optimizer state carried across epochs and ``partial_fit`` calls."""
+    """Optimizer state carried across epochs and ``partial_fit`` calls.
+
+    ``m``, ``v``: the moments (SGD: ``m`` is the velocity); ``t``: steps
+    taken; ``seen``: samples seen (the schedules' clock); ``rate``: the
+    current rate of the ``"adaptive"`` schedule (None: not started);
+    ``average``, ``n_average``: the running mean of the iterates and their
+    count (averaged SGD); ``iterate``: the last iterate, from which an averaged
+    fit continues (the model holds the average).
+    """
 
     def __init__(self, n_params):
         self.m = np.zeros(n_params)
         self.v = np.zeros(n_params)
         self.t = 0
         self.epochs = 0
+        self.seen = 0.0
+        self.rate = None
+        self.average = np.zeros(n_params)
+        self.n_average = 0
+        self.iterate = None
 
 
-def _step(method, theta, grad, state, lr, n_coef, penalty, optimizer=OPTIMIZER):
-    """One optimiser step in place on ``theta`` (:mod:`._optim`), then the L1 part's proximal map."""
-    momentum, nesterov, b1, b2, eps = optimizer
-    if method == "adam":
+def _step(settings, theta, grad, state, lr, n_coef, penalty, batch_samples):
+    """One optimiser step in place on ``theta`` (:mod:`._optim`), then the L1 part's proximal map.
+
+    ``lr`` is ``eta0`` (or the adaptive schedule's current rate); the step
+    advances the sample clock by ``batch_samples`` and the average.
+    """
+    momentum, nesterov, b1, b2, eps = settings.optimizer
+    if settings.adam:
         state.t = adam_step(theta, grad, state.m, state.v, state.t, lr, b1, b2, eps)
         prox_step = adam_prox_rate(lr, b2, state.t) / (np.sqrt(state.v[:n_coef]) + eps)
     else:
         state.t += 1
-        sgd_step(theta, grad, state.m, lr, momentum, nesterov)
-        prox_step = lr
+        code, power_t, alpha, t0 = settings.schedule_args
+        prox_step = schedule_rate(code, lr, power_t, alpha, t0, state.seen + 1.0)
+        sgd_step(theta, grad, state.m, prox_step, momentum, nesterov)
     if penalty.l1 > 0:
         theta[:n_coef] = penalty.soft_threshold(theta[:n_coef], prox_step)
+    state.seen += batch_samples
+    if settings.average and state.seen >= settings.average:
+        state.n_average += 1
+        state.average += (theta - state.average) / state.n_average
     return theta
 
 
@@ -62,17 +124,20 @@ def _generator(rng):
     return np.random.default_rng(rng)
 
 
-def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_epochs=200, tol=1e-4,
-                      n_iter_no_change=5, batch_size=256, learning_rate_init=0.01, power_t=0.5,
-                      schedule="invscaling", optimizer=OPTIMIZER, rng=None, validation=None, verbose=0):
+def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=200, tol=1e-4,
+                      n_iter_no_change=5, batch_size=256, rng=None, validation=None, verbose=0):
     """Run up to ``max_epochs`` epochs; returns ``(theta, n_epochs, converged, curve, val_curve)``.
 
-    ``curve`` is the mean training loss plus penalty over each epoch (in the
-    units of the objective), ``val_curve`` the same objective on the
-    ``validation`` :class:`LinearObjective` after each epoch (early stopping:
-    training stops when it has not improved by ``tol`` for
-    ``n_iter_no_change`` epochs and the best parameters are restored).
-    ``optimizer`` is ``(momentum, nesterov, beta_1, beta_2, epsilon)``.
+    ``settings`` is a :class:`StochasticSettings`. ``curve`` is the mean
+    training loss plus penalty over each epoch (in the units of the
+    objective), ``val_curve`` the same objective on the ``validation``
+    :class:`LinearObjective` after each epoch. Early stopping follows
+    :class:`._optim.Progress` on the validation objective if given, else on
+    the training objective; with validation the best parameters are restored.
+    The ``"adaptive"`` schedule divides its rate by 5 where the others stop,
+    and stops once the rate is below 1e-6 (scikit-learn's rule). With
+    averaging the returned parameters (and the monitored objectives) are the
+    averaged ones.
     """
     rng = _generator(rng)
     n = objective.n_samples
@@ -80,52 +145,58 @@ def stochastic_epochs(objective, penalty, theta, state, *, method="adam", max_ep
     starts = np.arange(0, n, batch_size)
     weights = objective.sample_weight
     curve, val_curve = [], []
-    progress, best_theta = Progress(), theta.copy()
+    progress = Progress()
     converged = False
-    theta = np.array(theta, dtype=np.float64)
+    theta = np.array(theta if state.iterate is None else state.iterate, dtype=np.float64)
+    best_theta = theta.copy()
+    if state.rate is None:
+        state.rate = float(settings.learning_rate_init)
     epoch = 0
     start_value = objective.loss_gradient(theta)[0] + penalty.value(theta[:n_coef])
     start_value = max(start_value, 1e-12) if np.isfinite(start_value) else np.inf
     for epoch in range(1, max_epochs + 1):
-        if method == "sgd" and schedule == "invscaling":
-            lr = learning_rate_init / (state.epochs + 1) ** power_t
-        else:
-            lr = learning_rate_init
+        lr = state.rate if settings.schedule == "adaptive" and not settings.adam else settings.learning_rate_init
+        order = rng.permutation(starts) if settings.shuffle else starts
         if objective.has_epoch_kernel:  # the whole epoch compiled: no per-batch Python overhead
-            train_loss = objective.run_epoch(theta, rng.permutation(starts), batch_size, method == "adam",
-                                             lr, optimizer, penalty, state)
+            train_loss = objective.run_epoch(theta, order, batch_size, lr, settings, penalty, state)
         else:
             total, mass = 0.0, 0.0
-            for start in rng.permutation(starts):
+            for start in order:
                 stop = min(start + batch_size, n)
                 value, grad = objective.loss_gradient(theta, rows=(start, stop))
                 grad[:n_coef] += penalty.gradient(theta[:n_coef])
                 batch_mass = (stop - start) if weights is None else float(np.sum(weights[start:stop]))
                 total += value * batch_mass
                 mass += batch_mass
-                theta = _step(method, theta, grad, state, lr, n_coef, penalty, optimizer)
+                theta = _step(settings, theta, grad, state, lr, n_coef, penalty, stop - start)
             train_loss = total / max(mass, 1e-300)
         state.epochs += 1
-        curve.append(train_loss + penalty.value(theta[:n_coef]))
+        model = state.average if state.n_average else theta
+        curve.append(train_loss + penalty.value(model[:n_coef]))
         if not (np.all(np.isfinite(theta)) and curve[-1] <= _DIVERGED * start_value):
             raise ValueError(
-                f"{method} diverged at epoch {epoch}: the training objective went from {start_value:.6g} "
-                f"to {curve[-1]:.6g}; lower learning_rate_init or scale the features.")
+                f"{settings.method} diverged at epoch {epoch}: the training objective went from "
+                f"{start_value:.6g} to {curve[-1]:.6g}; lower learning_rate_init or scale the features.")
         monitored = curve
         if validation is not None:
-            value, _ = validation.loss_gradient(theta)
-            val_curve.append(value + penalty.value(theta[:n_coef]))
+            value, _ = validation.loss_gradient(model)
+            val_curve.append(value + penalty.value(model[:n_coef]))
             monitored = val_curve
         if verbose:
             extra = f", validation {val_curve[-1]:.6g}" if val_curve else ""
-            print(f"{method} epoch {epoch}: training objective {curve[-1]:.6g}{extra}")
-        # as scikit-learn's MLP: stop once more than n_iter_no_change epochs in
-        # a row did not improve the best monitored value by at least tol
+            print(f"{settings.method} epoch {epoch}: training objective {curve[-1]:.6g}{extra}")
         if progress.update(monitored[-1], tol):
-            best_theta = theta.copy()
+            best_theta = model.copy()
         if progress.stalled(n_iter_no_change):
+            if settings.schedule == "adaptive" and not settings.adam and state.rate > 1e-6:
+                state.rate /= 5.0
+                progress.no_improvement = 0
+                if verbose:
+                    print(f"{settings.method}: no improvement; learning rate lowered to {state.rate:.6g}")
+                continue
             converged = True
             break
+    state.iterate = theta.copy() if settings.average else None
     if validation is not None:
-        theta = best_theta
-    return theta, epoch, converged, curve, val_curve
+        return best_theta, epoch, converged, curve, val_curve
+    return (state.average.copy() if state.n_average else theta), epoch, converged, curve, val_curve
