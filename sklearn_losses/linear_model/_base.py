@@ -86,6 +86,7 @@ class _LinearModel(BaseEstimator):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -162,43 +163,22 @@ class _LinearModel(BaseEstimator):
         states = copy.deepcopy(getattr(self, "_stochastic_states", None)) if warm else None
         if states is None or len(states) != len(problems):
             states = [None] * len(problems)
-        results = []
-        for index, problem in enumerate(problems):
-            penalty = get_penalty(self.penalty, self.alpha * problem.penalty_scale, self.l1_ratio)
-            info = None if stochastic else SOLVERS[solver]
-            if info is not None and info.single_output and problem.n_outputs > 1:
-                raise ValueError(f"solver={solver!r} fits one output at a time; {type(loss).__name__} "
-                                 "couples the outputs. Use solver='lbfgs'.")
-            objective = LinearObjective(problem.loss, X_train, y_trains[index], w_train, self.fit_intercept,
-                                        problem.n_outputs)
-            theta0 = previous[index] if previous is not None else objective.start()
-            if stochastic:
-                state = states[index] or StochasticState(objective.n_params)
-                validation = None
-                if X_val is not None:
-                    validation = LinearObjective(problem.loss, X_val, y_vals[index], w_val,
-                                                 self.fit_intercept, problem.n_outputs)
-                theta, n_iter, converged, curve, val_curve = stochastic_epochs(
-                    objective, penalty, theta0, state, self._stochastic_settings(solver, problem),
-                    max_epochs=1 if partial else self.max_iter, tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change, batch_size=self._batch_size(X_train.shape[0]),
-                    rng=rng, validation=validation, verbose=self.verbose,
-                )
-                states[index] = state
-                converged = converged or partial
-            else:
-                theta, n_iter, converged, curve = info.func(
-                    objective, penalty, theta0, max_iter=self.max_iter,
-                    tol=self.tol, verbose=self.verbose,
-                )
-                val_curve = []
-            value, _ = objective.loss_gradient(theta)
-            if not (np.all(np.isfinite(theta)) and np.isfinite(value)):
-                self._explain_divergence(problem, objective, theta, theta0, w_train, solver)
-            coef, intercept = objective.unpack(theta)
-            why = None if converged else self._why_not_converged(objective, penalty, theta, n_iter, solver,
-                                                                 problem.loss)
-            results.append(_Solved(coef, intercept, n_iter, why, curve, val_curve, value + penalty.value(coef)))
+        # one seed per problem, drawn up front: each problem's draws are the same whichever
+        # process solves it, and in whatever order (n_jobs)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(problems)) if stochastic else [None] * len(problems)
+        data = (X_train, X_val, w_train, w_val)
+        tasks = [(index, problem, y_trains[index], None if y_vals is None else y_vals[index],
+                  None if previous is None else previous[index], states[index], seeds[index])
+                 for index, problem in enumerate(problems)]
+        if self.n_jobs in (None, 1) or len(problems) == 1:
+            solved = [self._solve(solver, partial, data, *task) for task in tasks]
+        else:
+            from joblib import Parallel, delayed
+
+            solved = Parallel(n_jobs=self.n_jobs)(delayed(self._solve)(solver, partial, data, *task)
+                                                  for task in tasks)
+        results = [result for result, _ in solved]
+        states = [state for _, state in solved]
         reasons = sorted({r.why for r in results if r.why is not None})
         if reasons:
             warnings.warn(f"{type(self).__name__} did not converge: {'; '.join(reasons)}.", ConvergenceWarning)
@@ -257,6 +237,46 @@ class _LinearModel(BaseEstimator):
             f"loss {type(problem.loss).__name__} and solver {solver!r}. Scale the features, "
             "increase alpha or lower learning_rate_init; the previous model (if any) is kept."
         )
+
+    def _solve(self, solver, partial, data, index, problem, y_train, y_val, theta_previous, state, seed):
+        """Fit one problem (a target, a one-vs-rest class, ...); returns ``(_Solved, stochastic state)``.
+
+        Independent of the other problems, so that ``n_jobs`` can solve them in
+        parallel with the same results.
+        """
+        X_train, X_val, w_train, w_val = data
+        stochastic = solver in STOCHASTIC
+        loss = problem.loss
+        penalty = get_penalty(self.penalty, self.alpha * problem.penalty_scale, self.l1_ratio)
+        info = None if stochastic else SOLVERS[solver]
+        if info is not None and info.single_output and problem.n_outputs > 1:
+            raise ValueError(f"solver={solver!r} fits one output at a time; {type(loss).__name__} "
+                             "couples the outputs. Use solver='lbfgs'.")
+        objective = LinearObjective(loss, X_train, y_train, w_train, self.fit_intercept, problem.n_outputs)
+        theta0 = theta_previous if theta_previous is not None else objective.start()
+        if stochastic:
+            state = state or StochasticState(objective.n_params)
+            validation = None
+            if X_val is not None:
+                validation = LinearObjective(loss, X_val, y_val, w_val, self.fit_intercept, problem.n_outputs)
+            theta, n_iter, converged, curve, val_curve = stochastic_epochs(
+                objective, penalty, theta0, state, self._stochastic_settings(solver, problem),
+                max_epochs=1 if partial else self.max_iter, tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change, batch_size=self._batch_size(X_train.shape[0]),
+                rng=seed, validation=validation, verbose=self.verbose,
+            )
+            converged = converged or partial
+        else:
+            theta, n_iter, converged, curve = info.func(
+                objective, penalty, theta0, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
+            )
+            val_curve = []
+        value, _ = objective.loss_gradient(theta)
+        if not (np.all(np.isfinite(theta)) and np.isfinite(value)):
+            self._explain_divergence(problem, objective, theta, theta0, w_train, solver)
+        coef, intercept = objective.unpack(theta)
+        why = None if converged else self._why_not_converged(objective, penalty, theta, n_iter, solver, loss)
+        return _Solved(coef, intercept, n_iter, why, curve, val_curve, value + penalty.value(coef)), state
 
     def _split(self, X, sample_weight, problems, rng, stochastic, partial):
         """Shuffle once (stochastic solvers) and hold out a validation set for early stopping."""

@@ -33,7 +33,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         to passing the same weights as ``sample_weight``.
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, warm_start : as in LinearRegressor
     early_stopping, validation_fraction, n_iter_no_change : as in LinearRegressor
-    batch_size, learning_rate_init, random_state, verbose : as in LinearRegressor
+    batch_size, learning_rate_init, n_jobs, random_state, verbose : as in LinearRegressor
     learning_rate, power_t, average, shuffle : as in LinearRegressor
     momentum, nesterovs_momentum, beta_1, beta_2, epsilon : as in LinearRegressor
     solver : str, default="auto"
@@ -83,7 +83,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, batch_size="auto",
                  learning_rate_init=0.01, learning_rate="constant", power_t=0.5, average=False, shuffle=True,
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 random_state=None, verbose=0):
+                 n_jobs=None, random_state=None, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -108,6 +108,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 

@@ -110,6 +110,11 @@ class LinearRegressor(RegressorMixin, _LinearModel):
     epsilon : float, default=1e-8
         ``solver="adam"``: added to the square root of the second moment.
         The updates are those of scikit-learn's MLP optimisers.
+    n_jobs : int or None, default=None
+        Number of processes that solve independent problems (the targets of
+        a multi-output fit with a loss of one output, the classes of a
+        one-vs-rest fit) at once, as in joblib; ``None`` means 1. The results
+        are the same for every ``n_jobs``.
     random_state : int, RandomState or None, default=None
         Shuffling and validation split of the stochastic solvers.
     verbose : int, default=0
@@ -141,7 +146,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
                  solver="auto", max_iter=1000, tol=1e-4, warm_start=False, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, batch_size="auto", learning_rate_init=0.01,
                  learning_rate="constant", power_t=0.5, average=False, shuffle=True, momentum=0.9,
-                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, random_state=None, verbose=0):
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_jobs=None, random_state=None, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -165,6 +170,7 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
