@@ -52,3 +52,21 @@ def test_an_error_in_a_worker_is_the_serial_error(rng):
     with pytest.raises(ValueError) as parallel:
         LinearClassifier(solver="sgd", learning_rate_init=1e6, max_iter=5, n_jobs=2, random_state=0).fit(X, y)
     assert str(serial.value) == str(parallel.value)
+
+
+@pytest.mark.parametrize("params", [
+    {"multi_class": "ovo"}, {"multi_class": "ovr"}, {"loss": "squared_hinge", "multi_class": "ovr"},
+    {"loss": "log_loss", "multi_class": "ovo"}, {"kernel": "linear", "multi_class": "ovr"},
+    {"kernel_approximation": "nystroem", "n_components": 30},
+])
+def test_svm_problems_in_parallel_equal_serial(params, rng):
+    from sklearn_losses.svm import SVMClassifier
+
+    X = rng.normal(size=(150, 3))
+    y = np.digitize(X[:, 0] - X[:, 2], [-0.5, 0.5])  # three classes
+    fits = [SVMClassifier(**params, n_jobs=n_jobs, random_state=0).fit(X, y) for n_jobs in (None, 2)]
+    np.testing.assert_array_equal(fits[0].decision_function(X), fits[1].decision_function(X))
+    if not params.get("kernel_approximation"):
+        np.testing.assert_array_equal(fits[0].dual_coef_, fits[1].dual_coef_)
+        np.testing.assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+        np.testing.assert_array_equal(fits[0].n_iter_, fits[1].n_iter_)

@@ -42,7 +42,8 @@ def _linear(estimator, loss, alpha, solver):
     cls = LinearRegressor if estimator._y_numeric else LinearClassifier
     return cls(loss, alpha=alpha, solver=solver, tol=estimator.tol,
                max_iter=1000 if estimator.max_iter == -1 else estimator.max_iter,
-               random_state=estimator.random_state, verbose=estimator.verbose)
+               n_jobs=getattr(estimator, "n_jobs", None), random_state=estimator.random_state,
+               verbose=estimator.verbose)
 
 
 def approximate_fit(estimator, X, y, weight, loss, gamma):

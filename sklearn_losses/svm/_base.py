@@ -206,37 +206,43 @@ class _KernelSVM(BaseEstimator):
         whole = None
         if kind is None and any(rows is not None for rows, _ in problems):
             whole = self._kernel.gram(X, self._matrix_dtype(X.shape[0]) if dual else np.float64)
-        solutions = []
-        for rows, y in problems:
-            w = weight if rows is None else weight[rows]
-            if not dual:
-                solutions.append(self._newton(self._matrix(X, rows, whole, np.float64), loss, y, w, rows))
-                continue
-            store, diag = self._store(X, rows, kind, whole)
-            if loss.piecewise_quadratic:
-                solutions.append(self._smo(store, diag, loss, y, w, self._max_iter(), rows))
-                continue
-            a, b, f, n_iter, status = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter())
-            if status in (STALLED, NON_FINITE) and y.size <= MAX_NEWTON_SAMPLES:
-                # the dual lost its precision (C too large for float64) or overflowed:
-                # Newton's method in the primal does not cancel K a against b
-                solution = self._newton(self._matrix(X, rows, whole, np.float64), loss, y, w, rows)
-                if solution.why is None:
-                    solutions.append(solution)
-                    continue
-            if status == NON_FINITE:
-                raise NonFiniteLossError(
-                    f"{type(self).__name__}: the dual solver for {type(loss).__name__} met a non-finite gradient "
-                    f"or step (the loss overflows at these decision values; C={self.C:g}). Lower C, scale the "
-                    "features or the targets; the previous model (if any) is kept.")
-            why = {CONVERGED: None, MAX_ITER: _stopped("SMO", n_iter, self._max_iter(), self.tol),
-                   STALLED: ("SMO stalled at the limit of float64 precision before the tolerance "
-                             f"tol={self.tol:g} (C={self.C:g} makes the dual ill-conditioned); lower C")}[status]
-            solution = _Solution(rows, a, b, n_iter, why, f, status == MAX_ITER)
-            if status == CONVERGED:
-                solution = self._newton_polish(lambda: self._matrix(X, rows, whole, np.float64), loss, y, w, solution)
-            solutions.append(solution)
+        tasks = [(rows, y, weight if rows is None else weight[rows]) for rows, y in problems]
+        n_jobs = getattr(self, "n_jobs", None)
+        if n_jobs in (None, 1) or len(problems) == 1:
+            solutions = [self._solve(X, rows, y, w, loss, dual, kind, whole) for rows, y, w in tasks]
+        else:  # the problems are independent: the same solutions in any process
+            from joblib import Parallel, delayed
+
+            solutions = Parallel(n_jobs=n_jobs)(delayed(self._solve)(X, rows, y, w, loss, dual, kind, whole)
+                                                for rows, y, w in tasks)
         return self._finish(X, solutions, loss, problems, weight)
+
+    def _solve(self, X, rows, y, w, loss, dual, kind, whole):
+        """The solution of one binary problem (the rows ``rows`` of X, or all; targets ``y``, weights ``w``)."""
+        if not dual:
+            return self._newton(self._matrix(X, rows, whole, np.float64), loss, y, w, rows)
+        store, diag = self._store(X, rows, kind, whole)
+        if loss.piecewise_quadratic:
+            return self._smo(store, diag, loss, y, w, self._max_iter(), rows)
+        a, b, f, n_iter, status = smooth_dual(store, diag, loss, y, w, self.tol, self._max_iter())
+        if status in (STALLED, NON_FINITE) and y.size <= MAX_NEWTON_SAMPLES:
+            # the dual lost its precision (C too large for float64) or overflowed:
+            # Newton's method in the primal does not cancel K a against b
+            solution = self._newton(self._matrix(X, rows, whole, np.float64), loss, y, w, rows)
+            if solution.why is None:
+                return solution
+        if status == NON_FINITE:
+            raise NonFiniteLossError(
+                f"{type(self).__name__}: the dual solver for {type(loss).__name__} met a non-finite gradient "
+                f"or step (the loss overflows at these decision values; C={self.C:g}). Lower C, scale the "
+                "features or the targets; the previous model (if any) is kept.")
+        why = {CONVERGED: None, MAX_ITER: _stopped("SMO", n_iter, self._max_iter(), self.tol),
+               STALLED: ("SMO stalled at the limit of float64 precision before the tolerance "
+                         f"tol={self.tol:g} (C={self.C:g} makes the dual ill-conditioned); lower C")}[status]
+        solution = _Solution(rows, a, b, n_iter, why, f, status == MAX_ITER)
+        if status == CONVERGED:
+            solution = self._newton_polish(lambda: self._matrix(X, rows, whole, np.float64), loss, y, w, solution)
+        return solution
 
     def _newton(self, K, loss, y, w, rows):
         max_iter = min(self._max_iter(), 100)

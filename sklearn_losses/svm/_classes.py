@@ -1,6 +1,6 @@
 """SVMClassifier and SVMRegressor: kernel machines trained on any margin or regression loss."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
@@ -170,6 +170,10 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         ``method="sigmoid"``) so that ``predict_proba`` exists, as
         ``SVC(probability=True)``; it costs six more fits. Logit losses give
         probabilities through their link without it.
+    n_jobs : int or None, default=None
+        Number of processes that solve the one-vs-one or one-vs-rest
+        problems at once (joblib; ``None`` means 1), each with its own kernel
+        cache of ``cache_size``. The model is the same for every ``n_jobs``.
 
     Attributes
     ----------
@@ -193,6 +197,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "multi_class": [StrOptions({"ovo", "ovr"})],
         "probability": ["boolean"],
+        "n_jobs": [Integral, None],
     }
     _tasks = ("binary", "multiclass")
     _y_numeric = False
@@ -200,7 +205,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     def __init__(self, loss="hinge", *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
                  tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", probability=False, cache_size=1024,
                  kernel_approximation=None, n_components=100, alpha=None, learning_rate_init=0.05, batch_size=32,
-                 partial_fit_epochs=3, random_state=None, verbose=0):
+                 partial_fit_epochs=3, n_jobs=None, random_state=None, verbose=0):
         self.loss = loss
         self.C = C
         self.kernel = kernel
@@ -210,6 +215,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         self.tol = tol
         self.max_iter = max_iter
         self.class_weight = class_weight
+        self.n_jobs = n_jobs
         self.multi_class = multi_class
         self.probability = probability
         self.cache_size = cache_size
