@@ -33,13 +33,19 @@ def resolve_loss(estimator, loss):
     return loss
 
 
-def encode_classes(name, y, sample_weight, class_weight, known_classes=None, classes=None):
+def encode_classes(name, y, sample_weight, class_weight, known_classes=None, classes=None, seen_counts=None):
     """Return ``(classes_, encoded, sample_weight)`` for class labels ``y``.
 
     ``known_classes`` are those of an earlier ``partial_fit`` call, ``classes``
     those announced by the first one; otherwise the classes are the labels of
     ``y``. ``class_weight`` (dict or ``"balanced"``) is multiplied into
     ``sample_weight``. ``name`` (the estimator's) goes into the error messages.
+
+    Streaming (``partial_fit``), ``"balanced"`` weighs by the running class
+    counts: ``seen_counts`` are the samples of each class in the earlier
+    calls; with this call's they give ``N / (K * n_c)``, scikit-learn's
+    balanced weights of all the data seen so far. Without ``seen_counts``
+    streaming refuses ``"balanced"``.
     """
     check_classification_targets(y)
     if known_classes is not None:
@@ -55,10 +61,14 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
     if unknown.size:
         raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
     encoded = np.searchsorted(classes_, y)
-    if class_weight is not None:
-        if class_weight == "balanced" and classes is not None:
-            # "balanced" needs the counts of the whole data, which partial_fit does not see
+    streaming = classes is not None or known_classes is not None
+    if isinstance(class_weight, str) and class_weight == "balanced" and streaming:
+        if seen_counts is None:  # the counts of the whole data, which partial_fit does not see
             raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
+        counts = np.asarray(seen_counts, dtype=np.float64) + np.bincount(encoded, minlength=classes_.shape[0])
+        per_class = counts.sum() / (classes_.shape[0] * np.maximum(counts, 1.0))
+        sample_weight = sample_weight * per_class[encoded]
+    elif class_weight is not None:
         sample_weight = sample_weight * class_sample_weight(class_weight, y)
     weighted_classes = np.unique(encoded[sample_weight > 0])
     if weighted_classes.shape[0] < 2 and known_classes is None and classes is None:
@@ -68,6 +78,17 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
             f"{name}: every sample weight is zero, no class to learn from."
         )
     return classes_, encoded, sample_weight
+
+
+def seen_class_counts(estimator, partial, classes):
+    """Samples per class that earlier ``partial_fit`` calls of ``estimator`` saw (zeros at the first call).
+
+    ``None`` outside ``partial_fit`` (``partial`` false and no ``classes``).
+    """
+    if partial:
+        counts = getattr(estimator, "_class_counts", None)
+        return np.zeros(estimator.classes_.shape[0]) if counts is None else counts
+    return None if classes is None else np.zeros(np.unique(classes).shape[0])
 
 
 def regression_targets(name, loss, y):

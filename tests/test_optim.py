@@ -175,3 +175,43 @@ def test_shuffle_false_visits_the_data_in_order_whatever_the_seed(rng):
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
     shuffled = [LinearRegressor(solver="sgd", max_iter=3, random_state=seed).fit(X, y) for seed in (0, 1)]
     assert not np.array_equal(shuffled[0].coef_, shuffled[1].coef_)
+
+
+@pytest.mark.parametrize("name", ["LinearClassifier", "MLPClassifier"])
+def test_balanced_partial_fit_weighs_by_the_running_class_counts(name, rng):
+    """Each call's samples get the balanced weights of everything seen so far: the first call with a dict
+    of those weights computed by hand gives the same model, and the counts accumulate over calls."""
+    from sklearn_losses.neural_network import MLPClassifier
+
+    cls = {"LinearClassifier": LinearClassifier, "MLPClassifier": MLPClassifier}[name]
+    kwargs = {"random_state": 0} if name == "LinearClassifier" else {"random_state": 0, "hidden_layer_sizes": (5,)}
+    X = rng.normal(size=(300, 3))
+    y = np.where(X[:, 0] > 0.8, "rare", np.where(X[:, 1] > 0, "b", "a"))
+    first, second = slice(0, 150), slice(150, 300)
+    balanced = cls(class_weight="balanced", **kwargs)
+    balanced.partial_fit(X[first], y[first], classes=["a", "b", "rare"])
+    counts = np.array([np.sum(y[first] == c) for c in ("a", "b", "rare")], dtype=float)
+    by_hand = cls(class_weight=dict(zip(("a", "b", "rare"), 150 / (3 * counts))), **kwargs)
+    by_hand.partial_fit(X[first], y[first], classes=["a", "b", "rare"])
+    np.testing.assert_allclose(balanced.predict_proba(X), by_hand.predict_proba(X), rtol=1e-12)
+    balanced.partial_fit(X[second], y[second])
+    np.testing.assert_array_equal(balanced._class_counts, [np.sum(y == c) for c in ("a", "b", "rare")])
+    total = np.array([np.sum(y == c) for c in ("a", "b", "rare")], dtype=float)
+    by_hand.set_params(class_weight=dict(zip(("a", "b", "rare"), 300 / (3 * total))))
+    by_hand.partial_fit(X[second], y[second])
+    np.testing.assert_allclose(balanced.predict_proba(X), by_hand.predict_proba(X), rtol=1e-12)
+    assert cls(class_weight="balanced", **kwargs).fit(X, y)._class_counts is None  # fit: the whole data's counts
+
+
+def test_svm_streaming_balanced_weights_use_the_running_counts(rng):
+    from sklearn_losses.svm import SVMClassifier
+
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 1.0).astype(int)
+    est = SVMClassifier(kernel_approximation="nystroem", n_components=20, alpha=1e-3, class_weight="balanced",
+                        random_state=0)
+    est.partial_fit(X[:100], y[:100], classes=[0, 1])
+    est.partial_fit(X[100:], y[100:])
+    counts = est.linear_._class_counts  # each of partial_fit_epochs passes counts its batch: the same proportions
+    np.testing.assert_allclose(counts / counts.sum(), np.bincount(y) / y.size, rtol=1e-12)
+    assert counts.sum() == est.partial_fit_epochs * y.size

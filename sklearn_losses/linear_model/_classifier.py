@@ -6,7 +6,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from .._estimator import keeps_model_on_failure
-from .._targets import ScoreClassifierMixin, encode_classes
+from .._targets import ScoreClassifierMixin, encode_classes, seen_class_counts
 from ._base import _LinearModel, _Problem
 
 __all__ = ["LinearClassifier"]
@@ -30,7 +30,10 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``
         (``"balanced"``: ``n_samples / (n_classes * bincount(y))``). Identical
-        to passing the same weights as ``sample_weight``.
+        to passing the same weights as ``sample_weight``. With
+        ``partial_fit``, ``"balanced"`` uses the running counts: each call
+        weighs its samples by the balanced weights of all the samples seen so
+        far, this call's included (scikit-learn's SGDClassifier refuses it).
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, warm_start : as in LinearRegressor
     early_stopping, validation_fraction, n_iter_no_change : as in LinearRegressor
     batch_size, learning_rate_init, n_jobs, random_state, verbose : as in LinearRegressor
@@ -114,22 +117,25 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
 
     def _problems(self, y, loss, sample_weight, partial, classes):
         y = column_or_1d(y, warn=True)
+        seen = seen_class_counts(self, partial, classes)
         classes_, encoded, sample_weight = encode_classes(type(self).__name__, y, sample_weight,
                                                           self.class_weight, self.classes_ if partial else None,
-                                                          classes)
+                                                          classes, seen_counts=seen)
         k = classes_.shape[0]
+        counts = None if seen is None else seen + np.bincount(encoded, minlength=k)
         if loss.task == "multiclass":
             problems = [_Problem(loss, encoded.astype(np.float64), k)]
         elif k == 2:
             problems = [_Problem(loss, encoded.astype(np.float64))]
         else:
             problems = [_Problem(loss, (encoded == j).astype(np.float64)) for j in range(k)]
-        return problems, sample_weight, {"classes": classes_}
+        return problems, sample_weight, {"classes": classes_, "counts": counts}
 
     def _set_coefficients(self, coefs, intercepts, fitted):
         coef = np.vstack(coefs)
         intercept = np.concatenate([np.atleast_1d(b) for b in intercepts])
         self.classes_ = fitted["classes"]
+        self._class_counts = fitted["counts"]  # samples per class seen by partial_fit (balanced weights)
         self._joint_binary = coef.shape[0] == 2 and self.classes_.shape[0] == 2
         if self._joint_binary:  # a multiclass loss on two classes: one score z1 - z0
             self._joint_coef, self._joint_intercept = coef, intercept

@@ -7,7 +7,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from .._estimator import keeps_model_on_failure
-from .._targets import ScoreClassifierMixin, encode_classes, regression_targets, resolve_loss
+from .._targets import ScoreClassifierMixin, encode_classes, regression_targets, resolve_loss, seen_class_counts
 from ._base import _BaseMLP, _has_stochastic_solver
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -209,7 +209,9 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
     ----------
     loss : str or loss instance, default="log_loss"
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes, multiplied into ``sample_weight``.
+        Weights of the classes, multiplied into ``sample_weight``; with
+        ``partial_fit``, ``"balanced"`` uses the running class counts (the
+        balanced weights of all the samples seen so far, this call's included).
     {_SHARED_DOC}
     Attributes
     ----------
@@ -261,8 +263,9 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
     def _targets(self, y, sample_weight, partial, classes):
         y = column_or_1d(y, warn=True)
         known = self.classes_ if partial else None
+        seen = seen_class_counts(self, partial, classes)
         classes_, encoded, sample_weight = encode_classes(type(self).__name__, y, sample_weight,
-                                                          self.class_weight, known, classes)
+                                                          self.class_weight, known, classes, seen_counts=seen)
         k = classes_.shape[0]
         name = self.loss
         if isinstance(name, str) and name == "log_loss" and k > 2:
@@ -274,10 +277,12 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
             Y, n_outputs = encoded.astype(np.float64), 1
         else:
             Y, n_outputs = np.eye(k)[encoded], k
-        return loss, Y, n_outputs, sample_weight, {"classes": classes_, "encoded": encoded}
+        counts = None if seen is None else seen + np.bincount(encoded, minlength=k)
+        return loss, Y, n_outputs, sample_weight, {"classes": classes_, "encoded": encoded, "counts": counts}
 
     def _set_targets(self, fitted):
         self.classes_ = fitted["classes"]
+        self._class_counts = fitted["counts"]  # samples per class seen by partial_fit (balanced weights)
 
     def _stratify(self, Y):
         return Y if Y.ndim == 1 else np.argmax(Y, axis=1)

@@ -69,6 +69,8 @@ def approximate_partial_fit(estimator, X, y, weight, loss, gamma, classes=None):
         feature_map, linear = estimator.feature_map_, copy.deepcopy(estimator.linear_)
     # the streaming settings are read at every call (set_params between calls applies)
     linear.set_params(learning_rate_init=estimator.learning_rate_init, batch_size=estimator.batch_size)
+    if not estimator._y_numeric:  # "balanced" streams as the linear classifier's: by the running class counts
+        linear.set_params(class_weight="balanced" if estimator.class_weight == "balanced" else None)
     features = feature_map.transform(X)
     for _ in range(estimator.partial_fit_epochs):  # Adam passes over this batch (one pass over the stream)
         if estimator._y_numeric:

@@ -157,7 +157,9 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         (:func:`~sklearn_losses.losses.available_losses`).
 """ + _COMMON_DOC + """
     class_weight : dict or "balanced", default=None
-        Multiplies the sample weights (and so C) per class.
+        Multiplies the sample weights (and so C) per class. With
+        ``partial_fit``, ``"balanced"`` uses the running class counts (as
+        :class:`~sklearn_losses.linear_model.LinearClassifier`).
     multi_class : {"ovo", "ovr"}, default="ovo"
         Several classes and a binary loss: one problem per pair of classes
         (as SVC; the decision function is turned into per-class scores the
@@ -306,8 +308,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         data_weight = weight
         if isinstance(self.class_weight, dict):
             weight = weight * class_sample_weight(self.class_weight, y)
-        elif self.class_weight is not None:
-            raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
+        # "balanced": the linear model weighs by the running class counts (see _approximate)
         return self._fit_approximate(X, y, weight, loss, partial=True, classes=self.classes_,
                                      sample_weight=data_weight)
 
