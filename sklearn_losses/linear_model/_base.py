@@ -28,6 +28,7 @@ from ..penalties import get_penalty
 from ..solvers import SOLVERS, select_solver
 from ..solvers._objective import LinearObjective, optimality, smooth_objective
 from ..solvers._optim import optimal_t0, resolve_batch_size
+from ..solvers._samplers import arrange
 from ..solvers.sgd import StochasticSettings, StochasticState, stochastic_epochs
 
 __all__ = []
@@ -157,8 +158,8 @@ class _LinearModel(BaseEstimator):
         warm = (self.warm_start or partial) and hasattr(self, "coef_")
         previous = self._previous_thetas(problems, X.shape[1]) if warm else None
         rng = check_random_state(self.random_state)
-        X_train, X_val, w_train, w_val, y_trains, y_vals = self._split(X, sample_weight, problems, rng,
-                                                                          stochastic, partial)
+        X_train, X_val, w_train, w_val, y_trains, y_vals, batch_size = self._split(
+            X, sample_weight, problems, rng, stochastic, partial, fitted.get("encoded"))
         # a copy: the epochs advance the states in place, and a failed call keeps the model's
         states = copy.deepcopy(getattr(self, "_stochastic_states", None)) if warm else None
         if states is None or len(states) != len(problems):
@@ -166,7 +167,7 @@ class _LinearModel(BaseEstimator):
         # one seed per problem, drawn up front: each problem's draws are the same whichever
         # process solves it, and in whatever order (n_jobs)
         seeds = rng.randint(np.iinfo(np.int32).max, size=len(problems)) if stochastic else [None] * len(problems)
-        data = (X_train, X_val, w_train, w_val)
+        data = (X_train, X_val, w_train, w_val, batch_size)
         tasks = [(index, problem, y_trains[index], None if y_vals is None else y_vals[index],
                   None if previous is None else previous[index], states[index], seeds[index])
                  for index, problem in enumerate(problems)]
@@ -244,7 +245,7 @@ class _LinearModel(BaseEstimator):
         Independent of the other problems, so that ``n_jobs`` can solve them in
         parallel with the same results.
         """
-        X_train, X_val, w_train, w_val = data
+        X_train, X_val, w_train, w_val, batch_size = data
         stochastic = solver in STOCHASTIC
         loss = problem.loss
         penalty = get_penalty(self.penalty, self.alpha * problem.penalty_scale, self.l1_ratio)
@@ -262,8 +263,7 @@ class _LinearModel(BaseEstimator):
             theta, n_iter, converged, curve, val_curve = stochastic_epochs(
                 objective, penalty, theta0, state, self._stochastic_settings(solver, problem),
                 max_epochs=1 if partial else self.max_iter, tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change, batch_size=self._batch_size(X_train.shape[0]),
-                rng=seed, validation=validation, verbose=self.verbose,
+                n_iter_no_change=self.n_iter_no_change, batch_size=batch_size, rng=seed, validation=validation, verbose=self.verbose,
             )
             converged = converged or partial
         else:
@@ -278,27 +278,34 @@ class _LinearModel(BaseEstimator):
         why = None if converged else self._why_not_converged(objective, penalty, theta, n_iter, solver, loss)
         return _Solved(coef, intercept, n_iter, why, curve, val_curve, value + penalty.value(coef)), state
 
-    def _split(self, X, sample_weight, problems, rng, stochastic, partial):
-        """Shuffle once (stochastic solvers) and hold out a validation set for early stopping."""
+    def _split(self, X, sample_weight, problems, rng, stochastic, partial, labels=None):
+        """Hold out a validation set (early stopping), then arrange the training rows for the minibatches.
+
+        Returns ``(X_train, X_val, w_train, w_val, y_trains, y_vals, batch_size)``;
+        the arrangement follows ``batch_sampler`` (:mod:`..solvers._samplers`;
+        ``labels``: the class of each row, for classifiers).
+        """
         ys = [p.y for p in problems]
         if not stochastic:
-            return X, None, sample_weight, None, ys, None
-        if self.shuffle:
-            order = rng.permutation(X.shape[0])
-            X, ys = X[order], [y[order] for y in ys]
-            sample_weight = None if sample_weight is None else sample_weight[order]
-        if not self.early_stopping or partial:
-            return X, None, sample_weight, None, ys, None
-        n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
-        if n_val >= X.shape[0]:
-            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no training samples.")
-        idx_train, idx_val = train_test_split(np.arange(X.shape[0]), test_size=n_val,
-                                              random_state=rng.randint(np.iinfo(np.int32).max))
-        idx_train.sort()
-        idx_val.sort()
-        w_train = None if sample_weight is None else sample_weight[idx_train]
-        w_val = None if sample_weight is None else sample_weight[idx_val]
-        return (X[idx_train], X[idx_val], w_train, w_val, [y[idx_train] for y in ys], [y[idx_val] for y in ys])
+            return X, None, sample_weight, None, ys, None, None
+        rows = np.arange(X.shape[0])
+        X_val = w_val = y_vals = None
+        if self.early_stopping and not partial:
+            n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
+            if n_val >= X.shape[0]:
+                raise ValueError(f"validation_fraction={self.validation_fraction} leaves no training samples.")
+            rows, idx_val = train_test_split(rows, test_size=n_val, random_state=rng.randint(np.iinfo(np.int32).max))
+            rows.sort()
+            idx_val.sort()
+            X_val, y_vals = X[idx_val], [y[idx_val] for y in ys]
+            w_val = None if sample_weight is None else sample_weight[idx_val]
+        sampler = getattr(self, "batch_sampler", "uniform")
+        order, batch_size = arrange(rows.size, sampler, rng, self._batch_size(rows.size),
+                                    None if labels is None else labels[rows],
+                                    getattr(self, "samples_per_class", None), shuffle=self.shuffle)
+        rows = rows[order]
+        w_train = None if sample_weight is None else sample_weight[rows]
+        return X[rows], X_val, w_train, w_val, [y[rows] for y in ys], y_vals, batch_size
 
     def _previous_thetas(self, problems, n_features):
         coef = np.atleast_2d(self.coef_)

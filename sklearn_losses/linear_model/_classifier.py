@@ -1,12 +1,15 @@
 """LinearClassifier: a linear model trained on any binary or multiclass loss."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from .._estimator import keeps_model_on_failure
 from .._targets import ScoreClassifierMixin, encode_classes, seen_class_counts
+from ..solvers._samplers import SAMPLERS
 from ._base import _LinearModel, _Problem
 
 __all__ = ["LinearClassifier"]
@@ -39,6 +42,18 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     batch_size, learning_rate_init, n_jobs, random_state, verbose : as in LinearRegressor
     learning_rate, power_t, average, shuffle : as in LinearRegressor
     momentum, nesterovs_momentum, beta_1, beta_2, epsilon : as in LinearRegressor
+    batch_sampler : {"uniform", "stratified", "balanced"}, default="uniform"
+        Stochastic solvers: how the rows are arranged into minibatches (once
+        per ``fit`` or ``partial_fit`` call; the batches are then visited in
+        a new random order every epoch). ``"stratified"``: every batch holds
+        the classes in their overall proportions; ``"balanced"``: every
+        batch holds ``samples_per_class`` rows of each class, the rows of
+        smaller classes repeated, so the classes weigh the same in an epoch
+        (batches of ``samples_per_class * n_classes`` rows; ``batch_size``
+        then only sets the default ``samples_per_class``).
+    samples_per_class : int or None, default=None
+        ``batch_sampler="balanced"``: rows of each class per batch (default
+        ``batch_size // n_classes``, at least 1).
     solver : str, default="auto"
         As in :class:`LinearRegressor`. ``solver="auto"`` picks, for the
         hinge loss, the interior-point method on dense X and dual coordinate
@@ -79,6 +94,8 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     _parameter_constraints = {
         **_LinearModel._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "batch_sampler": [StrOptions(set(SAMPLERS))],
+        "samples_per_class": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, loss="log_loss", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
@@ -86,7 +103,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, batch_size="auto",
                  learning_rate_init=0.01, learning_rate="constant", power_t=0.5, average=False, shuffle=True,
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_jobs=None, random_state=None, verbose=0):
+                 batch_sampler="uniform", samples_per_class=None, n_jobs=None, random_state=None, verbose=0):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -111,6 +128,8 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.batch_sampler = batch_sampler
+        self.samples_per_class = samples_per_class
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -129,7 +148,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
             problems = [_Problem(loss, encoded.astype(np.float64))]
         else:
             problems = [_Problem(loss, (encoded == j).astype(np.float64)) for j in range(k)]
-        return problems, sample_weight, {"classes": classes_, "counts": counts}
+        return problems, sample_weight, {"classes": classes_, "counts": counts, "encoded": encoded}
 
     def _set_coefficients(self, coefs, intercepts, fitted):
         coef = np.vstack(coefs)
