@@ -215,3 +215,19 @@ def test_svm_streaming_balanced_weights_use_the_running_counts(rng):
     counts = est.linear_._class_counts  # each of partial_fit_epochs passes counts its batch: the same proportions
     np.testing.assert_allclose(counts / counts.sum(), np.bincount(y) / y.size, rtol=1e-12)
     assert counts.sum() == est.partial_fit_epochs * y.size
+
+
+def test_one_validation_split_for_every_estimator(rng):
+    """Stratified for classifiers, the same error for a validation set that is too small."""
+    from sklearn_losses.neural_network import MLPClassifier
+    from sklearn_losses.solvers._optim import validation_split
+
+    labels = np.repeat([0, 1, 2], [80, 15, 5])
+    train, val = validation_split(100, 0.2, 0, stratify=labels)
+    assert np.array_equal(np.bincount(labels[val]), [16, 3, 1])
+    X = rng.normal(size=(10, 2))
+    y = np.arange(10) % 2
+    for est in (LinearClassifier(solver="adam", early_stopping=True, validation_fraction=0.1),
+                MLPClassifier(early_stopping=True, validation_fraction=0.1)):
+        with pytest.raises(ValueError, match="validation_fraction"):
+            est.fit(X, y)

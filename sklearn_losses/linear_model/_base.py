@@ -16,7 +16,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -27,7 +26,7 @@ from ..losses import BaseLoss
 from ..penalties import get_penalty
 from ..solvers import SOLVERS, select_solver
 from ..solvers._objective import LinearObjective, optimality, smooth_objective
-from ..solvers._optim import optimal_t0, resolve_batch_size
+from ..solvers._optim import optimal_t0, resolve_batch_size, validation_split
 from ..solvers._samplers import arrange
 from ..solvers.sgd import StochasticSettings, StochasticState, stochastic_epochs
 
@@ -290,11 +289,9 @@ class _LinearModel(BaseEstimator):
             return X, None, sample_weight, None, ys, None, None
         rows = np.arange(X.shape[0])
         X_val = w_val = y_vals = None
-        if self.early_stopping and not partial:
-            n_val = max(1, int(round(self.validation_fraction * X.shape[0])))
-            if n_val >= X.shape[0]:
-                raise ValueError(f"validation_fraction={self.validation_fraction} leaves no training samples.")
-            rows, idx_val = train_test_split(rows, test_size=n_val, random_state=rng.randint(np.iinfo(np.int32).max))
+        if self.early_stopping and not partial:  # stratified for classifiers, as scikit-learn's SGD and MLP
+            rows, idx_val = validation_split(X.shape[0], self.validation_fraction,
+                                             rng.randint(np.iinfo(np.int32).max), labels, sample_weight)
             rows.sort()
             idx_val.sort()
             X_val, y_vals = X[idx_val], [y[idx_val] for y in ys]

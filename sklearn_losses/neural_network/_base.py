@@ -13,7 +13,6 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -22,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from .._estimator import check_sample_weight
 from ..losses import BaseLoss
 from ..solvers._objective import FLAT
-from ..solvers._optim import Progress
+from ..solvers._optim import Progress, validation_split
 from ._kernels import ACTIVATIONS
 from ._network import Network
 from ._train import Optimizer, fit_lbfgs, fit_stochastic
@@ -201,15 +200,8 @@ class _BaseMLP(BaseEstimator):
 
     def _split(self, X, Y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the rows (stratified for classifiers) for early stopping."""
-        n = X.shape[0]
-        train, val = train_test_split(np.arange(n), random_state=rng, test_size=self.validation_fraction,
-                                      stratify=self._stratify(Y))
-        if val.shape[0] < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
-                             "your dataset.")
+        train, val = validation_split(X.shape[0], self.validation_fraction, rng, self._stratify(Y), sample_weight)
         w_val = None if sample_weight is None else sample_weight[val]
-        if w_val is not None and not np.sum(w_val) > 0:
-            raise ValueError("early_stopping: every sample weight of the validation set is zero.")
         return train, (X[val], Y[val], w_val)
 
     # ------------------------------------------------------------- predict

@@ -32,7 +32,7 @@ from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from .._jit import njit
 
 __all__ = ["AUTO_BATCH_SIZE", "SCHEDULES", "Progress", "optimal_t0", "schedule_rate", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
-           "sgd_coordinate", "sgd_step"]
+           "sgd_coordinate", "sgd_step", "validation_split"]
 
 #: The minibatch size of ``batch_size="auto"`` (at most the number of samples).
 AUTO_BATCH_SIZE = 200
@@ -139,6 +139,27 @@ def sgd_step(params, grad, velocity, learning_rate, momentum, nesterov):
     for k in range(params.shape[0]):
         velocity[k], step, _ = sgd_coordinate(grad[k], velocity[k], learning_rate, momentum, nesterov)
         params[k] -= step
+
+
+def validation_split(n_samples, validation_fraction, random_state, stratify=None, sample_weight=None):
+    """``(train, validation)`` row indices for early stopping, as scikit-learn's MLP splits them.
+
+    ``train_test_split`` with ``test_size=validation_fraction``, stratified by
+    ``stratify`` (the class labels, for classifiers); a validation set of
+    fewer than 2 rows, or one whose sample weights are all zero, is a
+    ``ValueError`` naming ``validation_fraction``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    train, val = train_test_split(np.arange(n_samples), random_state=random_state, test_size=validation_fraction,
+                                  stratify=stratify)
+    if val.shape[0] < 2 or train.shape[0] < 1:
+        raise ValueError(f"The validation set is too small (validation_fraction={validation_fraction} of "
+                         f"{n_samples} samples). Increase 'validation_fraction' or the size of your dataset.")
+    if sample_weight is not None and not np.sum(sample_weight[val]) > 0:
+        raise ValueError("early_stopping: every sample weight of the validation set is zero "
+                         f"(validation_fraction={validation_fraction}).")
+    return train, val
 
 
 class Progress:
