@@ -151,8 +151,13 @@ def validation_split(n_samples, validation_fraction, random_state, stratify=None
     """
     from sklearn.model_selection import train_test_split
 
-    train, val = train_test_split(np.arange(n_samples), random_state=random_state, test_size=validation_fraction,
-                                  stratify=stratify)
+    try:
+        train, val = train_test_split(np.arange(n_samples), random_state=random_state,
+                                      test_size=validation_fraction, stratify=stratify)
+    except ValueError as error:  # e.g. fewer validation rows than classes to stratify
+        raise ValueError(f"early_stopping cannot hold out validation_fraction={validation_fraction} of "
+                         f"{n_samples} samples: {error}. Increase 'validation_fraction' or the size of your "
+                         "dataset.") from None
     if val.shape[0] < 2 or train.shape[0] < 1:
         raise ValueError(f"The validation set is too small (validation_fraction={validation_fraction} of "
                          f"{n_samples} samples). Increase 'validation_fraction' or the size of your dataset.")
