@@ -231,3 +231,28 @@ def test_one_validation_split_for_every_estimator(rng):
                 MLPClassifier(early_stopping=True, validation_fraction=0.1)):
         with pytest.raises(ValueError, match="validation_fraction"):
             est.fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["SVMClassifier", "SVMRegressor"])
+def test_svm_streaming_takes_the_linear_models_stochastic_settings(name, rng):
+    from sklearn_losses import svm
+
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] - X[:, 1] if name == "SVMRegressor" else (X[:, 0] > X[:, 1]).astype(int)
+    extra = {} if name == "SVMRegressor" else {"classes": [0, 1]}
+    settings = {"solver": "sgd", "learning_rate": "invscaling", "power_t": 0.25, "momentum": 0.5, "average": True}
+    est = getattr(svm, name)(kernel_approximation="nystroem", n_components=20, alpha=1e-3,
+                             stochastic_params=settings, random_state=0)
+    est.partial_fit(X, y, **extra)
+    linear = est.linear_
+    assert linear.solver == "sgd" and linear.solver_ == "sgd" and linear.learning_rate == "invscaling"
+    assert linear.power_t == 0.25 and linear.momentum == 0.5 and linear.average
+    assert linear._stochastic_states[0].n_average > 0
+    default = getattr(svm, name)(kernel_approximation="nystroem", n_components=20, alpha=1e-3, random_state=0)
+    assert default.partial_fit(X, y, **extra).linear_.solver_ == "adam"
+    with pytest.raises(ValueError, match="stochastic_params.*'alpha'"):
+        getattr(svm, name)(kernel_approximation="nystroem", n_components=20, alpha=1e-3,
+                           stochastic_params={"alpha": 1.0}).partial_fit(X, y, **extra)
+    with pytest.raises(ValueError, match="solver"):
+        getattr(svm, name)(kernel_approximation="nystroem", n_components=20, alpha=1e-3,
+                           stochastic_params={"solver": "lbfgs"}).partial_fit(X, y, **extra)

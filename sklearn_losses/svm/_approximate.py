@@ -8,7 +8,8 @@ approximate the kernel, and a :class:`~sklearn_losses.linear_model.LinearClassif
 or :class:`~sklearn_losses.linear_model.LinearRegressor` with the same loss
 is fitted on them: the cost is linear in n, and ``partial_fit`` streams
 batches (the map is fitted on the first one; ``partial_fit_epochs`` passes
-of Adam with ``learning_rate_init`` and ``batch_size`` over each). The L2 penalty is
+of the linear model's stochastic solver, Adam unless ``stochastic_params``
+says otherwise, with ``learning_rate_init`` and ``batch_size`` over each). The L2 penalty is
 ``alpha = 1 / (C * sum(sample_weight))``, the exact path's objective; for
 ``partial_fit`` the total weight is unknown, so ``alpha`` must be given.
 """
@@ -46,6 +47,25 @@ def _linear(estimator, loss, alpha, solver):
                verbose=estimator.verbose)
 
 
+#: The linear models' stochastic settings that ``stochastic_params`` may set, beyond ``solver``.
+STOCHASTIC_PARAMS = ("learning_rate", "power_t", "momentum", "nesterovs_momentum", "beta_1", "beta_2", "epsilon",
+                     "average", "shuffle", "batch_sampler", "samples_per_class")
+
+
+def _stochastic_params(estimator, linear):
+    """``stochastic_params`` checked against what the linear model streams with (errors name the key)."""
+    params = dict(estimator.stochastic_params or {})
+    allowed = ["solver", *(name for name in STOCHASTIC_PARAMS if name in linear.get_params())]
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(f"stochastic_params: unknown key(s) {unknown} for {type(estimator).__name__}; "
+                         f"expected some of {allowed}.")
+    solver = params.setdefault("solver", "adam")
+    if solver not in ("sgd", "adam"):
+        raise ValueError(f"stochastic_params['solver'] must be 'sgd' or 'adam'; got {solver!r}.")
+    return params
+
+
 def approximate_fit(estimator, X, y, weight, loss, gamma):
     """Fit ``feature_map_`` and ``linear_`` on all of X (``weight``: sample times class weights)."""
     alpha = estimator.alpha if estimator.alpha is not None else 1.0 / (estimator.C * float(weight.sum()))
@@ -68,11 +88,12 @@ def approximate_partial_fit(estimator, X, y, weight, loss, gamma, classes=None):
     else:  # a copy: a call that fails keeps the model as it was
         feature_map, linear = estimator.feature_map_, copy.deepcopy(estimator.linear_)
     # the streaming settings are read at every call (set_params between calls applies)
-    linear.set_params(learning_rate_init=estimator.learning_rate_init, batch_size=estimator.batch_size)
+    linear.set_params(learning_rate_init=estimator.learning_rate_init, batch_size=estimator.batch_size,
+                      **_stochastic_params(estimator, linear))
     if not estimator._y_numeric:  # "balanced" streams as the linear classifier's: by the running class counts
         linear.set_params(class_weight="balanced" if estimator.class_weight == "balanced" else None)
     features = feature_map.transform(X)
-    for _ in range(estimator.partial_fit_epochs):  # Adam passes over this batch (one pass over the stream)
+    for _ in range(estimator.partial_fit_epochs):  # passes over this batch (one pass over the stream)
         if estimator._y_numeric:
             linear.partial_fit(features, y, sample_weight=weight)
         else:

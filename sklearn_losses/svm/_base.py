@@ -96,6 +96,7 @@ class _KernelSVM(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="neither"), None],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "stochastic_params": [dict, None],
         "partial_fit_epochs": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }

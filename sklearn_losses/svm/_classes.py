@@ -57,11 +57,21 @@ _COMMON_DOC = """
         Approximate path: the L2 strength of the mean loss, overriding
         ``1 / (C * sum(sample_weight))``; required by ``partial_fit``.
     learning_rate_init : float, default=0.05
-        ``partial_fit`` (approximate path): Adam's step size.
+        ``partial_fit`` (approximate path): the stochastic solver's step size.
     batch_size : int, default=32
         ``partial_fit``: the minibatch size within each batch passed.
+    stochastic_params : dict or None, default=None
+        ``partial_fit``: the settings of the linear model's stochastic solver
+        (:class:`~sklearn_losses.linear_model.LinearClassifier`,
+        :class:`~sklearn_losses.linear_model.LinearRegressor`), by their
+        names there: ``solver`` (``"adam"``, the default, or ``"sgd"``),
+        ``learning_rate``, ``power_t``, ``momentum``, ``nesterovs_momentum``,
+        ``beta_1``, ``beta_2``, ``epsilon``, ``average``, ``shuffle`` and, for
+        the classifier, ``batch_sampler`` and ``samples_per_class``. A dict
+        (not flat parameters) because ``epsilon`` already names the
+        regressor's margin.
     partial_fit_epochs : int, default=3
-        ``partial_fit``: passes of Adam over each batch passed. With the
+        ``partial_fit``: passes of the stochastic solver over each batch passed. With the
         defaults one pass over the data in batches of at least
         ``n_components`` rows comes within a few hundredths of R^2 of ``fit``
         (``benchmarks/bench_streaming_svm.py``). The feature map (landmarks,
@@ -207,7 +217,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
     def __init__(self, loss="hinge", *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
                  tol=1e-3, max_iter=-1, class_weight=None, multi_class="ovo", probability=False, cache_size=1024,
                  kernel_approximation=None, n_components=100, alpha=None, learning_rate_init=0.05, batch_size=32,
-                 partial_fit_epochs=3, n_jobs=None, random_state=None, verbose=0):
+                 stochastic_params=None, partial_fit_epochs=3, n_jobs=None, random_state=None, verbose=0):
         self.loss = loss
         self.C = C
         self.kernel = kernel
@@ -226,6 +236,7 @@ class SVMClassifier(ClassifierMixin, _KernelSVM):
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
+        self.stochastic_params = stochastic_params
         self.partial_fit_epochs = partial_fit_epochs
         self.random_state = random_state
         self.verbose = verbose
@@ -397,7 +408,7 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
     def __init__(self, loss="epsilon_insensitive", *, epsilon=0.1, C=1.0, kernel="rbf", degree=3,
                  gamma="scale", coef0=0.0, tol=1e-3, max_iter=-1, cache_size=1024,
                  kernel_approximation=None, n_components=100, alpha=None, learning_rate_init=0.05, batch_size=32,
-                 partial_fit_epochs=3, random_state=None, verbose=0):
+                 stochastic_params=None, partial_fit_epochs=3, random_state=None, verbose=0):
         self.loss = loss
         self.epsilon = epsilon
         self.C = C
@@ -413,6 +424,7 @@ class SVMRegressor(RegressorMixin, _KernelSVM):
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
+        self.stochastic_params = stochastic_params
         self.partial_fit_epochs = partial_fit_epochs
         self.random_state = random_state
         self.verbose = verbose
