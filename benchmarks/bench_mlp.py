@@ -51,7 +51,9 @@ def objective(coefs, intercepts, X, y):
 def _fit_timed(make, X, y, epochs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        make(1).fit(X[:2000], y[:2000])  # warm-up (numba's compilation)
+        # warm-up on all rows: numba compiles the threaded kernels only for arrays large enough to use
+        # them (a warm-up on a subset left their compilation in the first timed epoch on a cold cache)
+        make(1).fit(X, y)
         model = make(epochs)
         start = time.perf_counter()
         model.fit(X, y)
