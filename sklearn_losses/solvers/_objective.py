@@ -138,15 +138,34 @@ class LinearObjective:
         return self._start_point()[0].copy()
 
     def _start_point(self):
-        """``(theta, gradient there)`` of :meth:`start`, computed once."""
+        """``(theta, gradient there, mean loss there)`` of :meth:`start`, computed once."""
         if getattr(self, "_start", None) is None:
             self._start = self._find_start()
         return self._start
 
+    def start_value(self):
+        """The mean loss at :meth:`start` (no penalty), computed with it."""
+        return self._start_point()[2]
+
+    def _at_constant(self, b):
+        """``(mean loss, largest |gradient| in the raw prediction)`` of the constant prediction ``b``.
+
+        No pass over X: the coefficients are zero.
+        """
+        n = self.n_samples
+        raw = np.full(n, float(b[0])) if self.n_outputs == 1 else np.tile(b, (n, 1))
+        value, grad = self.loss.loss_gradient(self.y, raw, self.sample_weight)
+        return value, np.max(np.abs(grad), initial=0.0)
+
     def _find_start(self):
         theta = np.zeros(self.n_params)
+
+        def at(point):
+            value, grad = self.loss_gradient(point)
+            return point, grad, value
+
         if not self.fit_intercept:
-            return theta, self.loss_gradient(theta)[1]
+            return at(theta)
         rows = slice(None, None, max(1, self.n_samples // START_SAMPLES))
         w = None if self.sample_weight is None else np.asarray(self.sample_weight)[rows]
         try:
@@ -154,19 +173,20 @@ class LinearObjective:
                 b = self.loss.baseline_prediction(np.asarray(self.y)[rows], w,
                                                   n_classes=self.n_outputs if self.loss.per_row else None)
         except ValueError:  # e.g. every weight of the subsample zero
-            return theta, self.loss_gradient(theta)[1]
+            return at(theta)
         b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
         if not np.all(np.isfinite(b)):
-            return theta, self.loss_gradient(theta)[1]
+            return at(theta)
         start = theta.copy()
         start[self.n_outputs * self.n_features:] = b
+        # both candidates are constant predictions: compared without a pass over X
         with np.errstate(all="ignore"):
-            value0, grad0 = self.loss_gradient(theta)
-            value, grad = self.loss_gradient(start)
-        flat = np.max(np.abs(grad), initial=0.0) < FLAT * np.max(np.abs(grad0), initial=0.0)
+            value0, slope0 = self._at_constant(np.zeros(self.n_outputs))
+            value, slope = self._at_constant(b)
+        flat = slope < FLAT * slope0
         if np.isfinite(value) and value <= value0 and not flat:
-            return start, grad
-        return theta, grad0
+            return at(start)
+        return at(theta)
 
     def unpack(self, theta):
         """Split a flat parameter vector into ``coef`` (k, p) and ``intercept`` (k,)."""

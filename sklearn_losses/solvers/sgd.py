@@ -152,7 +152,9 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
     if state.rate is None:
         state.rate = float(settings.learning_rate_init)
     epoch = 0
-    start_value = objective.loss_gradient(theta)[0] + penalty.value(theta[:n_coef])
+    at_start = np.array_equal(theta, objective.start())  # its loss is known (computed with the start)
+    start_value = (objective.start_value() if at_start else objective.loss_gradient(theta)[0]) \
+        + penalty.value(theta[:n_coef])
     start_value = max(start_value, 1e-12) if np.isfinite(start_value) else np.inf
     for epoch in range(1, max_epochs + 1):
         lr = state.rate if settings.schedule == "adaptive" and not settings.adam else settings.learning_rate_init
