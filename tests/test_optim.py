@@ -256,3 +256,37 @@ def test_svm_streaming_takes_the_linear_models_stochastic_settings(name, rng):
     with pytest.raises(ValueError, match="solver"):
         getattr(svm, name)(kernel_approximation="nystroem", n_components=20, alpha=1e-3,
                            stochastic_params={"solver": "lbfgs"}).partial_fit(X, y, **extra)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "optimal"])
+@pytest.mark.parametrize("task", ["huber", "log_loss", "modified_huber"])
+def test_sgd_with_batch_1_takes_scikit_learns_sgd_steps(schedule, task, rng):
+    """Where the update rules coincide (one sample per step, no momentum, no shuffling, L2 penalty),
+    the linear models' SGD and scikit-learn's SGD estimators take the same steps on every schedule."""
+    from sklearn.linear_model import SGDClassifier, SGDRegressor
+
+    n = 120
+    X = rng.normal(size=(n, 3))
+    if task == "huber":
+        half = X[:, 0][: n // 2] * 2.0 + rng.standard_t(2, size=n // 2)
+        y = np.concatenate([half, -half])  # symmetric: the best constant (the start) is 0, as scikit-learn's
+        X = np.concatenate([X[: n // 2], -X[: n // 2]])
+    else:
+        y = np.tile([0, 1], n // 2)  # balanced: the best constant log-odds is 0
+        X = X + y[:, None]
+    common = dict(alpha=1e-2, shuffle=False, max_iter=3)
+    ours_params = dict(solver="sgd", batch_size=1, momentum=0.0, learning_rate=schedule, learning_rate_init=0.01,
+                       power_t=0.25, tol=0.0, n_iter_no_change=10)
+    theirs_params = dict(penalty="l2", learning_rate=schedule, eta0=0.01, power_t=0.25, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if task == "huber":
+            from sklearn_losses.losses import Huber
+
+            ours = LinearRegressor(loss=Huber(delta=1.35), **common, **ours_params).fit(X, y)
+            theirs = SGDRegressor(loss="huber", epsilon=1.35, **common, **theirs_params).fit(X, y)
+        else:
+            ours = LinearClassifier(loss=task, **common, **ours_params).fit(X, y)
+            theirs = SGDClassifier(loss=task, **common, **theirs_params).fit(X, y)
+    np.testing.assert_allclose(np.ravel(ours.coef_), np.ravel(theirs.coef_), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(np.ravel(ours.intercept_), np.ravel(theirs.intercept_), rtol=1e-7, atol=1e-12)

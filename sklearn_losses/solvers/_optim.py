@@ -68,9 +68,10 @@ def schedule_rate(code, learning_rate, power_t, alpha, t0, t):
 def optimal_t0(loss, alpha):
     """The offset ``t0`` of the ``"optimal"`` schedule, by scikit-learn's SGD heuristic (Bottou's).
 
-    ``t0 = 1 / (eta0 alpha)`` with ``eta0 = typw / max(1, |l'(-typw; y=1)|)``
+    ``t0 = 1 / (eta0 alpha)`` with ``eta0 = typw / max(1, l'(-typw; y=1))``
     and ``typw = sqrt(1 / sqrt(alpha))``: the first step is about the size of
-    a typical weight.
+    a typical weight. The derivative is signed, as scikit-learn takes it
+    (negative for the usual losses, so that ``eta0 = typw``).
     """
     if not alpha > 0:
         raise ValueError("learning_rate='optimal' needs alpha > 0 (its step sizes are 1 / (alpha (t0 + t))); "
@@ -78,7 +79,7 @@ def optimal_t0(loss, alpha):
     typw = math.sqrt(1.0 / math.sqrt(alpha))
     slope = 1.0
     if loss.structure == "elementwise":
-        slope = float(np.abs(loss.gradient(np.ones(1), np.full(1, -typw), reduction="none", check_input=False))[0])
+        slope = float(loss.gradient(np.ones(1), np.full(1, -typw), reduction="none", check_input=False)[0])
         slope = slope if np.isfinite(slope) else 1.0
     eta0 = typw / max(1.0, slope)
     return 1.0 / (eta0 * alpha)
