@@ -16,7 +16,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ..solvers._optim import adam_step, resolve_batch_size, sgd_step
+from ..solvers._optim import adam_step, lower_rate, resolve_batch_size, sgd_step
 from ._kernels import clip_norm
 
 __all__ = ["Optimizer", "Diverged", "fit_lbfgs", "fit_stochastic"]
@@ -52,11 +52,13 @@ class Optimizer:
 
     def stop(self, estimator, message):
         """Whether to stop after ``n_iter_no_change`` epochs without progress (else lower the rate)."""
-        if self.solver == "adam" or estimator.learning_rate != "adaptive" or self.learning_rate <= 1e-6:
+        lowered = lower_rate(self.learning_rate) if self.solver == "sgd" and estimator.learning_rate == "adaptive" \
+            else None
+        if lowered is None:
             if estimator.verbose:
                 print(message + " Stopping.")
             return True
-        self.learning_rate /= 5.0
+        self.learning_rate = lowered
         if estimator.verbose:
             print(message + f" Setting learning rate to {self.learning_rate:f}")
         return False
@@ -91,7 +93,8 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
                       f"{n}.")
     grad = np.empty_like(params)
     order = np.arange(n)
-    best_params = params.copy() if validation is not None else None
+    if validation is not None:
+        record.progress.best_params = params.copy()
     total_weight = float(n if w is None else np.sum(w[rows]))
     for _ in range(1 if incremental else estimator.max_iter):
         if estimator.shuffle:
@@ -125,8 +128,7 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
             monitored = record.loss_curve[-1]
         if estimator.verbose:
             print(f"Iteration {record.n_iter}, loss = {record.loss_curve[-1]:.8f}{message}")
-        if record.progress.update(monitored, estimator.tol) and validation is not None:
-            best_params = params.copy()
+        record.progress.update(monitored, estimator.tol, params if validation is not None else None)
         optimizer.epoch_ends(estimator, record.t)
         if record.progress.stalled(estimator.n_iter_no_change):
             what = "Validation loss" if validation is not None else "Training loss"
@@ -141,7 +143,7 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
                 f"Stochastic Optimizer: Maximum iterations ({estimator.max_iter}) reached and the "
                 "optimization hasn't converged yet.", ConvergenceWarning,
             )
-    return best_params if validation is not None else params
+    return record.progress.best_params if validation is not None else params
 
 
 def fit_lbfgs(estimator, loss, network, params, X, Y, w, record):

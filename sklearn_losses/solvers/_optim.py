@@ -31,7 +31,7 @@ import numpy as np
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from .._jit import njit
 
-__all__ = ["AUTO_BATCH_SIZE", "SCHEDULES", "Progress", "optimal_t0", "schedule_rate", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
+__all__ = ["ADAPTIVE_FLOOR", "AUTO_BATCH_SIZE", "SCHEDULES", "Progress", "lower_rate", "optimal_t0", "schedule_rate", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
            "sgd_coordinate", "sgd_step", "validation_split"]
 
 #: The minibatch size of ``batch_size="auto"`` (at most the number of samples).
@@ -175,20 +175,35 @@ class Progress:
     validation objective, lower is better) and returns whether it is a new
     best; ``stalled(n_iter_no_change)`` is true once more than
     ``n_iter_no_change`` consecutive epochs failed to improve the best value
-    by ``tol``, scikit-learn's MLP rule. The state is kept across
+    by ``tol``, scikit-learn's MLP rule. With early stopping the best
+    parameters are kept (``params`` at construction, then each new best given
+    to ``update``) for the estimator to restore. The state is kept across
     ``partial_fit`` calls by the estimators that own it.
     """
 
-    def __init__(self):
+    def __init__(self, params=None):
         self.best = np.inf
         self.no_improvement = 0
+        self.best_params = None if params is None else params.copy()  # kept if no epoch is ever finite
 
-    def update(self, value, tol):
+    def update(self, value, tol, params=None):
+        """Record an epoch; with ``params``, a copy of the best ones is kept in ``best_params``."""
         self.no_improvement = self.no_improvement + 1 if value > self.best - tol else 0
         if value < self.best:
             self.best = value
+            if params is not None:
+                self.best_params = params.copy()
             return True
         return False
 
     def stalled(self, n_iter_no_change):
         return self.no_improvement > n_iter_no_change
+
+
+#: The ``"adaptive"`` schedule stops once its rate is at most this (scikit-learn's threshold).
+ADAPTIVE_FLOOR = 1e-6
+
+
+def lower_rate(rate):
+    """The ``"adaptive"`` schedule's rate after a stall: divided by 5, or None (stop) at the floor."""
+    return rate / 5.0 if rate > ADAPTIVE_FLOOR else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._optim import SCHEDULES, Progress, adam_prox_rate, adam_step, schedule_rate, sgd_step
+from ._optim import SCHEDULES, Progress, adam_prox_rate, adam_step, lower_rate, schedule_rate, sgd_step
 
 __all__ = ["StochasticSettings", "StochasticState", "stochastic_epochs"]
 
@@ -145,10 +145,9 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
     starts = np.arange(0, n, batch_size)
     weights = objective.sample_weight
     curve, val_curve = [], []
-    progress = Progress()
     converged = False
     theta = np.array(theta if state.iterate is None else state.iterate, dtype=np.float64)
-    best_theta = theta.copy()
+    progress = Progress(theta if validation is not None else None)
     if state.rate is None:
         state.rate = float(settings.learning_rate_init)
     epoch = 0
@@ -187,11 +186,11 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
         if verbose:
             extra = f", validation {val_curve[-1]:.6g}" if val_curve else ""
             print(f"{settings.method} epoch {epoch}: training objective {curve[-1]:.6g}{extra}")
-        if progress.update(monitored[-1], tol):
-            best_theta = model.copy()
+        progress.update(monitored[-1], tol, model if validation is not None else None)
         if progress.stalled(n_iter_no_change):
-            if settings.schedule == "adaptive" and not settings.adam and state.rate > 1e-6:
-                state.rate /= 5.0
+            lowered = lower_rate(state.rate) if settings.schedule == "adaptive" and not settings.adam else None
+            if lowered is not None:
+                state.rate = lowered
                 progress.no_improvement = 0
                 if verbose:
                     print(f"{settings.method}: no improvement; learning rate lowered to {state.rate:.6g}")
@@ -200,5 +199,5 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
             break
     state.iterate = theta.copy() if settings.average else None
     if validation is not None:
-        return best_theta, epoch, converged, curve, val_curve
+        return progress.best_params, epoch, converged, curve, val_curve
     return (state.average.copy() if state.n_average else theta), epoch, converged, curve, val_curve
