@@ -205,11 +205,13 @@ def bench_sgd(rng, n):
               f"score ours {ours.score(X, y):.4f} sklearn {ref.score(X, y):.4f}")
 
 
-def bench_averaged_sgd(rng, n, epochs_list=(1, 3, 10)):
+def bench_averaged_sgd(rng, n, epochs_list=(1, 3, 10), seeds=(0, 1, 2, 3, 4)):
     """Averaged SGD with Bottou's "optimal" schedule, ours and SGDClassifier's, same settings, same epochs.
 
-    Held-out accuracy on a separate test set (logistic labels: the Bayes rate is
-    below 100%) and time per epoch.
+    Held-out accuracy on a separate test set of 50,000 rows (logistic labels:
+    the Bayes rate is below 100%), averaged over the random states ``seeds``
+    (the shuffling; one standard error of one accuracy is about 0.0017), and
+    the time per epoch (best of three fits, seed 0).
     """
     import warnings
 
@@ -220,17 +222,23 @@ def bench_averaged_sgd(rng, n, epochs_list=(1, 3, 10)):
     X_train, y_train, X_test, y_test = X[:n], y[:n], X[n:], y[n:]
     for loss in ("log_loss", "hinge"):
         for epochs in epochs_list:
-            settings = dict(alpha=1e-4, max_iter=epochs, tol=None)
-            ours_est = LinearClassifier(loss, solver="sgd", learning_rate="optimal", average=True, alpha=1e-4,
-                                        max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=0)
-            ref_est = SGDClassifier(loss=loss, learning_rate="optimal", average=True, random_state=0, **settings)
+            def ours_est(seed):
+                return LinearClassifier(loss, solver="sgd", learning_rate="optimal", average=True, alpha=1e-4,
+                                        max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1, random_state=seed)
+
+            def ref_est(seed):
+                return SGDClassifier(loss=loss, learning_rate="optimal", average=True, alpha=1e-4, max_iter=epochs,
+                                     tol=None, random_state=seed)
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ours_est.fit(X_train[:1000], y_train[:1000])
-                t_ours, ours = timed(lambda: ours_est.fit(X_train, y_train), repeat=3)
-                t_ref, ref = timed(lambda: ref_est.fit(X_train, y_train), repeat=3)
+                ours_est(0).fit(X_train[:1000], y_train[:1000])
+                t_ours, ours = timed(lambda: ours_est(0).fit(X_train, y_train), repeat=3)
+                t_ref, ref = timed(lambda: ref_est(0).fit(X_train, y_train), repeat=3)
+                acc_ours = np.mean([ours_est(s).fit(X_train, y_train).score(X_test, y_test) for s in seeds])
+                acc_ref = np.mean([ref_est(s).fit(X_train, y_train).score(X_test, y_test) for s in seeds])
             print(f"averaged sgd, optimal schedule, {loss:8s} n={n:,} p={p}, {epochs:2d} epochs: held-out accuracy "
-                  f"ours {ours.score(X_test, y_test):.4f} sklearn {ref.score(X_test, y_test):.4f}; "
+                  f"(mean of {len(seeds)} seeds) ours {acc_ours:.4f} sklearn {acc_ref:.4f}; "
                   f"ms/epoch ours {t_ours / ours.n_iter_ * 1e3:6.2f} sklearn {t_ref / ref.n_iter_ * 1e3:6.2f} "
                   f"({t_ref / ref.n_iter_ / (t_ours / ours.n_iter_):.1f}x)")
 
