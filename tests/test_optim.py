@@ -290,3 +290,16 @@ def test_sgd_with_batch_1_takes_scikit_learns_sgd_steps(schedule, task, rng):
             theirs = SGDClassifier(loss=task, **common, **theirs_params).fit(X, y)
     np.testing.assert_allclose(np.ravel(ours.coef_), np.ravel(theirs.coef_), rtol=1e-7, atol=1e-12)
     np.testing.assert_allclose(np.ravel(ours.intercept_), np.ravel(theirs.intercept_), rtol=1e-7, atol=1e-12)
+
+
+def test_bad_streaming_values_and_optimal_divergence_say_where_they_come_from(rng):
+    from sklearn_losses.svm import SVMClassifier
+
+    X = rng.normal(size=(50, 3))
+    y = np.arange(50) % 3
+    with pytest.raises(ValueError, match="stochastic_params of SVMClassifier.*momentum"):
+        SVMClassifier(kernel_approximation="nystroem", n_components=10, alpha=1e-3,
+                      stochastic_params={"momentum": 2.0}).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="'optimal' schedule"):
+        LinearRegressor(solver="sgd", learning_rate="optimal", penalty=None, alpha=1e-3, random_state=0).fit(
+            X, X[:, 0])

@@ -175,9 +175,13 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
         model = state.average if state.n_average else theta
         curve.append(train_loss + penalty.value(model[:n_coef]))
         if not (np.all(np.isfinite(theta)) and curve[-1] <= _DIVERGED * start_value):
+            remedy = ("the 'optimal' schedule's steps 1 / (alpha (t0 + t)) are too large for this loss and data: "
+                      "increase alpha, use learning_rate='constant' or 'invscaling', or scale the features"
+                      if settings.schedule == "optimal" and not settings.adam
+                      else "lower learning_rate_init or scale the features")
             raise ValueError(
                 f"{settings.method} diverged at epoch {epoch}: the training objective went from "
-                f"{start_value:.6g} to {curve[-1]:.6g}; lower learning_rate_init or scale the features.")
+                f"{start_value:.6g} to {curve[-1]:.6g}; {remedy}.")
         monitored = curve
         if validation is not None:
             value, _ = validation.loss_gradient(model)

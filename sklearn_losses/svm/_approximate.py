@@ -90,6 +90,10 @@ def approximate_partial_fit(estimator, X, y, weight, loss, gamma, classes=None):
     # the streaming settings are read at every call (set_params between calls applies)
     linear.set_params(learning_rate_init=estimator.learning_rate_init, batch_size=estimator.batch_size,
                       **_stochastic_params(estimator, linear))
+    try:
+        linear._validate_params()
+    except ValueError as error:  # name the estimator's parameter the bad value came through
+        raise ValueError(f"stochastic_params of {type(estimator).__name__}: {error}") from None
     if not estimator._y_numeric:  # "balanced" streams as the linear classifier's: by the running class counts
         linear.set_params(class_weight="balanced" if estimator.class_weight == "balanced" else None)
     features = feature_map.transform(X)
