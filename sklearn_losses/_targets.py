@@ -34,7 +34,7 @@ def resolve_loss(estimator, loss):
 
 
 def encode_classes(name, y, sample_weight, class_weight, known_classes=None, classes=None, seen_counts=None):
-    """Return ``(classes_, encoded, sample_weight)`` for class labels ``y``.
+    """Return ``(classes_, encoded, sample_weight, counts)`` for class labels ``y``.
 
     ``known_classes`` are those of an earlier ``partial_fit`` call, ``classes``
     those announced by the first one; otherwise the classes are the labels of
@@ -45,7 +45,8 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
     counts: ``seen_counts`` are the samples of each class in the earlier
     calls; with this call's they give ``N / (K * n_c)``, scikit-learn's
     balanced weights of all the data seen so far. Without ``seen_counts``
-    streaming refuses ``"balanced"``.
+    streaming refuses ``"balanced"``. ``counts`` are ``seen_counts`` plus this
+    call's samples per class (``None`` without ``seen_counts``).
     """
     check_classification_targets(y)
     if known_classes is not None:
@@ -61,11 +62,12 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
     if unknown.size:
         raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
     encoded = np.searchsorted(classes_, y)
+    counts = None if seen_counts is None else \
+        np.asarray(seen_counts, dtype=np.float64) + np.bincount(encoded, minlength=classes_.shape[0])
     streaming = classes is not None or known_classes is not None
     if isinstance(class_weight, str) and class_weight == "balanced" and streaming:
-        if seen_counts is None:  # the counts of the whole data, which partial_fit does not see
+        if counts is None:  # the counts of the whole data, which partial_fit does not see
             raise ValueError("class_weight='balanced' is not supported with partial_fit; pass a dict.")
-        counts = np.asarray(seen_counts, dtype=np.float64) + np.bincount(encoded, minlength=classes_.shape[0])
         per_class = counts.sum() / (classes_.shape[0] * np.maximum(counts, 1.0))
         sample_weight = sample_weight * per_class[encoded]
     elif class_weight is not None:
@@ -77,7 +79,7 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
             f"{classes_[weighted_classes[0]]!r}." if weighted_classes.size else
             f"{name}: every sample weight is zero, no class to learn from."
         )
-    return classes_, encoded, sample_weight
+    return classes_, encoded, sample_weight, counts
 
 
 def seen_class_counts(estimator, partial, classes):

@@ -137,11 +137,10 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     def _problems(self, y, loss, sample_weight, partial, classes):
         y = column_or_1d(y, warn=True)
         seen = seen_class_counts(self, partial, classes)
-        classes_, encoded, sample_weight = encode_classes(type(self).__name__, y, sample_weight,
-                                                          self.class_weight, self.classes_ if partial else None,
-                                                          classes, seen_counts=seen)
+        classes_, encoded, sample_weight, counts = encode_classes(
+            type(self).__name__, y, sample_weight, self.class_weight, self.classes_ if partial else None, classes,
+            seen_counts=seen)
         k = classes_.shape[0]
-        counts = None if seen is None else seen + np.bincount(encoded, minlength=k)
         if loss.task == "multiclass":
             problems = [_Problem(loss, encoded.astype(np.float64), k)]
         elif k == 2:

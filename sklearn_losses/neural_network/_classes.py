@@ -264,8 +264,9 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
         y = column_or_1d(y, warn=True)
         known = self.classes_ if partial else None
         seen = seen_class_counts(self, partial, classes)
-        classes_, encoded, sample_weight = encode_classes(type(self).__name__, y, sample_weight,
-                                                          self.class_weight, known, classes, seen_counts=seen)
+        classes_, encoded, sample_weight, counts = encode_classes(type(self).__name__, y, sample_weight,
+                                                                  self.class_weight, known, classes,
+                                                                  seen_counts=seen)
         k = classes_.shape[0]
         name = self.loss
         if isinstance(name, str) and name == "log_loss" and k > 2:
@@ -277,7 +278,6 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
             Y, n_outputs = encoded.astype(np.float64), 1
         else:
             Y, n_outputs = np.eye(k)[encoded], k
-        counts = None if seen is None else seen + np.bincount(encoded, minlength=k)
         return loss, Y, n_outputs, sample_weight, {"classes": classes_, "encoded": encoded, "counts": counts}
 
     def _set_targets(self, fitted):
