@@ -130,11 +130,10 @@ class _LinearModel(BaseEstimator):
     def _stochastic_settings(self, solver, problem):
         """The steps of a stochastic fit (:class:`StochasticSettings`) from the estimator's parameters."""
         alpha = float(self.alpha * problem.penalty_scale)
-        schedule = self.learning_rate if solver == "sgd" else "constant"
+        optimal = solver == "sgd" and self.learning_rate == "optimal"
         return StochasticSettings(
-            method=solver, learning_rate_init=float(self.learning_rate_init), schedule=schedule,
-            power_t=float(self.power_t), alpha=alpha,
-            t0=optimal_t0(problem.loss, alpha) if schedule == "optimal" else 1.0,
+            method=solver, learning_rate_init=float(self.learning_rate_init), schedule=self.learning_rate,
+            power_t=float(self.power_t), alpha=alpha, t0=optimal_t0(problem.loss, alpha) if optimal else 1.0,
             momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
             beta_2=float(self.beta_2), epsilon=float(self.epsilon), average=int(self.average),
             shuffle=bool(self.shuffle))
@@ -262,7 +261,8 @@ class _LinearModel(BaseEstimator):
             theta, n_iter, converged, curve, val_curve = stochastic_epochs(
                 objective, penalty, theta0, state, self._stochastic_settings(solver, problem),
                 max_epochs=1 if partial else self.max_iter, tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change, batch_size=batch_size, rng=seed, validation=validation, verbose=self.verbose,
+                n_iter_no_change=self.n_iter_no_change, batch_size=batch_size, rng=seed, validation=validation,
+                verbose=self.verbose,
             )
             converged = converged or partial
         else:

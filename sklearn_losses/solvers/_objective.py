@@ -143,9 +143,14 @@ class LinearObjective:
             self._start = self._find_start()
         return self._start
 
-    def start_value(self):
-        """The mean loss at :meth:`start` (no penalty), computed with it."""
-        return self._start_point()[2]
+    def known_value(self, theta):
+        """The mean loss at ``theta`` (no penalty) if ``theta`` is the start point already computed, else None.
+
+        Never computes the start: a warm start or ``partial_fit`` would pay
+        for a baseline and two passes over X to save one.
+        """
+        start = getattr(self, "_start", None)
+        return start[2] if start is not None and np.array_equal(theta, start[0]) else None
 
     def _find_start(self):
         theta = np.zeros(self.n_params)

@@ -54,6 +54,11 @@ class StochasticSettings:
         return self.method == "adam"
 
     @property
+    def sgd_schedule(self):
+        """The schedule in effect: ``schedule`` for SGD; Adam always steps by ``learning_rate_init``."""
+        return "constant" if self.adam else self.schedule
+
+    @property
     def optimizer(self):
         """``(momentum, nesterov, beta_1, beta_2, epsilon)``, the order the compiled epoch takes them."""
         return (float(self.momentum), bool(self.nesterov), float(self.beta_1), float(self.beta_2),
@@ -62,7 +67,7 @@ class StochasticSettings:
     @property
     def schedule_args(self):
         """``(code, power_t, alpha, t0)`` of the schedule, the order the compiled epoch takes them."""
-        return SCHEDULES[self.schedule], float(self.power_t), float(self.alpha), float(self.t0)
+        return SCHEDULES[self.sgd_schedule], float(self.power_t), float(self.alpha), float(self.t0)
 
 
 class StochasticState:
@@ -151,12 +156,13 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
     if state.rate is None:
         state.rate = float(settings.learning_rate_init)
     epoch = 0
-    at_start = np.array_equal(theta, objective.start())  # its loss is known (computed with the start)
-    start_value = (objective.start_value() if at_start else objective.loss_gradient(theta)[0]) \
-        + penalty.value(theta[:n_coef])
+    start_value = objective.known_value(theta)  # known when theta is the start (computed with it)
+    if start_value is None:
+        start_value = objective.loss_gradient(theta)[0]
+    start_value += penalty.value(theta[:n_coef])
     start_value = max(start_value, 1e-12) if np.isfinite(start_value) else np.inf
     for epoch in range(1, max_epochs + 1):
-        lr = state.rate if settings.schedule == "adaptive" and not settings.adam else settings.learning_rate_init
+        lr = state.rate if settings.sgd_schedule == "adaptive" else settings.learning_rate_init
         order = rng.permutation(starts) if settings.shuffle else starts
         if objective.has_epoch_kernel:  # the whole epoch compiled: no per-batch Python overhead
             train_loss = objective.run_epoch(theta, order, batch_size, lr, settings, penalty, state)
@@ -177,7 +183,7 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
         if not (np.all(np.isfinite(theta)) and curve[-1] <= _DIVERGED * start_value):
             remedy = ("the 'optimal' schedule's steps 1 / (alpha (t0 + t)) are too large for this loss and data: "
                       "increase alpha, use learning_rate='constant' or 'invscaling', or scale the features"
-                      if settings.schedule == "optimal" and not settings.adam
+                      if settings.sgd_schedule == "optimal"
                       else "lower learning_rate_init or scale the features")
             raise ValueError(
                 f"{settings.method} diverged at epoch {epoch}: the training objective went from "
@@ -192,7 +198,7 @@ def stochastic_epochs(objective, penalty, theta, state, settings, *, max_epochs=
             print(f"{settings.method} epoch {epoch}: training objective {curve[-1]:.6g}{extra}")
         progress.update(monitored[-1], tol, model if validation is not None else None)
         if progress.stalled(n_iter_no_change):
-            lowered = lower_rate(state.rate) if settings.schedule == "adaptive" and not settings.adam else None
+            lowered = lower_rate(state.rate) if settings.sgd_schedule == "adaptive" else None
             if lowered is not None:
                 state.rate = lowered
                 progress.no_improvement = 0
