@@ -56,7 +56,7 @@ def check_baseline(loss, y, w, n_classes, fail):
     """``baseline_prediction`` against a brute-force search: no constant does better, weights equal repetition."""
     kwargs = {"n_classes": n_classes} if loss.per_row else {}
     b = loss.baseline_prediction(y, w, **kwargs)
-    expected_shape = (n_classes,) if loss.per_row else (() if np.ndim(y) == 1 else (np.shape(y)[1],))
+    expected_shape = (loss.raw_width(n_classes),) if loss.per_row else (() if np.ndim(y) == 1 else (np.shape(y)[1],))
     if np.shape(b) != expected_shape or not np.all(np.isfinite(b)):
         fail(f"baseline_prediction returned {b!r}; expected a finite value of shape {expected_shape}")
 
@@ -79,6 +79,8 @@ def check_baseline(loss, y, w, n_classes, fail):
                 moved = base.copy()
                 moved[j] += step
                 trials.append(moved if base.size > 1 else float(moved[0]))
+    if loss.raw_domain is not None:  # constants the loss is defined for
+        trials = [t for t in trials if loss.raw_domain.violation(np.atleast_2d(t)) is None]
     values = np.array([value(t) for t in trials])
     if np.any(values < best - tol):
         k = int(np.argmin(values))

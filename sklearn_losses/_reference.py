@@ -10,7 +10,9 @@ plain NumPy ``loss_gradient`` of a few of them against the kernels.
 """
 
 import numpy as np
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit, log_softmax, ndtr, softmax
+
+from .losses import get_loss
 
 __all__ = ["REFERENCE_BATCH_VALUES", "REFERENCE_VALUES", "REFERENCE_LOSS_GRADIENTS"]
 
@@ -106,7 +108,46 @@ def _log_loss(loss, y, z):
     return -(loss.pos_weight * y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
+_CDFS = {"logit": expit, "probit": ndtr, "cloglog": lambda x: -np.expm1(-np.exp(x))}
+_SFS = {"logit": lambda x: expit(-x), "probit": lambda x: ndtr(-x), "cloglog": lambda x: np.exp(-np.exp(x))}
+
+
+def _cumulative(loss, y, z):
+    """-log(F(z_{y-1}) - F(z_y)) with z_{-1} = inf and z_{K-1} = -inf."""
+    n = len(y)
+    padded = np.column_stack([np.full(n, np.inf), z, np.full(n, -np.inf)])
+    c = y.astype(int)
+    F, S = _CDFS[loss.distribution], _SFS[loss.distribution]
+    a, b = padded[np.arange(n), c], padded[np.arange(n), c + 1]
+    with np.errstate(all="ignore"):
+        if loss.distribution == "cloglog":  # Sf(b) - Sf(a) underflows beyond b = 6.6: its logarithm directly
+            upper = np.exp(b) - np.log(-np.expm1(np.exp(b) - np.exp(a)))
+        else:
+            upper = -np.log(S(b) - S(a))
+        return np.where(b > 0, upper, -np.log(F(a) - F(b)))  # the difference of the smaller tails
+
+
+def _thresholds(weights):
+    """A threshold loss: sum_k W_k(y) base(1[y > k], z_k), the base from its own reference."""
+    def value(loss, y, z):
+        base = get_loss(getattr(loss, "base", "log_loss"))
+        k = np.arange(z.shape[1])
+        targets = (k[None, :] < y[:, None]).astype(float)
+        return np.sum(weights(loss, y[:, None], k[None, :]) * REFERENCE_VALUES[base.name](base, targets, z), axis=1)
+    return value
+
+
+def _coral_weights(loss, y, k):
+    return np.ones(k.shape) if loss.importance_weights is None else np.asarray(loss.importance_weights)[k]
+
+
 REFERENCE_VALUES = {
+    "cumulative_link": _cumulative,
+    "all_threshold": _thresholds(lambda loss, y, k: np.abs(2 * (k - y) + 1.0) if loss.threshold_weights == "squared"
+                                 else np.ones(k.shape)),
+    "immediate_threshold": _thresholds(lambda loss, y, k: ((k == y) | (k == y - 1)).astype(float)),
+    "coral": _thresholds(_coral_weights),
+    "corn": _thresholds(lambda loss, y, k: (k <= y).astype(float)),
     "squared_error": lambda loss, y, r: (y - r) ** 2,
     "absolute_error": lambda loss, y, r: np.abs(y - r),
     "huber": _huber,

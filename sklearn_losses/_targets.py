@@ -15,7 +15,7 @@ __all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "encode_classes", "proba
            "regression_targets", "resolve_loss"]
 
 #: Links whose inverse is a probability.
-PROBABILITY_LINKS = ("logit", "softmax")
+PROBABILITY_LINKS = ("logit", "softmax", "cumulative", "conditional")
 
 
 def resolve_loss(estimator, loss):

@@ -106,6 +106,7 @@ class LossCurveDisplay:
 
 
 _MARGIN = "margin z of the true class"
+_ORDINAL = "latent score f (thresholds -1, 1; the middle class true)"
 
 
 def _per_point(loss, y, raw):
@@ -127,7 +128,9 @@ def _shape(loss, x):
     losses: against the margin ``z`` for the positive class. Multiclass and
     distribution losses: two classes, scores ``(0, z)``, true class 1, so
     that ``z`` is again the margin and binary and multiclass losses share
-    the axis.
+    the axis. Ordinal losses: three classes with thresholds (-1, 1), the
+    middle class true, against the latent score ``f`` (rows ``z = f -
+    theta``); the gradient is the derivative in ``f``.
     """
     n = x.shape[0]
     if loss.task == "regression":
@@ -145,6 +148,10 @@ def _shape(loss, x):
         y = np.ones(n) if loss.task == "multiclass" else np.column_stack([np.zeros(n), np.ones(n)])
         value, grad = _per_point(loss, y, raw)
         return value, grad[:, 1], _MARGIN
+    if loss.task == "ordinal":
+        raw = np.column_stack([x + 1.0, x - 1.0])
+        value, grad = _per_point(loss, np.ones(n), raw)
+        return value, grad.sum(axis=1), _ORDINAL
     raise ValueError(f"LossShapeDisplay cannot draw {type(loss).__name__} (task {loss.task!r}).")
 
 

@@ -38,8 +38,11 @@ def _is_row_loss(loss):
 def _sample(loss, rng, n_samples, n_classes):
     """Targets in the loss's domain and raw predictions around them."""
     if _is_row_loss(loss):
-        y = loss.target_domain.sample(rng, n_samples, n_classes)
-        return y, 2.0 * rng.normal(size=(n_samples, n_classes))
+        columns = loss.raw_width(n_classes)
+        y = loss.target_domain.sample(rng, n_samples, columns)
+        if loss.raw_domain is not None:
+            return y, loss.raw_domain.sample(rng, n_samples, columns)
+        return y, 2.0 * rng.normal(size=(n_samples, columns))
     y = loss.target_domain.sample(rng, n_samples)
     if loss.task != "regression":
         return y, 2.0 * rng.normal(size=n_samples)
@@ -185,9 +188,14 @@ def _check_derivatives(loss, y, raw, rtol):
 
 def _check_extremes(loss, rng, n_classes):
     if _is_row_loss(loss):
-        pattern = np.array([1.0, -1.0, 0.5, 0.0, -0.25])[np.arange(n_classes) % 5]
-        raw = np.concatenate([v * np.roll(pattern, j)[None, :] for v in _EXTREMES for j in range(2)])
-        y = loss.target_domain.sample(rng, raw.shape[0], n_classes)
+        columns = loss.raw_width(n_classes)
+        if loss.raw_domain is not None:
+            raw = loss.raw_domain.extremes(_EXTREMES, columns)
+            raw = np.concatenate([raw] * (n_classes + 1))  # every class against every row
+        else:
+            pattern = np.array([1.0, -1.0, 0.5, 0.0, -0.25])[np.arange(columns) % 5]
+            raw = np.concatenate([v * np.roll(pattern, j)[None, :] for v in _EXTREMES for j in range(2)])
+        y = loss.target_domain.sample(rng, raw.shape[0], columns)
     else:
         targets = _extreme_targets(loss, rng)  # jointly with every raw prediction: y - raw overflows too
         y = np.repeat(targets, len(_EXTREMES))
@@ -344,7 +352,8 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     * the gradient and hessian against 4th-order central finite differences
       (relative tolerance ``rtol``; points next to a kink are skipped);
     * no NaN, and overflow only where the declared ``growth`` allows it, at
-      raw predictions from -1e300 to 1e300;
+      raw predictions from -1e300 to 1e300 (inside the declared
+      ``raw_domain``, e.g. non-increasing rows, where there is one);
     * float32 input gives float32 output close to the float64 result;
     * batch losses (``structure="batch"``): the full-batch gradient against
       finite differences, permutation invariance, ``sum = W * mean``,
@@ -363,7 +372,8 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
         A loss instance or a registered name.
     n_samples : int, default=60
     n_classes : int, default=4
-        Columns of ``raw_prediction`` for losses on rows.
+        Classes of losses on rows (``raw_prediction`` has ``loss.raw_width(n_classes)``
+        columns: ``n_classes``, or ``n_classes - 1`` for ordinal losses).
     random_state : int, default=0
     rtol : float, default=5e-6
         Tolerance of the derivative checks.

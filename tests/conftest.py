@@ -3,6 +3,7 @@ import pytest
 
 from sklearn_losses import available_losses
 from sklearn_losses.losses import (
+    AllThreshold, CumulativeLink, ImmediateThreshold, SquaredHinge,
     LINEX, CrossEntropy, EpsilonInsensitive, Expectile, Focal, GeneralRobust, Hinge, Huber,
     LogLoss, MulticlassFocal, MulticlassHinge, PseudoHuber, Quantile, SmoothL1, SoftF1, Tweedie,
 )
@@ -30,6 +31,11 @@ EXTRA_CASES = [
     PseudoHuber(delta=0.1),
     SoftF1(beta=2.0),
     SoftF1(beta=0.5),
+    CumulativeLink(distribution="probit"),
+    CumulativeLink(distribution="cloglog"),
+    AllThreshold(base="hinge", threshold_weights="squared"),
+    AllThreshold(base=SquaredHinge(), threshold_weights="absolute"),
+    ImmediateThreshold(base="hinge"),
 ]
 
 DEFAULT_CASES = [info.cls() for info in available_losses()]

@@ -6,7 +6,7 @@ compiled (or loaded from numba's disk cache) on first use.
 
 from ._base import BaseLoss, NonFiniteLossError
 from ._batch import BatchLoss
-from ._registry import LossInfo, available_losses, get_loss, register_loss
+from ._registry import LossInfo, available_losses, get_loss, register_alias, register_loss
 from .composite import Asymmetric, PerOutput, WeightedSum
 from .custom import CustomLoss, custom_loss, make_loss
 from .asymmetric import LINEX, Expectile, Quantile
@@ -14,17 +14,22 @@ from .binary import Exponential, Focal, Hinge, LogLoss, ModifiedHuber, SquaredHi
 from .deviance import Gamma, Poisson, Tweedie
 from .distribution import KLDivergence, SoftCrossEntropy
 from .multiclass import CrossEntropy, MulticlassFocal, MulticlassHinge
+from .ordinal import CORAL, CORN, AllThreshold, CumulativeLink, ImmediateThreshold
 from .overlap import SoftF1
 from .regression import AbsoluteError, EpsilonInsensitive, SquaredEpsilonInsensitive, SquaredError
 from .robust import GeneralRobust, Huber, LogCosh, PseudoHuber, SmoothL1
 
 __all__ = [
     "AbsoluteError",
+    "AllThreshold",
     "Asymmetric",
     "BaseLoss",
     "BatchLoss",
+    "CORAL",
+    "CORN",
     "CustomLoss",
     "CrossEntropy",
+    "CumulativeLink",
     "EpsilonInsensitive",
     "Exponential",
     "Expectile",
@@ -33,6 +38,7 @@ __all__ = [
     "GeneralRobust",
     "Hinge",
     "Huber",
+    "ImmediateThreshold",
     "KLDivergence",
     "LINEX",
     "LogCosh",
@@ -58,5 +64,6 @@ __all__ = [
     "custom_loss",
     "get_loss",
     "make_loss",
+    "register_alias",
     "register_loss",
 ]

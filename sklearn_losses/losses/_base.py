@@ -36,6 +36,7 @@ PROPERTY_NAMES = (
     "robust",
     "growth",
     "target_domain",
+    "raw_domain",
     "structure",
     "decomposable",
     "hessian",
@@ -130,6 +131,10 @@ class BaseLoss(BaseEstimator):
         How fast the loss grows when the residual or margin is large.
     target_domain : domain object
         Where ``y_true`` must lie; see :meth:`validate_target`.
+    raw_domain : domain object or None
+        Where ``raw_prediction`` must lie (None: anywhere), e.g. the
+        non-increasing rows of a cumulative-link ordinal loss; checked with
+        the targets (``check_input=True``).
     structure : {"elementwise", "row", "batch", "pairwise"}
         ``"elementwise"``: a sum over samples (and outputs) of a scalar
         function of ``(y_i, r_i)``; ``"row"``: a sum over samples of a function
@@ -156,6 +161,7 @@ class BaseLoss(BaseEstimator):
     robust = False
     growth = "quadratic"
     target_domain = RealInterval()
+    raw_domain = None
     piecewise_linear = False
     piecewise_quadratic = False
     polyhedral = False
@@ -287,6 +293,11 @@ class BaseLoss(BaseEstimator):
         """Whether one sample is a row of ``raw_prediction`` (``structure == "row"``)."""
         return self.structure == "row"
 
+    def raw_width(self, n_classes):
+        """Columns of ``raw_prediction`` for ``n_classes`` classes (losses on rows): ``n_classes``; ordinal
+        losses, one per threshold: ``n_classes - 1``."""
+        return n_classes
+
     @property
     def hessian(self):
         """What the second derivative is (see the class's attributes); declared by losses whose hessian is not
@@ -344,7 +355,7 @@ class BaseLoss(BaseEstimator):
             raise ValueError("sample_weight must be finite and non-negative, with a positive sum.")
         if self.per_row:
             k = n_classes if n_classes is not None else (y.shape[1] if y.ndim == 2 else int(y.max()) + 1)
-            self.validate_target(y, k)
+            self.validate_target(y, self.raw_width(int(k)))
             return np.asarray(self._baseline_row(y, w, int(k)), dtype=np.float64)
         self.validate_target(y)
         if y.ndim == 2:
@@ -376,6 +387,13 @@ class BaseLoss(BaseEstimator):
         if problem is not None:
             raise ValueError(f"{type(self).__name__}: {problem}.")
 
+    def validate_raw(self, raw_prediction):
+        """Raise ``ValueError`` naming the loss if ``raw_prediction`` is outside its ``raw_domain``."""
+        if self.raw_domain is not None:
+            problem = self.raw_domain.violation(raw_prediction)
+            if problem is not None:
+                raise ValueError(f"{type(self).__name__}: {problem}.")
+
     def _prepare(self, y_true, raw_prediction, sample_weight, reduction, check_input):
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}.")
@@ -387,10 +405,12 @@ class BaseLoss(BaseEstimator):
         dtype = np.float32 if raw.dtype == np.float32 else np.float64
         raw = np.ascontiguousarray(raw, dtype=dtype)
         row_kernel = self.per_row
-        if row_kernel and (raw.ndim != 2 or raw.shape[1] < 2):
+        if row_kernel and (raw.ndim != 2 or raw.shape[1] < self.raw_width(2)):
+            columns = self.raw_width(2)
+            width = "n_classes" if columns == 2 else "n_classes - 1"
             raise ValueError(
-                f"{name}: raw_prediction must have shape (n_samples, n_classes) with at least "
-                f"2 columns; got shape {raw.shape}."
+                f"{name}: raw_prediction must have shape (n_samples, {width}) with at least {columns} "
+                f"column{'s' if columns > 1 else ''}; got shape {raw.shape}."
             )
         if not row_kernel and raw.ndim not in (1, 2):
             raise ValueError(f"{name}: raw_prediction must be 1-D or 2-D; got shape {raw.shape}.")
@@ -407,6 +427,7 @@ class BaseLoss(BaseEstimator):
             )
         if check_input:
             self.validate_target(y, raw.shape[1] if row_kernel else None)
+            self.validate_raw(raw)
         batch = _Batch()
         batch.params, batch.dtype, batch.shape = params, dtype, raw.shape
         batch.n_samples = raw.shape[0]

@@ -11,7 +11,8 @@ import numpy as np
 from .._jit import njit
 from .._config import KERNEL_OPTIONS
 
-__all__ = ["BinaryLabels", "ClassIndices", "ProbabilityRows", "RealInterval", "count_outside_interval"]
+__all__ = ["BinaryLabels", "ClassIndices", "DecreasingRows", "OrdinalIndices", "ProbabilityRows", "RealInterval",
+           "count_outside_interval"]
 
 
 # One vectorised pass counts the bad targets (NaN fails every comparison: the
@@ -181,3 +182,60 @@ class ProbabilityRows:
         y[0] = 0.0
         y[0, 0] = 1.0  # a one-hot row: 0 * log 0 must be handled
         return y
+
+
+class OrdinalIndices(ClassIndices):
+    """Ranks 0, 1, ..., K - 1 of ordered classes, for raw predictions of K - 1 columns (one per threshold)."""
+
+    def __eq__(self, other):
+        return isinstance(other, OrdinalIndices)
+
+    def violation(self, y_true, n_columns=None):
+        return super().violation(y_true, None if n_columns is None else n_columns + 1)
+
+    def sample(self, rng, n_samples, n_columns):
+        return super().sample(rng, n_samples, n_columns + 1)
+
+
+# -- raw-prediction domains: where raw_prediction must lie (declared as ``raw_domain``; None: anywhere) -----
+class DecreasingRows:
+    """Rows that do not increase: ``z[i, 0] >= z[i, 1] >= ...`` (``z_k = f - theta_k`` with ordered thresholds)."""
+
+    def __str__(self):
+        return "rows that do not increase (z_k = f - theta_k with theta_1 <= theta_2 <= ...)"
+
+    def __eq__(self, other):
+        return isinstance(other, DecreasingRows)
+
+    def violation(self, raw_prediction):
+        raw = np.asarray(raw_prediction)
+        if raw.ndim != 2 or raw.shape[1] < 2:
+            return None
+        rising = raw[:, 1:] > raw[:, :-1]
+        if not rising.any():
+            return None
+        i, k = np.argwhere(rising)[0]
+        return (f"raw_prediction must hold {self}; row {i} has z[{k}] = {float(raw[i, k])!r} < "
+                f"z[{k + 1}] = {float(raw[i, k + 1])!r}")
+
+    def sample(self, rng, n_samples, n_columns):
+        """Ordered rows around 0 whose gaps are at least 0.05 (finite differences stay inside)."""
+        start = 2.0 * rng.normal(size=(n_samples, 1)) + 0.5 * n_columns
+        gaps = 0.05 + rng.exponential(1.0, size=(n_samples, n_columns))
+        gaps[:, 0] = 0.0
+        return start - np.cumsum(gaps, axis=1)
+
+    def extremes(self, values, n_columns):
+        """Decreasing rows drawn from ``values``: windows of consecutive values, and one spread over all.
+
+        Rows with a gap below 1e-300 are left out: a loss on them has
+        gradients of the order of 1 / gap, beyond the float range.
+        """
+        values = np.unique(np.asarray(values, dtype=np.float64))[::-1]  # decreasing, distinct
+        rows = [values[s:s + n_columns] for s in range(values.size - n_columns + 1)]
+        spread = np.linspace(0, values.size - 1, n_columns).round().astype(int)
+        rows.append(values[spread])
+        rows = np.array(rows)
+        with np.errstate(over="ignore"):
+            gaps = -np.diff(rows, axis=1)
+        return rows[(gaps >= 1e-300).all(axis=1)]

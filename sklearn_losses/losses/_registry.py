@@ -7,9 +7,10 @@ from sklearn.base import clone
 
 from ._base import BaseLoss
 
-__all__ = ["LossInfo", "available_losses", "get_loss", "register_loss"]
+__all__ = ["LossInfo", "available_losses", "get_loss", "register_alias", "register_loss"]
 
 _REGISTRY = {}
+_ALIASES = {}  # name -> (class, parameters)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -39,6 +40,19 @@ def register_loss(cls):
     return cls
 
 
+def register_alias(name, cls, **params):
+    """Register ``name`` as a registered loss class with fixed parameters (``"cumulative_probit"``).
+
+    Aliases are accepted by :func:`get_loss` (and so by every estimator's
+    ``loss``); :func:`available_losses` lists the classes under their own names.
+    """
+    if not isinstance(name, str) or not _NAME.match(name) or name in _REGISTRY:
+        raise ValueError(f"Cannot register the alias {name!r}: not a snake_case name, or a loss's name.")
+    if _REGISTRY.get(cls.name) is not cls:
+        raise ValueError(f"register_alias: {cls.__name__} is not a registered loss.")
+    _ALIASES[name] = (cls, params)
+
+
 def get_loss(loss, **params):
     """Return a loss instance from a registry name or a loss instance.
 
@@ -46,7 +60,8 @@ def get_loss(loss, **params):
     ----------
     loss : str or BaseLoss
         A registered name such as ``"huber"`` (see :func:`available_losses`)
-        or a loss instance, which is cloned.
+        or a loss instance, which is cloned; aliases (``"cumulative_probit"``:
+        a registered loss with fixed parameters) are accepted too.
     **params
         Hyperparameters of the loss, e.g. ``get_loss("huber", delta=2.0)``.
 
@@ -57,12 +72,16 @@ def get_loss(loss, **params):
     if isinstance(loss, BaseLoss):
         instance = clone(loss)
     elif isinstance(loss, str):
-        try:
+        if loss in _ALIASES:
+            cls, fixed = _ALIASES[loss]
+            instance = cls(**fixed)
+        elif loss in _REGISTRY:
             instance = _REGISTRY[loss]()
-        except KeyError:
+        else:
             raise ValueError(
-                f"Unknown loss {loss!r}. Available losses: {', '.join(sorted(_REGISTRY))}."
-            ) from None
+                f"Unknown loss {loss!r}. Available losses: {', '.join(sorted(_REGISTRY))} "
+                f"(and the aliases {', '.join(sorted(_ALIASES))})."
+            )
     else:
         raise TypeError(f"loss must be a loss name (str) or a loss instance; got {type(loss).__name__}.")
     if params:
