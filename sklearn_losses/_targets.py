@@ -7,11 +7,12 @@ class predictions and probabilities from decision scores.
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
 
 from ._estimator import class_sample_weight
 from .losses import get_loss
 
-__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "encode_classes", "probabilistic", "probabilities",
+__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "encode_classes", "ordinal_classes", "probabilistic", "probabilities",
            "regression_targets", "resolve_loss"]
 
 #: Links whose inverse is a probability.
@@ -162,3 +163,44 @@ class ScoreClassifierMixin:
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+
+def ordinal_classes(name, y, classes=None):
+    """``(classes_, ranks)``: the ordered classes and each label's rank (0 for the lowest class).
+
+    The order is ``classes`` when given (any labels, e.g. ``["Fair", "Good",
+    "Ideal"]``), else the categories of a pandas ordered categorical ``y``
+    (all of them, absent ones included), else the sorted unique labels.
+    ``ValueError`` naming ``name`` for labels outside the classes, repeated
+    classes, or fewer than two classes.
+    """
+    if y is None:
+        raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+    dtype = getattr(y, "dtype", None)
+    if classes is None and getattr(dtype, "name", None) == "category" and getattr(dtype, "ordered", False):
+        classes = list(dtype.categories)
+    labels = np.asarray(y)
+    if labels.ndim != 1 and not (labels.ndim == 2 and labels.shape[1] == 1):
+        raise ValueError(f"{name}: y must be 1-D (one ordered label per sample); got shape {np.shape(y)}.")
+    labels = column_or_1d(labels, warn=True)
+    if classes is None:
+        check_classification_targets(labels)
+        classes_ = np.unique(labels)
+    else:
+        classes_ = np.asarray(list(classes))
+        if classes_.ndim != 1 or np.unique(classes_).shape[0] != classes_.shape[0]:
+            raise ValueError(f"{name}: classes must list each ordered class once; got {list(classes)!r}.")
+    if classes_.shape[0] < 2:
+        raise ValueError(f"{name} needs at least 2 ordered classes; got one class ({classes_.tolist()!r}).")
+    order = np.argsort(classes_, kind="stable")
+    try:
+        position = np.searchsorted(classes_[order], labels)
+        position = np.clip(position, 0, classes_.shape[0] - 1)
+        known = classes_[order][position] == labels
+    except TypeError:  # labels not comparable with the classes (mixed types)
+        known = np.zeros(labels.shape[0], dtype=bool)
+        position = np.zeros(labels.shape[0], dtype=np.intp)
+    if not np.all(known):
+        unknown = np.unique(np.asarray(labels[~known], dtype=object).astype(str))
+        raise ValueError(f"{name}: y contains labels not in classes {classes_.tolist()!r}: {unknown.tolist()!r}.")
+    return classes_, order[position].astype(np.intp)

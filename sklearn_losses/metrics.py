@@ -7,7 +7,8 @@ from sklearn.utils.validation import _check_response_method
 
 from .losses import get_loss
 
-__all__ = ["LossScorer", "loss_score", "make_loss_scorer"]
+__all__ = ["LossScorer", "OrdinalScorer", "loss_score", "make_loss_scorer", "make_ordinal_scorer",
+           "mean_absolute_rank_error", "quadratic_weighted_kappa"]
 
 _RESPONSE_METHODS = ("auto", "decision_function", "predict_proba", "predict")
 _CLASSIFICATION_TASKS = ("binary", "multiclass", "distribution")
@@ -62,6 +63,9 @@ class LossScorer(_BaseScorer):
     reach it with and without metadata routing, and with routing it takes
     ``set_score_request(sample_weight=True)``.
 
+    Ordinal losses score the rows ``estimator.raw_prediction(X)`` (a
+    pipeline's: its last step's on the transformed X) against the ranks of
+    the labels in ``estimator.classes_`` (their order).
     For classifiers, labels are encoded through ``estimator.classes_``
     (binary losses: 1 for ``classes_[1]``; multiclass losses: the index in
     ``classes_``) and the raw prediction is ``decision_function(X)``, or the
@@ -121,6 +125,9 @@ class LossScorer(_BaseScorer):
         sample_weight = kwargs.pop("sample_weight", None)
         if kwargs:
             raise TypeError(f"Unexpected scoring parameters: {sorted(kwargs)}.")
+        if self.loss.task == "ordinal":
+            return self._sign * self._score_func(*_ordinal_raw(self.loss, estimator, X, y_true),
+                                                 sample_weight=sample_weight)
         classification = self.loss.task in _CLASSIFICATION_TASKS
         if classification and not is_classifier(estimator) and not hasattr(estimator, "classes_"):
             raise TypeError(f"{type(self.loss).__name__} is a {self.loss.task} loss; "
@@ -179,3 +186,109 @@ def make_loss_scorer(loss, *, response_method="auto", **params):
     True
     """
     return LossScorer(get_loss(loss, **params), response_method=response_method)
+
+
+# -- ordinal metrics ----------------------------------------------------------------------------
+def _ranks(y, classes):
+    """Ranks of the labels ``y`` in the ordered ``classes`` (``ValueError`` for a label not among them)."""
+    classes = np.asarray(classes)
+    lookup = {label: rank for rank, label in enumerate(classes.tolist())}
+    try:
+        return np.array([lookup[label] for label in np.asarray(y).tolist()], dtype=np.intp)
+    except (KeyError, TypeError):
+        unknown = sorted({str(label) for label in np.asarray(y).tolist() if label not in lookup})
+        raise ValueError(f"labels {unknown!r} are not among the ordered classes {classes.tolist()!r}.") from None
+
+
+def _ordinal_raw(loss, estimator, X, y_true):
+    while hasattr(estimator, "steps") and not hasattr(estimator, "raw_prediction"):  # a pipeline: its last step's
+        X = estimator[:-1].transform(X)
+        estimator = estimator[-1]
+    if not hasattr(estimator, "raw_prediction") or not hasattr(estimator, "classes_"):
+        raise TypeError(f"{type(loss).__name__} is an ordinal loss; {type(estimator).__name__} has no "
+                        "raw_prediction rows to score (use an OrdinalClassifier or MLPOrdinalClassifier).")
+    return _ranks(y_true, estimator.classes_).astype(float), np.asarray(estimator.raw_prediction(X), dtype=float)
+
+
+def mean_absolute_rank_error(y_true, y_pred, *, classes=None, sample_weight=None):
+    """Weighted mean of ``|rank(y_true) - rank(y_pred)|``: the ordinal MAE, in classes (lower is better).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Labels.
+    classes : array-like, default=None
+        The classes from lowest to highest (default: sorted unique labels of both).
+    sample_weight : array-like of shape (n_samples,), default=None
+    """
+    classes = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])) if classes is None else classes
+    error = np.abs(_ranks(y_true, classes) - _ranks(y_pred, classes))
+    return float(np.average(error, weights=sample_weight))
+
+
+def quadratic_weighted_kappa(y_true, y_pred, *, classes=None, sample_weight=None):
+    """Cohen's kappa with quadratic weights on the ranks (1: perfect agreement, 0: chance; higher is better).
+
+    :func:`sklearn.metrics.cohen_kappa_score` with ``weights="quadratic"`` on
+    the ranks of the labels in ``classes`` (default: sorted unique labels).
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    classes = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])) if classes is None else classes
+    ranks = np.arange(len(classes))
+    return float(cohen_kappa_score(_ranks(y_true, classes), _ranks(y_pred, classes), labels=ranks,
+                                   weights="quadratic", sample_weight=sample_weight))
+
+
+_ORDINAL_METRICS = {"mae": (mean_absolute_rank_error, -1), "qwk": (quadratic_weighted_kappa, 1)}
+
+
+class _OrdinalMetric:
+    def __init__(self, name):
+        self.name = name
+        self.__name__ = {"mae": "mean_absolute_rank_error", "qwk": "quadratic_weighted_kappa"}[name]
+
+    def __call__(self, y_true, y_pred, classes, sample_weight=None):
+        return _ORDINAL_METRICS[self.name][0](y_true, y_pred, classes=classes, sample_weight=sample_weight)
+
+
+class OrdinalScorer(_BaseScorer):
+    """Scorer of an ordinal metric on ``predict``, the ranks taken in ``estimator.classes_`` (their order).
+
+    Build it with :func:`make_ordinal_scorer`.
+    """
+
+    def __init__(self, metric):
+        if metric not in _ORDINAL_METRICS:
+            raise ValueError(f"metric must be one of {sorted(_ORDINAL_METRICS)}; got {metric!r}.")
+        self.metric = metric
+        super().__init__(_OrdinalMetric(metric), _ORDINAL_METRICS[metric][1], {}, response_method="predict")
+
+    def __repr__(self):
+        return f"make_ordinal_scorer({self.metric!r})"
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        sample_weight = kwargs.pop("sample_weight", None)
+        if kwargs:
+            raise TypeError(f"Unexpected scoring parameters: {sorted(kwargs)}.")
+        y_pred = method_caller(estimator, "predict", X)
+        classes = getattr(estimator, "classes_", None)
+        return self._sign * self._score_func(y_true, y_pred, classes, sample_weight=sample_weight)
+
+
+def make_ordinal_scorer(metric):
+    """A scorer of an ordinal metric: ``"mae"`` (minus :func:`mean_absolute_rank_error`) or ``"qwk"``
+    (:func:`quadratic_weighted_kappa`), with the class order of the fitted estimator's ``classes_``.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn_losses.linear_model import OrdinalClassifier
+    >>> import numpy as np
+    >>> X = np.arange(40.0)[:, None]; y = np.repeat(["low", "mid", "high"], [14, 13, 13])
+    >>> model = OrdinalClassifier(classes=["low", "mid", "high"])
+    >>> scores = cross_val_score(model, X, y, cv=2, scoring=make_ordinal_scorer("mae"))
+    >>> bool((scores <= 0).all())
+    True
+    """
+    return OrdinalScorer(metric)

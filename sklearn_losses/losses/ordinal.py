@@ -45,9 +45,15 @@ def _cumulative_priors(y, w, n_classes):
 
 
 class _Ordinal:
-    """What every ordinal loss declares: the task, ranks as targets, one column per threshold."""
+    """What every ordinal loss declares: the task, ranks as targets, one column per threshold.
+
+    ``shared_score``: the rows are ``z_k = f - theta_k``, one score against
+    ordered thresholds (estimators fit ``f`` and ``theta``); false for CORN,
+    whose K - 1 scores are free.
+    """
 
     task = "ordinal"
+    shared_score = True
     structure = "row"
     target_domain = OrdinalIndices()
 
@@ -415,6 +421,7 @@ class CORN(_ThresholdLoss):
 
     name = "corn"
     base = "log_loss"
+    shared_score = False
     _probability_link = ConditionalLink()
 
     def __init__(self):

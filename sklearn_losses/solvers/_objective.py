@@ -58,8 +58,14 @@ def optimality(objective, penalty, theta):
     gradient solvers judge convergence (scipy's own stopping reasons include
     "no progress", which a wrong gradient also produces).
     """
-    _, grad = smooth_objective(objective, penalty)(np.asarray(theta, dtype=np.float64))
+    theta = np.asarray(theta, dtype=np.float64)
+    _, grad = smooth_objective(objective, penalty)(theta)
     n_coef = objective.n_outputs * objective.n_features
+    lower = getattr(objective, "lower_bounds", None)  # of the parameters after the coefficients
+    if lower is not None:  # at a bound, only a gradient pointing out of the feasible set counts
+        tail, g = theta[n_coef:], grad[n_coef:]
+        grad = grad.copy()
+        grad[n_coef:] = np.where(tail <= lower, np.minimum(g, 0.0), g)
     if penalty.l1 > 0:
         coef, g = theta[:n_coef], grad[:n_coef]
         grad = grad.copy()

@@ -5,7 +5,9 @@ For a smooth loss the objective plus the L2 part of the penalty is passed to
 one-pass kernel once per evaluation. An L1 part ``l1 * ||w||_1`` is handled
 exactly, not by smoothing: with ``w = w_plus - w_minus`` and both parts
 bounded below by 0 it becomes the linear term ``l1 * sum(w_plus + w_minus)``,
-and L-BFGS-B's bound constraints produce exact zeros.
+and L-BFGS-B's bound constraints produce exact zeros. An objective may bound
+the parameters after the coefficients from below (``lower_bounds``: the
+increments of an ordinal model's ordered thresholds).
 """
 
 import numpy as np
@@ -29,6 +31,9 @@ def lbfgs(objective, penalty, theta0, max_iter=1000, tol=1e-4, verbose=0):
     n_coef = objective.n_outputs * objective.n_features
     l1 = penalty.l1
     smooth = smooth_objective(objective, penalty)
+    lower = getattr(objective, "lower_bounds", None)
+    tail_bounds = [(None, None)] * (len(theta0) - n_coef) if lower is None else \
+        [(None if not np.isfinite(b) else float(b), None) for b in lower]
 
     def merge(x):
         """theta from the split variables: coef = w_plus - w_minus."""
@@ -43,9 +48,10 @@ def lbfgs(objective, penalty, theta0, max_iter=1000, tol=1e-4, verbose=0):
 
         coef0 = theta0[:n_coef]
         x0 = np.concatenate([np.maximum(coef0, 0), np.maximum(-coef0, 0), theta0[n_coef:]])
-        bounds = [(0, None)] * (2 * n_coef) + [(None, None)] * (len(theta0) - n_coef)
+        bounds = [(0, None)] * (2 * n_coef) + tail_bounds
     else:
-        fun, x0, bounds = smooth, np.asarray(theta0, dtype=np.float64), None
+        fun, x0 = smooth, np.asarray(theta0, dtype=np.float64)
+        bounds = None if lower is None else [(None, None)] * n_coef + tail_bounds
 
     curve = []
 
