@@ -12,7 +12,7 @@ from sklearn.utils.validation import column_or_1d
 from ._estimator import class_sample_weight
 from .losses import get_loss
 
-__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "encode_classes", "ordinal_classes", "probabilistic", "probabilities",
+__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "ordinal_classes", "probabilistic", "probabilities",
            "regression_targets", "resolve_loss"]
 
 #: Links whose inverse is a probability.
@@ -165,6 +165,14 @@ class ScoreClassifierMixin:
             return np.log(self.predict_proba(X))
 
 
+def categorical_order(y):
+    """The categories of a pandas ordered categorical ``y`` (a Series or Categorical), else None."""
+    dtype = getattr(y, "dtype", None)
+    if getattr(dtype, "name", None) == "category" and getattr(dtype, "ordered", False):
+        return list(dtype.categories)
+    return None
+
+
 def ordinal_classes(name, y, classes=None):
     """``(classes_, ranks)``: the ordered classes and each label's rank (0 for the lowest class).
 
@@ -176,9 +184,8 @@ def ordinal_classes(name, y, classes=None):
     """
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-    dtype = getattr(y, "dtype", None)
-    if classes is None and getattr(dtype, "name", None) == "category" and getattr(dtype, "ordered", False):
-        classes = list(dtype.categories)
+    if classes is None:
+        classes = categorical_order(y)
     labels = np.asarray(y)
     if labels.ndim != 1 and not (labels.ndim == 2 and labels.shape[1] == 1):
         raise ValueError(f"{name}: y must be 1-D (one ordered label per sample); got shape {np.shape(y)}.")

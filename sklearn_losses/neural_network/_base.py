@@ -104,6 +104,18 @@ class _BaseMLP(BaseEstimator):
     def _stratify(self, Y):
         return None
 
+    def _make_network(self, units, dtype, Y):
+        """The network for ``units`` (``[n_features, *hidden, n_outputs]``)."""
+        return Network(units, self.activation, dtype, vector_output=Y.ndim == 2)
+
+    def _packed(self, network):
+        """The fitted parameters as ``network``'s flat vector (None if their shapes do not fit)."""
+        return network.pack(self.coefs_, self.intercepts_)
+
+    def _unpack(self, network, params):
+        """Set the fitted parameters from the flat vector."""
+        self.coefs_, self.intercepts_ = network.unpack(params)
+
     # --------------------------------------------------------------- helpers
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -135,9 +147,9 @@ class _BaseMLP(BaseEstimator):
             sample_weight = None
         dtype = self._dtype if continuing else X.dtype
         Y = Y.astype(dtype)
-        network = Network([X.shape[1], *sizes, n_outputs], self.activation, dtype, vector_output=Y.ndim == 2)
+        network = self._make_network([X.shape[1], *sizes, n_outputs], dtype, Y)
         rng = check_random_state(self.random_state)
-        params = network.pack(self.coefs_, self.intercepts_) if continuing else None
+        params = self._packed(network) if continuing else None
         if continuing and params is None:
             raise ValueError(
                 f"{type(self).__name__}: the network's shape changed since the last fit (hidden_layer_sizes "
@@ -175,7 +187,7 @@ class _BaseMLP(BaseEstimator):
         self._network = network
         self._optimizer = optimizer
         self._set_targets(fitted)
-        self.coefs_, self.intercepts_ = network.unpack(params)
+        self._unpack(network, params)
         self.n_layers_ = len(sizes) + 2
         self.n_outputs_ = n_outputs
         self.out_activation_ = loss.link.name
@@ -209,7 +221,7 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=self._dtype, reset=False)
         # from coefs_ and intercepts_, as scikit-learn (users edit them in place)
-        params = self._network.pack(self.coefs_, self.intercepts_)
+        params = self._packed(self._network)
         if params is None:
             raise ValueError(f"{type(self).__name__}: coefs_ or intercepts_ no longer have the fitted shapes.")
         return self._network.raw_prediction(params, X)
