@@ -125,7 +125,7 @@ def agreement(repeats):
                 return model, time.perf_counter() - start
 
             def fit_ours():
-                return _ours(X, y, loss, penalty="l2", alpha=alpha_mord / n, tol=1e-8)
+                return _ours(X, y, loss, penalty="l2", alpha=alpha_mord / n, tol=1e-6)  # our default tol
 
             m_mord, _ = fit_mord()
             ours, _, _ = fit_ours()

@@ -82,6 +82,27 @@ class _OrdinalObjective:
         self.k = n_classes - 1
         self.n_outputs = 1 if shared else self.k
         self.lower_bounds = np.r_[-np.inf, np.zeros(self.k - 1)] if shared else None
+        self.terms = None
+        if hasattr(loss, "threshold_terms"):  # a binary base loss per threshold: its flat arrays, made once
+            base, targets, weights = loss.threshold_terms(self.y, self.k)
+            weights = weights * sample_weight[:, None] / float(np.sum(sample_weight))
+            keep = weights.ravel() > 0
+            keep = None if keep.all() else keep
+            flat = (lambda a: a.ravel() if keep is None else a.ravel()[keep])  # noqa: E731
+            self.terms = base, flat(targets), flat(weights), keep
+
+    def _loss_gradient(self, z):
+        """Mean loss and its gradient in ``z`` (n, k)."""
+        if self.terms is None:
+            return self.loss.loss_gradient(self.y, z, self.w, check_input=False)
+        base, targets, weights, keep = self.terms
+        flat = z.ravel() if keep is None else z.ravel()[keep]
+        value, g = base.loss_gradient(targets, flat, weights, reduction="sum", check_input=False)
+        if keep is None:
+            return value, g.reshape(z.shape)
+        G = np.zeros(z.size)
+        G[keep] = g
+        return value, G.reshape(z.shape)
 
     def split(self, theta):
         d = self.n_features
@@ -96,17 +117,32 @@ class _OrdinalObjective:
         return np.asarray(self.X @ coef.T) + other[None, :]
 
     def loss_gradient(self, theta):
+        last = getattr(self, "_last", None)  # the start's and the end's are asked for twice (tolerance, check)
+        if last is not None and np.array_equal(last[0], theta):
+            return last[1], last[2].copy()
+        value, grad = self._evaluate(theta)
+        self._last = (np.array(theta, copy=True), value, grad.copy())
+        return value, grad
+
+    def _evaluate(self, theta):
         z = np.ascontiguousarray(self.raw(theta))
         with np.errstate(over="ignore"):
-            value, G = self.loss.loss_gradient(self.y, z, self.w, check_input=False)
+            value, G = self._loss_gradient(z)
+        ones_k, ones_n = self._ones(G.shape)  # row and column sums as BLAS products (axis sums are slower)
         if self.shared:
-            g_coef = np.asarray(self.X.T @ G.sum(axis=1)).ravel()
-            g_theta = -G.sum(axis=0)
+            g_coef = np.asarray(self.X.T @ (G @ ones_k)).ravel()
+            g_theta = -(ones_n @ G)
             g_other = np.cumsum(g_theta[::-1])[::-1]  # d theta_k / d (theta_0, d_j) = 1 for j <= k
         else:
             g_coef = np.asarray(self.X.T @ G).T.ravel()
-            g_other = G.sum(axis=0)
+            g_other = ones_n @ G
         return float(value), np.concatenate([g_coef, g_other])
+
+    def _ones(self, shape):
+        ones = getattr(self, "_ones_cache", None)
+        if ones is None or ones[0].shape[0] != shape[1] or ones[1].shape[0] != shape[0]:
+            ones = self._ones_cache = np.ones(shape[1]), np.ones(shape[0])
+        return ones
 
     def gradient_scale(self):
         """Largest component of the gradient at the start (tolerances are relative to it)."""
@@ -287,9 +323,11 @@ class OrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, BaseEstimator):
                              f"({classes_[present].tolist()!r}).")
         compressed = np.searchsorted(present, ranks)
         keep = sw > 0
+        if not keep.all():  # samples of zero weight do not enter the problem
+            X, compressed, sw = X[keep], compressed[keep], sw[keep]
         shared = _shared_score(loss)
-        objective = _OrdinalObjective(loss, X[keep], compressed[keep], sw[keep], present.size, shared)
-        theta0 = self._start(loss, objective, compressed[keep], sw[keep], present, classes_, shared)
+        objective = _OrdinalObjective(loss, X, compressed, sw, present.size, shared)
+        theta0 = self._start(loss, objective, compressed, sw, present, classes_, shared)
         objective.start = theta0
         theta, n_iter, converged, _ = lbfgs(objective, penalty, theta0, max_iter=self.max_iter, tol=self.tol,
                                             verbose=self.verbose)

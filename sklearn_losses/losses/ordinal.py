@@ -227,6 +227,19 @@ class _ThresholdLoss(_Ordinal, _Composite):
             self.validate_target(y, raw.shape[1])
         return y, raw, dtype
 
+    def threshold_terms(self, y_true, n_thresholds):
+        """The loss's structure: ``(base, targets, weights)`` with ``l_i = sum_k weights[i, k] base(targets[i, k],
+        z[i, k])``; ``targets`` (0/1: ``y > k``) and ``weights`` of shape (n_samples, n_thresholds).
+
+        Solvers that evaluate the loss many times on the same targets call the
+        base loss on these arrays directly.
+        """
+        self._kernel_params()
+        base, = self._components()
+        y = np.asarray(y_true, dtype=np.float64)
+        targets = (np.arange(n_thresholds) < y[:, None]).astype(np.float64)
+        return base, targets, np.array(self._weights(y, n_thresholds), dtype=np.float64)
+
     def _evaluate(self, y, raw, w, reduction, check_input, what):
         self._check_reduction(reduction)
         self._kernel_params()
