@@ -19,8 +19,9 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from .datasets import load_copenhagen_housing
 from .losses import get_loss
-from .metrics import make_loss_scorer
+from .metrics import make_loss_scorer, make_ordinal_scorer
 
 __all__ = ["DATASETS", "Dataset", "Result", "check_task", "compare", "default_losses", "load_data", "loss_label",
            "parse_loss", "resolve_metric"]
@@ -32,6 +33,7 @@ DATASETS = {
     "iris": (datasets.load_iris, "classification"),
     "wine": (datasets.load_wine, "classification"),
     "digits": (datasets.load_digits, "classification"),
+    "copenhagen_housing": (lambda: load_copenhagen_housing(expand=True), "ordinal"),
 }
 
 #: Candidate losses when none are named, by kind of target.
@@ -40,7 +42,11 @@ DEFAULT_LOSSES = {
                    "epsilon_insensitive"],
     "binary": ["log_loss", "hinge", "squared_hinge", "modified_huber", "exponential", "focal"],
     "multiclass": ["cross_entropy", "multiclass_hinge", "multiclass_focal", "log_loss", "hinge"],
+    "ordinal": ["cumulative_logit", "cumulative_probit", "all_threshold", "immediate_threshold", "coral", "corn"],
 }
+
+#: Ranking metrics of ordinal targets besides scikit-learn's scorers (on the ranks of the classes).
+ORDINAL_METRICS = {"ordinal_mae": "mae", "qwk": "qwk"}
 
 #: Small grids for ``--tune``. Regression targets are divided by their
 #: standard deviation first, so scale parameters are in those units.
@@ -61,6 +67,8 @@ TUNING_GRIDS = {
     "multiclass_focal": {"gamma": [0.5, 1.0, 2.0, 4.0]},
     "cross_entropy": {"label_smoothing": [0.0, 0.05, 0.1]},
     "multiclass_hinge": {"kind": ["crammer_singer", "weston_watkins"]},
+    "cumulative_link": {"distribution": ["logit", "probit", "cloglog"]},
+    "all_threshold": {"threshold_weights": ["uniform", "squared"]},
 }
 
 
@@ -71,12 +79,13 @@ class Dataset:
     X: np.ndarray
     y: np.ndarray
     name: str
-    task: str  # "regression", "binary" or "multiclass"
+    task: str  # "regression", "binary", "multiclass" or "ordinal"
     feature_names: list = field(default_factory=list)
     target_scale: float = 1.0  # regression targets are divided by it
     categorical: list = field(default_factory=list)  # indices of categorical columns (one-hot encoded)
     impute: bool = False  # missing feature values (NaN, or None in categorical columns) are imputed
     notes: list = field(default_factory=list)  # what was done to the data, for the output
+    classes: list = None  # ordinal targets: the classes from lowest to highest
 
 
 @dataclass
@@ -114,8 +123,8 @@ class Result:
 
 
 def _task_of(y, task):
-    if task == "regression":
-        return "regression"
+    if task in ("regression", "ordinal"):
+        return task
     return "binary" if np.unique(y).shape[0] == 2 else "multiclass"
 
 
@@ -175,12 +184,15 @@ def _read_csv(path, target, missing):
     return X, labels, names, categorical, missing_cells
 
 
-def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="refuse"):
+def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="refuse", class_order=None):
     """Load a bundled dataset or a CSV file; returns a :class:`Dataset`.
 
     ``task`` is ``"auto"`` (classification for a non-numeric target, or an
-    integer target with at most 20 distinct values; regression otherwise),
-    ``"regression"`` or ``"classification"``. CSV columns that are not
+    integer target with at most 20 distinct values; regression otherwise;
+    the ordinal ``copenhagen_housing`` is ordinal), ``"regression"``,
+    ``"classification"`` or ``"ordinal"`` (ordered classes: ``class_order``
+    lists them from lowest to highest, default the numeric order of numeric
+    labels, else their sorted order). CSV columns that are not
     numeric are categorical (one-hot encoded in the models' pipelines); empty
     cells are missing values, refused (``missing="refuse"``) or imputed in
     the pipelines (``"impute"``: median, most frequent category).
@@ -205,32 +217,62 @@ def load_data(dataset=None, csv_path=None, target=None, task="auto", missing="re
         if task == "auto":
             discrete = y is not None and np.all(y == np.round(y)) and np.unique(y).shape[0] <= 20
             task = "classification" if y is None or discrete else "regression"
-        if task == "classification":
+        if task in ("classification", "ordinal"):
             y = labels if y is None else y
         if categorical:
             notes.append("categorical columns one-hot encoded: " + ", ".join(names[j] for j in categorical))
         if gaps:
             notes.append(f"{gaps} missing feature values imputed (median, most frequent category) within each fit")
     else:
-        dataset = dataset or ("breast_cancer" if task == "classification" else "diabetes")
+        dataset = dataset or {"classification": "breast_cancer", "ordinal": "copenhagen_housing"}.get(task, "diabetes")
         if dataset not in DATASETS:
             raise ValueError(f"--dataset: unknown dataset {dataset!r}; choose from {sorted(DATASETS)}.")
         loader, native = DATASETS[dataset]
+        if task == "ordinal" and native == "classification":  # labels taken as ordered classes
+            native = "ordinal"
         if task not in ("auto", native):
             raise ValueError(f"--dataset {dataset} is a {native} dataset; --task {task} does not apply.")
         bunch = loader()
         X, y, names, name, task = bunch.data, bunch.target, list(bunch.feature_names), dataset, native
-        if not np.all(np.isfinite(X)):
+        if X.dtype.kind in "OUS":  # categorical features (the ordinal dataset)
+            categorical = list(range(X.shape[1]))
+            X = X.astype(object)
+            notes.append("categorical columns one-hot encoded: " + ", ".join(names))
+            class_order = class_order if class_order is not None else getattr(bunch, "target_order", None)
+        elif not np.all(np.isfinite(X)):
             raise ValueError(f"{name}: the features contain missing or infinite values.")
     kind = _task_of(y, task)
     scale = 1.0
+    classes = None
+    if class_order is not None and kind != "ordinal":
+        raise ValueError("--class-order applies to ordinal targets only (--task ordinal).")
+    if kind == "ordinal":
+        classes = _class_order(y, class_order)
     if kind == "regression":
         y = np.asarray(y, dtype=float)
         scale = float(np.std(y)) or 1.0
         y = y / scale
     elif np.unique(y).shape[0] < 2:
         raise ValueError(f"{name}: the target has a single class.")
-    return Dataset(X, y, name, kind, names, scale, categorical, missing == "impute", notes)
+    return Dataset(X, y, name, kind, names, scale, categorical, missing == "impute", notes, classes)
+
+
+def _class_order(y, class_order):
+    """The ordinal classes from lowest to highest: as given (labels compared as text), else the labels' order."""
+    labels = np.unique(y)
+    if class_order is None:
+        return labels.tolist()
+    order = [label.strip() for label in class_order] if not isinstance(class_order, str) else \
+        [label.strip() for label in class_order.split(",")]
+    as_text = {str(label) if not isinstance(label, float) or not label.is_integer() else str(int(label)): label
+               for label in labels.tolist()}
+    if len(set(order)) != len(order):
+        raise ValueError(f"--class-order: a class is listed twice: {order}.")
+    missing = sorted(set(as_text) - set(order))
+    if missing:
+        raise ValueError(f"--class-order: the target has labels not in the order: {missing}; list every class, "
+                         "lowest first.")
+    return [as_text.get(label, label) for label in order]
 
 
 def parse_loss(text):
@@ -257,8 +299,8 @@ def loss_label(name, params):
 
 def _scores(loss, task):
     """Whether ``loss`` can score predictions for targets of ``task`` (a binary loss cannot score 3 classes)."""
-    if task == "regression":
-        return loss.task == "regression"
+    if task in ("regression", "ordinal"):
+        return loss.task == task
     return loss.task in (task, "distribution") or (task == "binary" and loss.task == "multiclass")
 
 
@@ -270,7 +312,7 @@ def _trains(loss, task):
 def check_task(loss, task, where):
     """Refuse a loss of another task than the data's, naming it (a usage error, not a failed fit)."""
     if not _trains(loss, task):
-        kind = "regression" if task == "regression" else "classification"
+        kind = task if task in ("regression", "ordinal") else "classification"
         raise ValueError(f"{where}: {type(loss).__name__} is a {loss.task} loss; the data are a {kind} problem.")
 
 
@@ -280,7 +322,11 @@ def resolve_metric(metric, task):
     A loss ranks by minus its held-out mean (greater is better), labelled ``-name``.
     """
     if metric is None:
-        metric = "r2" if task == "regression" else "accuracy"
+        metric = {"regression": "r2", "ordinal": "ordinal_mae"}.get(task, "accuracy")
+    if metric in ORDINAL_METRICS:
+        if task != "ordinal":
+            raise ValueError(f"--metric {metric}: an ordinal metric needs ordinal targets (--task ordinal).")
+        return ("-" if metric == "ordinal_mae" else "") + metric, make_ordinal_scorer(ORDINAL_METRICS[metric])
     try:
         return metric, get_scorer(metric)
     except ValueError:
@@ -305,6 +351,8 @@ def default_losses(task):
 
 def _estimator(family, loss, data, random_state):
     task = data.task
+    if task == "ordinal":
+        return make_pipeline(_preprocessor(data), _ordinal_estimator(family, loss, data, random_state))
     if family == "linear":
         from .linear_model import LinearClassifier, LinearRegressor
 
@@ -323,6 +371,19 @@ def _estimator(family, loss, data, random_state):
     else:
         raise ValueError(f"--estimator: unknown family {family!r}; choose linear, svm or mlp.")
     return make_pipeline(_preprocessor(data), model)
+
+
+def _ordinal_estimator(family, loss, data, random_state):
+    if family == "linear":
+        from .linear_model import OrdinalClassifier
+
+        return OrdinalClassifier(loss, classes=data.classes)
+    if family == "mlp":
+        from .neural_network import MLPOrdinalClassifier
+
+        return MLPOrdinalClassifier(loss, hidden_layer_sizes=(32,), max_iter=300, learning_rate_init=0.01,
+                                    classes=data.classes, random_state=random_state)
+    raise ValueError(f"--estimator {family}: ordinal targets are fitted by the linear and mlp estimators.")
 
 
 def _preprocessor(data):

@@ -237,7 +237,8 @@ def _compare_command(args):
         from .plotting import check_matplotlib
 
         check_matplotlib("--plot")
-    data = _compare.load_data(args.dataset, args.csv, args.target, args.task, missing=args.missing)
+    data = _compare.load_data(args.dataset, args.csv, args.target, args.task, missing=args.missing,
+                              class_order=args.class_order)
     losses = [_compare.parse_loss(text) for text in args.losses] if args.losses else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -334,11 +335,15 @@ def _parser():
     compare = commands.add_parser("compare", help="cross-validate a set of losses on a dataset")
     source = compare.add_mutually_exclusive_group()
     source.add_argument("--dataset", help=f"a dataset bundled with scikit-learn: {', '.join(_compare.DATASETS)} "
-                                          "(default: diabetes, or breast_cancer with --task classification)")
+                                          "(default: diabetes; breast_cancer with --task classification; "
+                                          "copenhagen_housing, an ordinal target, with --task ordinal)")
     source.add_argument("--csv", metavar="PATH", help="a CSV file with a header row (non-numeric feature columns "
                                                       "are one-hot encoded)")
     compare.add_argument("--target", metavar="COLUMN", help="the target column of --csv")
-    compare.add_argument("--task", choices=("auto", "regression", "classification"), default="auto")
+    compare.add_argument("--task", choices=("auto", "regression", "classification", "ordinal"), default="auto",
+                         help="kind of target (ordinal: ordered classes; see --class-order)")
+    compare.add_argument("--class-order", metavar="A,B,C", help="ordinal targets: the classes from lowest to "
+                                                                "highest, comma-separated (default: sorted labels)")
     compare.add_argument("--estimator", choices=("linear", "svm", "mlp"), default="linear")
     compare.add_argument("--losses", nargs="+", metavar="LOSS",
                          help="losses to compare, e.g. huber:delta=0.5 quantile:quantile=0.9 (default: a "

@@ -224,3 +224,47 @@ def test_plot_options(capsys, tmp_path):
                          "-o", str(path))
     assert status == 0, err
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+# -- ordinal targets ----------------------------------------------------------------------
+def test_compare_ordinal_on_the_bundled_survey(capsys, tmp_path):
+    path = tmp_path / "ordinal.png"
+    status, out, err = run(capsys, "compare", "--task", "ordinal", "--cv", "3", "--json", "--losses",
+                           "cumulative_logit", "all_threshold:threshold_weights=squared", "corn")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["dataset"] == "copenhagen_housing" and report["task"] == "ordinal"
+    results = {r["loss"]: r for r in report["results"]}
+    assert set(results) == {"cumulative_logit", "all_threshold", "corn"}
+    for r in results.values():
+        assert r["metric"] == "-ordinal_mae" and -1.0 < r["mean"] < -0.5  # always "High": 0.86
+    assert results["cumulative_logit"]["loss_scores"]["cumulative_logit"] < -0.9
+    status, out, err = run(capsys, "compare", "--task", "ordinal", "--cv", "3", "--quiet", "--metric", "qwk",
+                           "--estimator", "mlp", "--losses", "cumulative_probit", "--plot", str(path))
+    assert status == 0, err
+    assert "qwk" in out
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_ordinal_csv_with_a_class_order(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    grade = np.array(["poor", "fair", "good", "excellent"])[np.digitize(x + 0.5 * rng.normal(size=300),
+                                                                          [-0.7, 0.0, 0.7])]
+    path = tmp_path / "grades.csv"
+    path.write_text("x,noise,grade\n" + "".join(f"{a},{b},{g}\n" for a, b, g in
+                                                  zip(x, rng.normal(size=300), grade)))
+    data = load_data(csv_path=str(path), target="grade", task="ordinal", class_order="poor,fair,good,excellent")
+    assert data.task == "ordinal" and data.classes == ["poor", "fair", "good", "excellent"]
+    (best,) = compare(data, [("cumulative_logit", {})], cv=3)
+    assert best.error is None and best.mean > -0.5
+    unordered = load_data(csv_path=str(path), target="grade", task="ordinal")
+    assert unordered.classes == sorted(["poor", "fair", "good", "excellent"])
+    with pytest.raises(ValueError, match="--class-order: the target has labels not in the order"):
+        load_data(csv_path=str(path), target="grade", task="ordinal", class_order="poor,fair,good")
+    with pytest.raises(ValueError, match="--class-order applies to ordinal targets only"):
+        load_data(csv_path=str(path), target="grade", task="classification", class_order="poor,fair")
+    with pytest.raises(ValueError, match="ordinal loss; the data are a classification problem|classification"):
+        compare(load_data("iris"), [("cumulative_logit", {})], cv=3)
+    with pytest.raises(ValueError, match="--estimator svm: ordinal targets are fitted by the linear and mlp"):
+        compare(data, [("cumulative_logit", {})], estimator="svm", cv=3)
