@@ -34,16 +34,16 @@ def cache_locations():
 
 def _default_losses(families):
     from ._compare import DEFAULT_LOSSES
-    from .linear_model import LinearClassifier, LinearRegressor
-    from .neural_network import MLPClassifier, MLPRegressor
+    from .linear_model import LinearClassifier, LinearRegressor, OrdinalClassifier
+    from .neural_network import MLPClassifier, MLPOrdinalClassifier, MLPRegressor
     from .svm import SVMClassifier, SVMRegressor
 
-    estimators = {"linear": (LinearRegressor, LinearClassifier), "svm": (SVMRegressor, SVMClassifier),
-                  "mlp": (MLPRegressor, MLPClassifier)}
+    estimators = {"linear": (LinearRegressor, LinearClassifier, OrdinalClassifier),
+                  "svm": (SVMRegressor, SVMClassifier), "mlp": (MLPRegressor, MLPClassifier, MLPOrdinalClassifier)}
     names = []
     for family in families:
         names += [cls().get_params()["loss"] for cls in estimators[family]]
-    for task in ("regression", "binary", "multiclass"):
+    for task in ("regression", "binary", "multiclass", "ordinal"):
         names += DEFAULT_LOSSES[task]
     return list(dict.fromkeys(names))
 
@@ -63,10 +63,15 @@ def _resolve(estimators, losses):
         names = sorted(registry)
     else:
         names = [losses] if isinstance(losses, str) else list(losses)
+    from .losses import get_loss
+
     for name in names:
         if name not in registry:
-            raise ValueError(f"losses: unknown loss {name!r}; available: {', '.join(sorted(registry))} "
-                             "(or 'default', 'all').")
+            try:  # an alias ("cumulative_probit")
+                registry[name] = get_loss(name).task
+            except ValueError:
+                raise ValueError(f"losses: unknown loss {name!r}; available: {', '.join(sorted(registry))} "
+                                 "(or 'default', 'all').") from None
     return [(family, name, registry[name]) for family in families for name in names]
 
 
@@ -81,6 +86,9 @@ def _data(task):
     elif task == "binary":
         X, y = datasets.load_breast_cancer(return_X_y=True)
         X, y = X[:120], y[:120]
+    elif task == "ordinal":  # three ordered classes of the diabetes target's terciles
+        X, y = datasets.load_diabetes(return_X_y=True)
+        X, y = X[:150], np.digitize(y[:150], np.quantile(y[:150], [1 / 3, 2 / 3]))
     else:  # multiclass; distribution targets are class probabilities
         X, y = datasets.load_iris(return_X_y=True)
         if task == "distribution":
@@ -90,6 +98,16 @@ def _data(task):
 
 
 def _estimator(family, loss, task):
+    if task == "ordinal":
+        if family == "linear":
+            from .linear_model import OrdinalClassifier
+
+            return OrdinalClassifier(loss, max_iter=20)
+        if family == "mlp":
+            from .neural_network import MLPOrdinalClassifier
+
+            return MLPOrdinalClassifier(loss, hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+        raise ValueError(f"{family}: no estimator of ordinal targets")
     if family == "linear":
         from .linear_model import LinearClassifier, LinearRegressor
 
