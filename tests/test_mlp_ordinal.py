@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_losses.linear_model import OrdinalClassifier
 from sklearn_losses.losses import CumulativeLink, get_loss
@@ -13,7 +12,6 @@ from sklearn_losses.metrics import mean_absolute_rank_error
 from sklearn_losses.neural_network import MLPOrdinalClassifier
 from sklearn_losses.neural_network._ordinal import ThresholdNetwork
 
-from .test_ordinal import _DECISION_CHECKS
 
 
 def _data(n=600, seed=0):
@@ -45,6 +43,7 @@ def test_threshold_network_gradient_matches_finite_differences(loss):
     assert np.all(np.diff(theta) > 0)
 
 
+@pytest.mark.slow_in_python
 @pytest.mark.parametrize("loss", ["cumulative_logit", "all_threshold", "corn"])
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_fits_a_nonlinear_ordinal_problem_better_than_the_linear_model(loss, solver):
@@ -127,30 +126,3 @@ def test_bad_input_is_refused_by_name():
         MLPOrdinalClassifier("immediate_threshold", prediction="mode").fit(X, y)
     with pytest.raises(ValueError, match="labels not in classes"):
         MLPOrdinalClassifier(classes=[0, 1, 2]).fit(X, y)
-
-
-@parametrize_with_checks([MLPOrdinalClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0),
-                          MLPOrdinalClassifier("corn", hidden_layer_sizes=(8,), max_iter=50, random_state=0)],
-                         expected_failed_checks=lambda estimator: _DECISION_CHECKS)
-def test_sklearn_estimator_checks(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)
-
-
-class _WithoutDecisionFunction(MLPOrdinalClassifier):
-    @property
-    def decision_function(self):
-        raise AttributeError("hidden for the check")
-
-
-@pytest.mark.parametrize("loss", ["cumulative_logit", "corn"])
-def test_sklearn_prediction_checks_without_decision_function(loss):
-    from sklearn.utils.estimator_checks import check_classifiers_classes, check_classifiers_train
-
-    estimator = _WithoutDecisionFunction(loss, hidden_layer_sizes=(16,), max_iter=1000, random_state=0,
-                                         prediction="mode")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check_classifiers_train("MLPOrdinalClassifier", estimator)
-        check_classifiers_classes("MLPOrdinalClassifier", estimator)

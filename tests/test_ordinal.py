@@ -12,7 +12,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_losses.linear_model import OrdinalClassifier
 from sklearn_losses.losses import AllThreshold, CumulativeLink
@@ -235,35 +234,3 @@ def test_pickle_and_threads():
         results = list(pool.map(lambda _: model.predict_proba(X), range(8)))
     for result in results:
         np.testing.assert_array_equal(result, results[0])
-
-
-#: scikit-learn's checks read decision_function as one score per class (or the positive class's score),
-#: and expect predict to be the argmax of predict_proba; an ordinal model's decision_function is its
-#: latent score f, and its default prediction the median class. The same checks run below on the model
-#: without decision_function and with prediction="mode", so that what they test is still tested.
-_DECISION_CHECKS = {
-    "check_classifiers_train": "decision_function is the latent score f; predict is the median class",
-    "check_classifiers_classes": "decision_function is the latent score f, not one score per class",
-}
-
-
-@parametrize_with_checks([OrdinalClassifier(), OrdinalClassifier("all_threshold"), OrdinalClassifier("corn")],
-                         expected_failed_checks=lambda estimator: _DECISION_CHECKS)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
-
-
-class _WithoutDecisionFunction(OrdinalClassifier):
-    @property
-    def decision_function(self):
-        raise AttributeError("hidden for the check")
-
-
-@pytest.mark.parametrize("loss", ["cumulative_logit", "all_threshold", "corn"])
-def test_sklearn_prediction_checks_without_decision_function(loss):
-    from sklearn.utils.estimator_checks import check_classifiers_classes, check_classifiers_train
-
-    estimator = _WithoutDecisionFunction(loss, prediction="mode")
-    check_classifiers_train("OrdinalClassifier", estimator)
-    check_classifiers_train("OrdinalClassifier", estimator, readonly_memmap=True)
-    check_classifiers_classes("OrdinalClassifier", estimator)

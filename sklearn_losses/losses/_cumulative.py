@@ -15,7 +15,14 @@ fraction (its ``-x^2/2`` would overflow beyond ``|x| = 1.9e154``).
 
 import math
 
-from ._math import jit_scalar
+from .._config import SCALAR_OPTIONS
+from .._jit import njit
+
+#: These functions are compiled as functions of their own, called from the kernels, not inlined into them at
+#: numba's IR level as the other per-sample maths is: each has a branch per distribution, and inlining the
+#: whole tree (every call inlining its callees) made one kernel take minutes to compile. Row kernels do not
+#: vectorise, so a call costs little.
+jit_scalar = njit(**dict(SCALAR_OPTIONS, inline="never"))
 
 __all__ = ["LINKS", "cumulative_loss_gradient"]
 
@@ -30,17 +37,46 @@ _GUMBEL_LINEAR = -36.0  # below it log F(x) = x for the Gumbel-min cdf (to 1e-16
 
 
 @jit_scalar
+def exp(x):
+    """math.exp, +inf on overflow (not an error, also with NUMBA_DISABLE_JIT). Not :func:`._math.exp`: its
+    polynomial, inlined at each of the many calls here, makes the kernels slow to compile."""
+    return math.exp(x) if x < 709.0 else (math.exp(709.0) * math.exp(x - 709.0) if x < 1418.0 else math.inf)
+
+
+@jit_scalar
+def expm1(x):
+    """math.expm1, +inf on overflow."""
+    return math.expm1(x) if x < 709.0 else exp(x)
+
+
+@jit_scalar
+def _log(x):
+    """log(x), -inf at 0 (not an error, also with NUMBA_DISABLE_JIT); NaN below 0 and for NaN."""
+    if x > 0.0:
+        return math.log(x)
+    return -math.inf if x == 0.0 else math.nan
+
+
+@jit_scalar
+def _log1p(x):
+    """log1p(x), -inf at -1; NaN below -1 and for NaN."""
+    if x > -1.0:
+        return math.log1p(x)
+    return -math.inf if x == -1.0 else math.nan
+
+
+@jit_scalar
 def log1mexp(x):
     """log(1 - exp(x)) for x <= 0, accurate at both ends (-inf at x = 0)."""
     if x > -0.6931471805599453:
-        return math.log(-math.expm1(x))
-    return math.log1p(-math.exp(x))
+        return _log(-expm1(x))
+    return _log1p(-exp(x))
 
 
 @jit_scalar
 def _log1p_exp_neg(t):
     """log(1 + exp(-t)) for t >= 0."""
-    return math.log1p(math.exp(-t))
+    return _log1p(exp(-t))
 
 
 @jit_scalar
@@ -56,10 +92,10 @@ def _mills(t):
 def _log_ndtr(x):
     """log Phi(x)."""
     if x > 0.0:
-        return math.log1p(-0.5 * math.erfc(x * _SQRT_HALF))
+        return _log1p(-0.5 * math.erfc(x * _SQRT_HALF))
     if x >= -_MILLS_FROM:
-        return math.log(0.5 * math.erfc(-x * _SQRT_HALF))
-    return -0.5 * x * x - _HALF_LOG_2PI + math.log(_mills(-x))
+        return _log(0.5 * math.erfc(-x * _SQRT_HALF))
+    return -0.5 * x * x - _HALF_LOG_2PI + _log(_mills(-x))
 
 
 @jit_scalar
@@ -67,7 +103,7 @@ def _normal_reverse_hazard(x):
     """pdf(x) / Phi(x)."""
     if x < -_MILLS_FROM:
         return 1.0 / _mills(-x)
-    return math.exp(-0.5 * x * x - _HALF_LOG_2PI - _log_ndtr(x))
+    return exp(-0.5 * x * x - _HALF_LOG_2PI - _log_ndtr(x))
 
 
 @jit_scalar
@@ -78,10 +114,10 @@ def log_cdf(x, link):
         return _log_ndtr(x)
     if x < _GUMBEL_LINEAR:
         return x
-    u = math.exp(x)
+    u = exp(x)
     if u > 1.0:  # F near 1: log1p of -Sf, not the log of a number near 1
-        return math.log1p(-math.exp(-u))
-    return math.log(-math.expm1(-u))
+        return _log1p(-exp(-u))
+    return _log(-expm1(-u))
 
 
 @jit_scalar
@@ -90,18 +126,18 @@ def log_sf(x, link):
         return -((x if x > 0.0 else 0.0) + _log1p_exp_neg(abs(x)))
     if link == 1.0:
         return _log_ndtr(-x)
-    return -math.exp(x)
+    return -exp(x)
 
 
 @jit_scalar
 def hazard(x, link):
     """pdf(x) / Sf(x)."""
     if link == 0.0:
-        e = math.exp(-abs(x))
+        e = exp(-abs(x))
         return 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
     if link == 1.0:
         return _normal_reverse_hazard(-x)
-    return math.exp(x)
+    return exp(x)
 
 
 @jit_scalar
@@ -113,12 +149,12 @@ def reverse_hazard(x, link):
         return _normal_reverse_hazard(x)
     if x < _GUMBEL_LINEAR:
         return 1.0
-    u = math.exp(x)
+    u = exp(x)
     if u > 745.0:
         return 0.0
     if u > 1.0:
-        return u * math.exp(-u) / -math.expm1(-u)
-    return u / math.expm1(u)
+        return u * exp(-u) / -expm1(-u)
+    return u / expm1(u)
 
 
 @jit_scalar
@@ -127,13 +163,13 @@ def log_pdf(x, link):
         return -abs(x) - 2.0 * _log1p_exp_neg(abs(x))
     if link == 1.0:
         return -0.5 * x * x - _HALF_LOG_2PI
-    return x - math.exp(x)
+    return x - exp(x)
 
 
 @jit_scalar
 def _log_cosh(u):
     u = abs(u)
-    return u + math.log1p(math.exp(-2.0 * u)) - _LN2
+    return u + _log1p(exp(-2.0 * u)) - _LN2
 
 
 @jit_scalar
@@ -156,11 +192,11 @@ def _narrow_log_probability(a, b, link):
     if link == 1.0:
         c = m * m - 1.0
     else:
-        u = math.exp(m)
+        u = exp(m)
         c = (1.0 - u) * (1.0 - u) - u
     if not w * w * abs(c) < 1e-7:
         return False, 0.0
-    return True, math.log(w) + log_pdf(m, link) + math.log1p(w * w * c / 24.0)
+    return True, _log(w) + log_pdf(m, link) + _log1p(w * w * c / 24.0)
 
 
 @jit_scalar
@@ -170,9 +206,9 @@ def _log_sf_ratio(a, b, link):
         return (b - a) + (_log1p_exp_neg(b) - _log1p_exp_neg(a))
     if link == 1.0:
         if b > _MILLS_FROM:  # -(a^2 - b^2) / 2 as a product: no overflow short of the float range
-            return -0.5 * (a - b) * (a + b) + math.log(_mills(a) / _mills(b))
+            return -0.5 * (a - b) * (a + b) + _log(_mills(a) / _mills(b))
         return _log_ndtr(-a) - _log_ndtr(-b)
-    return -math.exp(b) * math.expm1(a - b)
+    return -exp(b) * expm1(a - b)
 
 
 @jit_scalar
@@ -182,7 +218,7 @@ def _log_cdf_ratio(a, b, link):
         return ((-a if a < 0.0 else 0.0) - (-b)) + (_log1p_exp_neg(abs(a)) - _log1p_exp_neg(-b))
     if link == 1.0:
         if a < -_MILLS_FROM:
-            return -0.5 * (b - a) * (b + a) + math.log(_mills(-b) / _mills(-a))
+            return -0.5 * (b - a) * (b + a) + _log(_mills(-b) / _mills(-a))
         return _log_ndtr(b) - _log_ndtr(a)
     return log_cdf(b, link) - log_cdf(a, link)
 
@@ -201,19 +237,21 @@ def cumulative_loss_gradient(c, n_thresholds, a, b, link):
     if narrow:
         if log_p == -math.inf:  # an empty interval
             return math.inf, -math.inf, math.inf
-        return -log_p, -math.exp(log_pdf(a, link) - log_p), math.exp(log_pdf(b, link) - log_p)
+        return -log_p, -exp(log_pdf(a, link) - log_p), exp(log_pdf(b, link) - log_p)
     if b > 0.0:
         d = _log_sf_ratio(a, b, link)
         if d != d:  # both tails beyond the float range (normal model): Sf(a) / Sf(b) underflows
             d = -math.inf
-        rest = -math.expm1(d)
-        q = math.exp(d)
+        rest = -expm1(d)
+        q = exp(d)
         # h(a) Sf(a) / Sf(b) -> 0 where the ratio underflows (h(a) may overflow: inf * 0)
         return (-log_sf(b, link) - log1mexp(d), -(hazard(a, link) * q if q > 0.0 else 0.0) / rest,
                 hazard(b, link) / rest)
     e = _log_cdf_ratio(a, b, link)
     if e != e:
         e = -math.inf
-    rest = -math.expm1(e)
+    rest = -expm1(e)
+    r = exp(e)
+    # f(b) / F(a) -> 0 where the ratio F(b) / F(a) underflows (the reverse hazard may overflow: inf * 0)
     return (-log_cdf(a, link) - log1mexp(e), -reverse_hazard(a, link) / rest,
-            reverse_hazard(b, link) * math.exp(e) / rest)
+            (reverse_hazard(b, link) * r if r > 0.0 else 0.0) / rest)
