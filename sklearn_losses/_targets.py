@@ -191,7 +191,8 @@ def ordinal_classes(name, y, classes=None):
         raise ValueError(f"{name}: y must be 1-D (one ordered label per sample); got shape {np.shape(y)}.")
     labels = column_or_1d(labels, warn=True)
     if classes is None:
-        check_classification_targets(labels)
+        if labels.dtype.kind not in "iubUS":  # integer and text labels are classes; floats and objects are checked
+            check_classification_targets(labels)
         classes_ = np.unique(labels)
     else:
         classes_ = np.asarray(list(classes))
