@@ -246,7 +246,7 @@ _ORDINAL_METRICS = {"mae": (mean_absolute_rank_error, -1), "qwk": (quadratic_wei
 class _OrdinalMetric:
     def __init__(self, name):
         self.name = name
-        self.__name__ = {"mae": "mean_absolute_rank_error", "qwk": "quadratic_weighted_kappa"}[name]
+        self.__name__ = _ORDINAL_METRICS[name][0].__name__
 
     def __call__(self, y_true, y_pred, classes, sample_weight=None):
         return _ORDINAL_METRICS[self.name][0](y_true, y_pred, classes=classes, sample_weight=sample_weight)

@@ -234,3 +234,12 @@ def test_pickle_and_threads():
         results = list(pool.map(lambda _: model.predict_proba(X), range(8)))
     for result in results:
         np.testing.assert_array_equal(result, results[0])
+
+
+def test_warm_start_with_an_absent_class_continues_from_the_last_solution():
+    X, y = _data(seed=11, cuts=(-1.0, 1.0))
+    labels = np.array([0, 2, 3])[y]  # class 1 of 0..3 absent: its threshold repeats its neighbour's
+    model = OrdinalClassifier(classes=[0, 1, 2, 3], warm_start=True, tol=1e-8).fit(X, labels)
+    first = model.n_iter_
+    model.fit(X, labels)
+    assert model.n_iter_ <= max(2, first // 3)

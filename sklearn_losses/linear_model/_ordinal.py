@@ -26,7 +26,27 @@ from ..losses import BaseLoss, get_loss
 from ..penalties import get_penalty
 from ..solvers.lbfgs import lbfgs
 
-__all__ = ["OrdinalClassifier", "OrdinalPredictionMixin", "expand_thresholds"]
+__all__ = ["ORDINAL_PROBABILITY_LINKS", "OrdinalClassifier", "OrdinalPredictionMixin", "expand_thresholds",
+           "weighted_present_classes"]
+
+
+#: Links whose inverse gives ordinal class probabilities.
+ORDINAL_PROBABILITY_LINKS = ("cumulative", "conditional")
+
+
+def weighted_present_classes(name, classes_, ranks, sample_weight, class_weight, streaming=False):
+    """``(sample_weight, present)``: the weights with ``class_weight`` multiplied in, and the ranks of the
+    classes fitted: those with positive weight (``ValueError`` naming ``name`` if fewer than two), or every
+    class when ``streaming`` (``partial_fit`` trains all of them from the first call)."""
+    if class_weight is not None:
+        sample_weight = sample_weight * class_sample_weight(class_weight, classes_[ranks])
+    if streaming:
+        return sample_weight, np.arange(classes_.shape[0])
+    present = np.flatnonzero(np.bincount(ranks, weights=sample_weight, minlength=classes_.shape[0]) > 0)
+    if present.size < 2:
+        raise ValueError(f"{name} needs samples of at least 2 classes with positive weight; got one class "
+                         f"({classes_[present].tolist()!r}).")
+    return sample_weight, present
 
 
 def _shared_score(loss):
@@ -84,25 +104,14 @@ class _OrdinalObjective:
         self.lower_bounds = np.r_[-np.inf, np.zeros(self.k - 1)] if shared else None
         self.terms = None
         if hasattr(loss, "threshold_terms"):  # a binary base loss per threshold: its flat arrays, made once
-            base, targets, weights = loss.threshold_terms(self.y, self.k)
-            weights = weights * sample_weight[:, None] / float(np.sum(sample_weight))
-            keep = weights.ravel() > 0
-            keep = None if keep.all() else keep
-            flat = (lambda a: a.ravel() if keep is None else a.ravel()[keep])  # noqa: E731
-            self.terms = base, flat(targets), flat(weights), keep
+            self.terms = loss.threshold_terms(self.y, self.k, sample_weight / float(np.sum(sample_weight)))
 
     def _loss_gradient(self, z):
         """Mean loss and its gradient in ``z`` (n, k)."""
         if self.terms is None:
             return self.loss.loss_gradient(self.y, z, self.w, check_input=False)
-        base, targets, weights, keep = self.terms
-        flat = z.ravel() if keep is None else z.ravel()[keep]
-        value, g = base.loss_gradient(targets, flat, weights, reduction="sum", check_input=False)
-        if keep is None:
-            return value, g.reshape(z.shape)
-        G = np.zeros(z.size)
-        G[keep] = g
-        return value, G.reshape(z.shape)
+        value, grad, _ = self.terms.evaluate(z)
+        return value, grad
 
     def split(self, theta):
         d = self.n_features
@@ -161,7 +170,7 @@ class OrdinalPredictionMixin:
 
     def _probabilistic(self):
         loss = getattr(self, "loss_", None) or get_loss(self.loss)
-        if loss.link.name not in ("cumulative", "conditional"):
+        if loss.link.name not in ORDINAL_PROBABILITY_LINKS:
             raise AttributeError(
                 f"predict_proba is not available for {type(loss).__name__} with base "
                 f"{getattr(loss, 'base', None)!r}: its scores are not probabilities (its link is "
@@ -183,7 +192,7 @@ class OrdinalPredictionMixin:
     def predict(self, X):
         """The median class (``prediction="median"``) or the most probable one (``"mode"``)."""
         raw = self.raw_prediction(X)
-        if self.loss_.link.name in ("cumulative", "conditional"):
+        if self.loss_.link.name in ORDINAL_PROBABILITY_LINKS:
             p = self.loss_.inverse_link(raw)
             if self.prediction == "mode":
                 rank = np.argmax(p, axis=1)
@@ -194,7 +203,7 @@ class OrdinalPredictionMixin:
         return self.classes_[rank]
 
     def _check_prediction(self, loss):
-        if self.prediction == "mode" and loss.link.name not in ("cumulative", "conditional"):
+        if self.prediction == "mode" and loss.link.name not in ORDINAL_PROBABILITY_LINKS:
             raise ValueError(f"prediction='mode' needs class probabilities; {type(loss).__name__} "
                              f"(link {loss.link.name}) has none: use prediction='median'.")
 
@@ -314,13 +323,8 @@ class OrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, BaseEstimator):
         X, _ = validate_data(self, X, ranks, accept_sparse="csr", dtype=np.float64, order="C", reset=True)
         if sp.issparse(X):
             X = X.tocsr()
-        sw = check_sample_weight(sample_weight, X)
-        if self.class_weight is not None:
-            sw = sw * class_sample_weight(self.class_weight, classes_[ranks])
-        present = np.flatnonzero(np.bincount(ranks, weights=sw, minlength=classes_.shape[0]) > 0)
-        if present.size < 2:
-            raise ValueError(f"{name} needs samples of at least 2 classes with positive weight; got one class "
-                             f"({classes_[present].tolist()!r}).")
+        sw, present = weighted_present_classes(name, classes_, ranks, check_sample_weight(sample_weight, X),
+                                               self.class_weight)
         compressed = np.searchsorted(present, ranks)
         keep = sw > 0
         if not keep.all():  # samples of zero weight do not enter the problem
@@ -340,7 +344,7 @@ class OrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, BaseEstimator):
                           ConvergenceWarning)
         coef, other = objective.split(theta)
         self.classes_, self.loss_, self.n_iter_ = classes_, loss, n_iter
-        self._present = present
+        self._present, self._solution = present, theta
         if shared:
             self.coef_ = coef
             self.thresholds_ = expand_thresholds(other, present, classes_.shape[0], True)
@@ -353,19 +357,14 @@ class OrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, BaseEstimator):
         return self
 
     def _start(self, loss, objective, ranks, sw, present, classes_, shared):
-        """Warm start, else zero coefficients and the loss's best constant thresholds."""
+        """Warm start (the last solution, for the same classes present, loss kind and features), else zero
+        coefficients and the loss's best constant thresholds."""
         d, k = objective.n_features, present.size - 1
-        previous = getattr(self, "coef_", None)
-        if self.warm_start and previous is not None and np.array_equal(getattr(self, "classes_", []), classes_) \
-                and np.array_equal(self._present, present) and np.shape(previous)[-1] == d \
-                and _shared_score(self.loss_) == shared:
-            finite = self.thresholds_[np.isfinite(self.thresholds_)] if shared else \
-                -self.thresholds_[np.isfinite(self.thresholds_)]
-            if finite.size == k:
-                if shared:
-                    return np.concatenate([previous, finite[:1], np.diff(finite)])
-                rows = np.isfinite(self.thresholds_)
-                return np.concatenate([previous[rows].ravel(), finite])
+        previous = getattr(self, "_solution", None)
+        if self.warm_start and previous is not None and np.array_equal(self.classes_, classes_) \
+                and np.array_equal(self._present, present) and _shared_score(self.loss_) == shared \
+                and previous.shape == (objective.n_outputs * d + k,):
+            return previous
         row = loss.baseline_prediction(ranks, sw, n_classes=present.size)  # z of the constant model
         if shared:
             theta = np.maximum.accumulate(-row)  # ordered thresholds (the best constant may not be, e.g. IT)

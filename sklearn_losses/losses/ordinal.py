@@ -35,7 +35,7 @@ from ._math import jit_scalar
 from ._registry import get_loss, register_alias, register_loss
 from .composite import _Composite
 
-__all__ = ["AllThreshold", "CORAL", "CORN", "CumulativeLink", "ImmediateThreshold"]
+__all__ = ["AllThreshold", "CORAL", "CORN", "CumulativeLink", "ImmediateThreshold", "ThresholdTerms"]
 
 
 def _cumulative_priors(y, w, n_classes):
@@ -156,6 +156,46 @@ for _distribution in LINKS:
 
 
 # -- threshold losses: a binary base loss per threshold -----------------------------------------
+class ThresholdTerms:
+    """The (sample, threshold) elements of a threshold loss that carry weight, flattened for its base loss.
+
+    Elements of zero weight are left out (0 times an overflowing base loss
+    would be NaN) and come back as zeros.
+    """
+
+    def __init__(self, base, targets, weights, dtype=np.float64):
+        self.base, self.shape, self.dtype = base, weights.shape, dtype
+        keep = weights.ravel() > 0
+        self.keep = None if keep.all() else keep
+        self.targets = self.flat(targets).astype(dtype)
+        self.weights = self.flat(weights).astype(dtype)
+
+    def flat(self, array):
+        """``array`` (shape (n, k)) flattened to the kept elements."""
+        return array.ravel() if self.keep is None else array.ravel()[self.keep]
+
+    def spread(self, part):
+        """Per-element results of the kept elements back to shape (n, k), zeros elsewhere."""
+        if part is None:
+            return None
+        if self.keep is None:
+            return part.reshape(self.shape)
+        full = np.zeros(self.keep.size, dtype=part.dtype)
+        full[self.keep] = part
+        return full.reshape(self.shape)
+
+    def evaluate(self, raw, what="loss_gradient", reduction="sum"):
+        """``(value, gradient, hessian)`` of the weighted sum (``reduction="sum"``: the value a float) or per element
+        (``"none"``: shape (n, k)) on rows ``raw``; entries ``what`` does not ask for are None."""
+        if not self.targets.size:  # nothing carries weight
+            zeros = np.zeros(self.shape, self.dtype)
+            return (zeros if reduction == "none" else 0.0), (None if what == "loss" else zeros), \
+                (zeros if what == "gradient_hessian" else None)
+        value, grad, hess = _Composite._call(self.base, what, self.targets, self.flat(raw), self.weights, reduction,
+                                             False)
+        return (self.spread(value) if reduction == "none" else value), self.spread(grad), self.spread(hess)
+
+
 class _ThresholdLoss(_Ordinal, _Composite):
     """A binary base loss on each threshold's question "y > k?", with per-sample threshold weights.
 
@@ -227,66 +267,49 @@ class _ThresholdLoss(_Ordinal, _Composite):
             self.validate_target(y, raw.shape[1])
         return y, raw, dtype
 
-    def threshold_terms(self, y_true, n_thresholds):
-        """The loss's structure: ``(base, targets, weights)`` with ``l_i = sum_k weights[i, k] base(targets[i, k],
-        z[i, k])``; ``targets`` (0/1: ``y > k``) and ``weights`` of shape (n_samples, n_thresholds).
+    def _targets_weights(self, y, n_thresholds, sample_weight=None):
+        """``(targets, weights)`` of shape (n, n_thresholds): ``1[y > k]`` and the threshold weights (times the
+        sample weights)."""
+        y = np.asarray(y, dtype=np.float64)
+        weights = np.array(self._weights(y, n_thresholds), dtype=np.float64)
+        if sample_weight is not None:
+            weights *= np.asarray(sample_weight, dtype=np.float64)[:, None]
+        return (np.arange(n_thresholds) < y[:, None]).astype(np.float64), weights
 
-        Solvers that evaluate the loss many times on the same targets call the
-        base loss on these arrays directly.
+    def threshold_terms(self, y_true, n_thresholds, sample_weight=None, dtype=np.float64):
+        """The loss's structure as :class:`ThresholdTerms`: ``l_i = sum_k weights[i, k] base(targets[i, k], z[i, k])``
+        with ``targets = 1[y > k]``, the sample weights folded into the weights.
+
+        Solvers that evaluate the loss many times on the same targets make these once and call
+        :meth:`ThresholdTerms.evaluate`.
         """
         self._kernel_params()
         base, = self._components()
-        y = np.asarray(y_true, dtype=np.float64)
-        targets = (np.arange(n_thresholds) < y[:, None]).astype(np.float64)
-        return base, targets, np.array(self._weights(y, n_thresholds), dtype=np.float64)
+        return ThresholdTerms(base, *self._targets_weights(y_true, n_thresholds, sample_weight), dtype)
 
     def _evaluate(self, y, raw, w, reduction, check_input, what):
         self._check_reduction(reduction)
-        self._kernel_params()
-        base, = self._components()
         y, raw, dtype = self._arrays(y, raw, check_input)
-        n, k = raw.shape
-        weights = self._weights(y, k)
+        n = raw.shape[0]
         total = float(n)
         if w is not None:
             w = check_weights(w, n, check_input)
             total = float(w.sum())
-            weights = weights * w[:, None]
         if reduction == "mean" and not total > 0:
             raise ValueError("sample_weight sums to zero: the weighted mean is undefined.")
-        targets = (np.arange(k) < np.asarray(y, dtype=np.float64)[:, None]).astype(dtype).ravel()
-        flat_w, flat_raw = weights.ravel(), raw.ravel()
-        keep = flat_w > 0  # elements of zero weight are not evaluated: 0 * an overflowing base loss is NaN
-        every = bool(keep.all())
-        if not every:
-            targets, flat_raw, flat_w = targets[keep], flat_raw[keep], flat_w[keep]
-        inner = "none" if reduction == "none" else "sum"
-        if targets.size:
-            value, grad, hess = self._call(base, what, targets, flat_raw, flat_w.astype(dtype), inner, False)
-        else:  # nothing carries weight
-            value, grad, hess = (np.zeros(0, dtype) if inner == "none" else 0.0), np.zeros(0, dtype), np.zeros(0, dtype)
-            grad = grad if what != "loss" else None
-            hess = hess if what == "gradient_hessian" else None
-        scale = 1.0 / total if reduction == "mean" else 1.0
-
-        def spread(part):
-            if part is None:
-                return None
-            full = part if every else np.zeros(n * k, dtype=dtype)
-            if not every:
-                full[keep] = part
-            return (full.reshape(n, k) * dtype(scale)).astype(dtype, copy=False)
-
+        terms = self.threshold_terms(y, raw.shape[1], w, dtype)
+        value, grad, hess = terms.evaluate(raw, what, "none" if reduction == "none" else "sum")
+        scale = dtype(1.0 / total if reduction == "mean" else 1.0)
+        scaled = (lambda part: None if part is None else (part * scale).astype(dtype, copy=False))  # noqa: E731
         if value is not None:
-            value = spread(value).sum(axis=1) if reduction == "none" else float(value * scale)
-        return value, spread(grad), spread(hess)
+            value = scaled(value).sum(axis=1) if reduction == "none" else float(value * scale)
+        return value, scaled(grad), scaled(hess)
 
     def _baseline_row(self, y, w, n_classes):
         """Each threshold's best constant for its own binary question (the thresholds separate): exact."""
         base, = self._components()
         k = self.raw_width(n_classes)
-        weights = self._weights(y, k) * (1.0 if w is None else w[:, None])
-        targets = (np.arange(k) < y[:, None]).astype(np.float64)
+        targets, weights = self._targets_weights(y, k, w)
         row = np.full(k, np.nan)
         for j in range(k):
             if weights[:, j].sum() > 0:

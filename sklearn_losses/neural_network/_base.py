@@ -104,8 +104,8 @@ class _BaseMLP(BaseEstimator):
     def _stratify(self, Y):
         return None
 
-    def _make_network(self, units, dtype, Y):
-        """The network for ``units`` (``[n_features, *hidden, n_outputs]``)."""
+    def _make_network(self, units, dtype, Y, loss):
+        """The network for ``units`` (``[n_features, *hidden, n_outputs]``) and ``loss``."""
         return Network(units, self.activation, dtype, vector_output=Y.ndim == 2)
 
     def _packed(self, network):
@@ -147,7 +147,7 @@ class _BaseMLP(BaseEstimator):
             sample_weight = None
         dtype = self._dtype if continuing else X.dtype
         Y = Y.astype(dtype)
-        network = self._make_network([X.shape[1], *sizes, n_outputs], dtype, Y)
+        network = self._make_network([X.shape[1], *sizes, n_outputs], dtype, Y, loss)
         rng = check_random_state(self.random_state)
         params = self._packed(network) if continuing else None
         if continuing and params is None:

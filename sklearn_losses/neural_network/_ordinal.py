@@ -14,9 +14,9 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from .._estimator import class_sample_weight, keeps_model_on_failure
+from .._estimator import keeps_model_on_failure
 from .._targets import categorical_order, ordinal_classes, resolve_loss
-from ..linear_model._ordinal import OrdinalPredictionMixin, expand_thresholds
+from ..linear_model._ordinal import OrdinalPredictionMixin, expand_thresholds, weighted_present_classes
 from ._base import _BaseMLP, _has_stochastic_solver
 from ._classes import _ATTRIBUTES_DOC, _SHARED_DOC
 from ._kernels import backward
@@ -54,9 +54,6 @@ class ThresholdNetwork(Network):
         """Write ordered thresholds ``theta`` (gaps floored at 1e-6) into ``params``."""
         gaps = np.maximum(np.diff(np.asarray(theta, dtype=np.float64)), 1e-6)
         params[self.n_layer_params:] = np.concatenate([[theta[0]], np.log(np.expm1(gaps))])
-
-    def unpack_thresholds(self, params):
-        return self.thresholds(params)
 
     def pack(self, coefs, intercepts, thresholds=None):
         layers = super().pack(coefs, intercepts)
@@ -176,28 +173,19 @@ class MLPOrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, _BaseMLP):
         else:
             order = classes if classes is not None else self.classes
             classes_, ranks = ordinal_classes(name, y, order if order is not None else self._y_order)
-        if self.class_weight is not None:
-            sample_weight = sample_weight * class_sample_weight(self.class_weight, classes_[ranks])
-        if partial or classes is not None:  # streaming: every class from the first call
-            present = np.arange(classes_.shape[0])
-        else:
-            present = np.flatnonzero(np.bincount(ranks, weights=sample_weight, minlength=classes_.shape[0]) > 0)
-            if present.size < 2:
-                raise ValueError(f"{name} needs samples of at least 2 classes with positive weight; got one "
-                                 f"class ({classes_[present].tolist()!r}).")
+        sample_weight, present = weighted_present_classes(name, classes_, ranks, sample_weight, self.class_weight,
+                                                          streaming=partial or classes is not None)
         Y = np.searchsorted(present, ranks).astype(np.float64)
-        return loss, Y, present.size - 1, sample_weight, {"classes": classes_, "present": present, "loss": loss}
+        return loss, Y, present.size - 1, sample_weight, {"classes": classes_, "present": present}
 
     def _set_targets(self, fitted):
         self.classes_, self._present = fitted["classes"], fitted["present"]
-        self._shared = getattr(fitted["loss"], "shared_score", True)
 
     def _stratify(self, Y):
         return Y
 
     # ---------------------------------------------------------------- network
-    def _make_network(self, units, dtype, Y):
-        loss = resolve_loss(self, self.loss)
+    def _make_network(self, units, dtype, Y, loss):
         if getattr(loss, "shared_score", True):
             return ThresholdNetwork([*units[:-1], 1], self.activation, dtype, units[-1])
         return Network(units, self.activation, dtype, vector_output=True)
@@ -210,9 +198,9 @@ class MLPOrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, _BaseMLP):
     def _unpack(self, network, params):
         self.coefs_, self.intercepts_ = network.unpack(params)
         if isinstance(network, ThresholdNetwork):
-            self._fitted_thresholds = network.unpack_thresholds(params)
+            self._fitted_thresholds = network.thresholds(params).astype(network.dtype)  # float32 stays float32
             self.thresholds_ = expand_thresholds(self._fitted_thresholds, self._present, self.classes_.shape[0],
-                                                 True)
+                                                 True).astype(network.dtype)
         else:
             self._fitted_thresholds, self.thresholds_ = None, None
 
