@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
 
-from sklearn_losses.linear_model import LinearClassifier, LinearRegressor
-from sklearn_losses.neural_network import MLPClassifier, MLPRegressor
+from sklearn_losses.linear_model import LinearClassifier, LinearRegressor, OrdinalClassifier
+from sklearn_losses.neural_network import MLPClassifier, MLPOrdinalClassifier, MLPRegressor
 from sklearn_losses.svm import SVMClassifier, SVMRegressor
 
 #: Every estimator, in a small fast configuration.
@@ -32,21 +32,30 @@ ESTIMATORS = {
     "SVMClassifier": SVMClassifier(),
     "MLPRegressor": MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0),
     "MLPClassifier": MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0),
+    "OrdinalClassifier": OrdinalClassifier(classes=["low", "mid", "high"]),
+    "MLPOrdinalClassifier": MLPOrdinalClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0,
+                                                 classes=["low", "mid", "high"]),
 }
 
 #: Losses of each task that every estimator of that task takes.
 LOSSES = {
     "regression": ["squared_error", "huber", "absolute_error", "log_cosh"],
     "classification": ["log_loss", "hinge", "squared_hinge"],
+    "ordinal": ["cumulative_logit", "all_threshold", "corn"],
 }
 
 #: A loss of the other task, for each task.
-WRONG_TASK = {"regression": "log_loss", "classification": "huber"}
+WRONG_TASK = {"regression": "log_loss", "classification": "huber", "ordinal": "log_loss"}
+
+#: Two labels of each classification task (for class weights).
+LABELS = {"classification": ("yes", "no"), "ordinal": ("high", "low")}
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _task(estimator):
+    if "ordinal" in getattr(estimator, "_tasks", ()):
+        return "ordinal"
     return "classification" if is_classifier(estimator) else "regression"
 
 
@@ -55,6 +64,9 @@ def _data(task, n=120, p=4, seed=0):
     X = rng.standard_normal((n, p))
     if task == "classification":
         y = np.where(X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.standard_normal(n) > 0, "yes", "no")
+    elif task == "ordinal":  # ordered labels whose sorted order is not theirs
+        y = np.array(["low", "mid", "high"])[np.digitize(X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.standard_normal(n),
+                                                         [-0.5, 0.5])]
     else:
         y = X @ np.linspace(1.0, -1.0, p) + 0.1 * rng.standard_normal(n)
     return X, y
@@ -138,9 +150,11 @@ def test_negative_or_non_finite_sample_weight_is_refused(name, bad):
 @pytest.mark.parametrize("name", [n for n, e in ESTIMATORS.items() if is_classifier(e)])
 @pytest.mark.parametrize("bad", [-1.0, np.nan, "heavy"])
 def test_bad_class_weight_entry_is_refused_naming_class_weight(name, bad):
-    estimator = _make(name).set_params(class_weight={"yes": bad, "no": 1.0})
-    X, y = _data("classification")
-    with pytest.raises(ValueError, match=r"class_weight\['yes'\]"):
+    estimator = _make(name)
+    first, second = LABELS[_task(estimator)]
+    estimator.set_params(class_weight={first: bad, second: 1.0})
+    X, y = _data(_task(estimator))
+    with pytest.raises(ValueError, match=rf"class_weight\['{first}'\]"):
         estimator.fit(X, y)
 
 
@@ -222,7 +236,7 @@ def _failures(task):
         "wrong-task loss": (dict(loss=WRONG_TASK[task]), (X, y), {}),
         "negative weight": (dict(), (X, y), dict(sample_weight=-np.ones(len(y)))),
         "weights summing to zero": (dict(), (X, y), dict(sample_weight=np.zeros(len(y)))),
-        "one class or constant": (dict(), (X, np.full(len(y), y[0])), {}) if task == "classification" else
+        "one class or constant": (dict(), (X, np.full(len(y), y[0])), {}) if task != "regression" else
         (dict(), (X[:, :2], y), {}),
     }
 
@@ -285,8 +299,9 @@ def test_memory_layout_does_not_change_the_result(name):
 
 
 #: Estimators that keep float32 end to end (as Ridge, LogisticRegression, SGD and
-#: scikit-learn's MLP); the kernel SVMs work in float64, as SVC.
-FLOAT32 = [name for name in ESTIMATORS if not name.startswith("SVM")]
+#: scikit-learn's MLP); the kernel SVMs work in float64, as SVC, and so does the
+#: linear ordinal model (as statsmodels' OrderedModel and mord).
+FLOAT32 = [name for name in ESTIMATORS if not name.startswith("SVM") and name != "OrdinalClassifier"]
 
 
 @pytest.mark.parametrize("name", FLOAT32)
