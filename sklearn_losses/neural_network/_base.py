@@ -15,10 +15,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from .._estimator import check_sample_weight
+from .._estimator import check_sample_weight, keeps_model_on_failure
 from ..losses import BaseLoss
 from ..solvers._objective import FLAT
 from ..solvers._optim import Progress, validation_split
@@ -36,6 +37,19 @@ def _has_stochastic_solver(estimator):
         raise AttributeError(f"partial_fit is only available for stochastic optimizers (sgd, adam); "
                              f"solver={estimator.solver!r}.")
     return True
+
+
+class _StreamingClassifierMixin:
+    """``partial_fit`` of the MLP classifiers: ``classes`` (every class; ordered classes in their order) is
+    required on the first call."""
+
+    @available_if(_has_stochastic_solver)
+    @keeps_model_on_failure
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the stochastic solver; ``classes`` (all of them) is required on the first call."""
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
 
 class _BaseMLP(BaseEstimator):

@@ -8,7 +8,7 @@ from sklearn.utils.validation import column_or_1d
 
 from .._estimator import keeps_model_on_failure
 from .._targets import ScoreClassifierMixin, encode_classes, regression_targets, resolve_loss, seen_class_counts
-from ._base import _BaseMLP, _has_stochastic_solver
+from ._base import _BaseMLP, _StreamingClassifierMixin, _has_stochastic_solver
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -193,7 +193,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return tags
 
 
-class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
+class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierMixin, _BaseMLP):
     __doc__ = rf"""A multi-layer perceptron classifier trained on any binary or multiclass loss.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`, plus ``loss``,
@@ -291,14 +291,6 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _BaseMLP):
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and class labels ``y``."""
         return self._fit(X, y, sample_weight)
-
-    @available_if(_has_stochastic_solver)
-    @keeps_model_on_failure
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch of the stochastic solver; ``classes`` is required on the first call."""
-        if not hasattr(self, "classes_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     def decision_function(self, X):
         """Decision scores: shape ``(n,)`` for two classes (``z1 - z0`` for a multiclass loss), else

@@ -12,12 +12,11 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metaestimators import available_if
 
 from .._estimator import keeps_model_on_failure
 from .._targets import categorical_order, ordinal_classes, resolve_loss
 from ..linear_model._ordinal import OrdinalPredictionMixin, expand_thresholds, weighted_present_classes
-from ._base import _BaseMLP, _has_stochastic_solver
+from ._base import _BaseMLP, _StreamingClassifierMixin
 from ._classes import _ATTRIBUTES_DOC, _SHARED_DOC
 from ._kernels import backward
 from ._network import Network
@@ -86,7 +85,7 @@ class ThresholdNetwork(Network):
         return value + penalty * self.penalty_value(params), weight
 
 
-class MLPOrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, _BaseMLP):
+class MLPOrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, _StreamingClassifierMixin, _BaseMLP):
     __doc__ = rf"""Multi-layer perceptron for ordered classes, trained on any ordinal loss.
 
     Threshold losses (cumulative link, all- and immediate-threshold, CORAL)
@@ -230,14 +229,6 @@ class MLPOrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, _BaseMLP):
             return self._fit(X, y, sample_weight)
         finally:
             del self._y_order
-
-    @available_if(_has_stochastic_solver)
-    @keeps_model_on_failure
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch of the stochastic solver; ``classes`` (all of them, in order) is required on the first call."""
-        if not hasattr(self, "classes_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     def raw_prediction(self, X):
         """The rows the loss scores, shape (n, n_classes - 1): ``f - theta_k``, or CORN's scores."""
