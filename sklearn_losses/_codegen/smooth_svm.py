@@ -15,7 +15,7 @@ __all__ = ["CONVERGED", "MAX_ITER", "NON_FINITE", "STALLED", "smooth_source"]
 CONVERGED, MAX_ITER, STALLED, NON_FINITE = 0, 1, 2, 3
 
 _SOURCE = '''
-from sklearn_losses.svm._smo import move as _move, working_set as _working_set
+from sklearn_losses.svm._smo import _row, move as _move, partner as _partner, violator as _violator
 
 _MAX_STEPS = 200
 _MAX_BRACKET = 2100  # doublings from 1e-12 * scale past 1e300
@@ -110,7 +110,11 @@ def smooth_smo(store, diag, y, w, r, f, tol, max_iter, active, counts, extremes$
         if w[i] == 0.0:
             lo[i], hi[i] = -np.inf, np.inf
     for it in range(max_iter):
-        i, j, eta = _working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes)
+        i = _violator(lo, hi, f, tol, active, counts, extremes)
+        if i < 0:
+            return it, $CONVERGED
+        Ki = _row(store, i)
+        j, eta = _partner(Ki, i, diag, kappa_w, hi, f, tol, active, counts, extremes)
         if j < 0:
             return it, $CONVERGED
         ri, rj, di, dj = _pair_step(y[i], r[i], w[i], y[j], r[j], w[j], f[i] - f[j], eta$PARAMS)
@@ -120,7 +124,7 @@ def smooth_smo(store, diag, y, w, r, f, tol, max_iter, active, counts, extremes$
             return it, $STALLED
         r[i] = lo[i] = hi[i] = ri
         r[j] = lo[j] = hi[j] = rj
-        _move(store, kappa_w, f, i, j, di, dj)
+        _move(Ki, _row(store, j), kappa_w, f, i, j, di, dj)
     return max_iter, $MAX_ITER
 '''
 

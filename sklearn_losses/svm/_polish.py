@@ -41,7 +41,7 @@ converges quadratically there) take the fit to the optimum, up to
 import numpy as np
 import scipy.linalg
 
-from ._smo import initial_decision
+from ._smo import initial_decision, kernel_rows
 
 __all__ = ["MULTICLASS_POLISH_MAX", "NEWTON_POLISH_MAX", "POLISH_MAX", "POLISH_TOL", "polish_multiclass", "polish_smo"]
 
@@ -64,31 +64,15 @@ _ROUNDS = 8
 
 
 def kernel_block(store, rows):
-    """``K[rows][:, rows]`` from the kernel rows of ``store`` (:func:`._smo.row_store`).
-
-    Column by column through :func:`._smo.initial_decision` (``K e_j``), which
-    a fit has compiled already: the polish adds no compiled function of its
-    own to a first fit (each costs about 0.5 s with a cold cache), and costs
-    O(n) per column, as many as the polished samples.
-    """
-    unit = np.zeros(_size(store))
-    block = np.empty((rows.size, rows.size))
-    for t, j in enumerate(rows):
-        unit[j] = 1.0
-        block[:, t] = initial_decision(store, unit)[rows]
-        unit[j] = 0.0
-    return block
+    """``K[rows][:, rows]`` from the kernel rows of ``store`` (:func:`._smo.kernel_rows`)."""
+    return kernel_rows(store, rows)[:, rows]
 
 
 def add_columns(store, rows, delta, f):
-    """``f += K[:, rows] @ delta`` (in place), through :func:`._smo.initial_decision`."""
+    """``f += K[:, rows] @ delta`` (in place; K is symmetric)."""
     a = np.zeros(f.size)
     a[rows] = delta
     f += initial_decision(store, a)
-
-
-def _size(store):
-    return store[1].size  # slot_of: one entry per sample
 
 
 def _segments(u, slopes, w):

@@ -38,13 +38,22 @@ from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from ..losses._math import exp
 from ..solvers.dcd import _optimal_set
 
-__all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "move", "row_store", "smo",
-           "smo_state", "working_set"]
+__all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "kernel_rows", "move",
+           "partner", "row_store", "smo", "smo_state", "violator"]
 
 _TAU = 1e-12
 
 #: Iterations between two shrinking passes (LIBSVM: min(n, 1000)).
 SHRINK_EVERY = 1000
+
+
+@njit(**SCALAR_OPTIONS)
+def _bounds(lo, hi, i, u, slopes, breaks, w):
+    """``lo[i], hi[i]``: the interval of ``f_i`` where ``u_i`` is optimal (all of R for a sample left out)."""
+    if w[i] == 0.0:
+        lo[i], hi[i] = -np.inf, np.inf
+    else:
+        lo[i], hi[i] = _optimal_set(u[i], slopes[i], breaks[i])
 
 
 @njit(**SCALAR_OPTIONS)
@@ -188,50 +197,82 @@ def row_store(n, slots, dtype, X=None, kind=FULL, gamma=1.0, coef0=0.0, degree=3
             np.empty(n), kind, float(gamma), float(coef0), int(degree))
 
 
-@njit(**KERNEL_OPTIONS)
+def kernel_rows(store, rows, keep=False):
+    """Rows ``rows`` of the kernel matrix of ``store`` (float64, shape ``(len(rows), n)``), with NumPy.
+
+    The Python side's access to the kernel (a start's decision values, the
+    polish of :mod:`._polish`): rows in the row cache are read from it, the
+    others computed with the formulas of :func:`_fill` on BLAS dot products
+    and rounded to the cache's dtype, so that they are the rows the compiled
+    solvers see (compiling a function for this would cost a first fit about
+    2 s: it links :func:`_fill` once more). ``keep``: computed rows also take
+    the cache's free slots (a start that touches every row fills the cache,
+    as SMO would).
+    """
+    cache, slot_of, owner, last_used, clock, XT, sq, _, kind, gamma, coef0, degree = store
+    rows = np.asarray(rows, dtype=np.int64)
+    slots = slot_of[rows]
+    out = np.empty((rows.size, slot_of.size))
+    cached = slots >= 0
+    out[cached] = cache[slots[cached]]
+    missing = rows[~cached]
+    if missing.size:
+        values = XT[:, missing].T @ XT  # the dot products; then the kernel in place
+        if kind == RBF:  # exp(-gamma max(|x_i|^2 + |x_k|^2 - 2 x_i.x_k, 0))
+            values *= -2.0
+            values += sq[missing, None]
+            values += sq
+            np.maximum(values, 0.0, out=values)
+            values *= -gamma
+            np.exp(values, out=values)
+        elif kind == POLY:
+            values *= gamma
+            values += coef0
+            values **= degree
+        elif kind == SIGMOID:
+            values *= gamma
+            values += coef0
+            np.tanh(values, out=values)
+        values = values.astype(cache.dtype, copy=False)
+        out[~cached] = values
+        if keep:
+            taken = min(missing.size, owner.size - int(clock[1]))
+            free = np.arange(clock[1], clock[1] + taken)
+            cache[free] = values[:taken]
+            owner[free] = missing[:taken]
+            slot_of[missing[:taken]] = free
+            last_used[free] = clock[0] + 1 + np.arange(taken)
+            clock[0] += taken
+            clock[1] += taken
+    return out
+
+
+#: Kernel entries per block of :func:`initial_decision` (bounds its float64 scratch to 32 MB).
+_BLOCK_ENTRIES = 2 ** 22
+
+
 def initial_decision(store, a):
-    """``K @ a`` through the rows of the non-zero ``a`` (K symmetric)."""
+    """``K @ a`` (K symmetric) from the rows of the non-zero ``a`` (:func:`kernel_rows`, in blocks)."""
     f = np.zeros(a.size)
-    for j in range(a.size):
-        if a[j] != 0.0:
-            row = _row(store, j)
-            for k in range(a.size):
-                f[k] += a[j] * row[k]
+    nonzero = np.flatnonzero(a)
+    step = max(1, _BLOCK_ENTRIES // max(a.size, 1))
+    for start in range(0, nonzero.size, step):
+        rows = nonzero[start:start + step]
+        f += a[rows] @ kernel_rows(store, rows, keep=True)
     return f
 
 
 @njit(**KERNEL_OPTIONS)
-def _most_violating(active, n_active, lo, hi, f):
-    """``(i, g_max, g_min)``: the sample with the largest ``lo - f`` and the extremes of ``lo - f`` and ``hi - f``."""
-    i = -1
-    g_max = -np.inf
-    g_min = np.inf
-    for t in range(n_active):
-        k = active[t]
-        v = lo[k] - f[k]
-        if v > g_max:
-            g_max = v
-            i = k
-        v = hi[k] - f[k]
-        if v < g_min:
-            g_min = v
-    return i, g_max, g_min
+def violator(lo, hi, f, tol, active, counts, extremes):
+    """The sample ``i`` of the next SMO step, the one that violates most; -1 when optimal within ``tol``.
 
-
-@njit(**KERNEL_OPTIONS)
-def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
-    """The pair ``(i, j, eta)`` of the next SMO step; ``i = -1`` (or ``j = -1``) when optimal within ``tol``.
-
-    ``i`` violates most; ``j``, among the samples that violate with it by at
-    least ``tol``, gives
-    the largest second-order gain (Fan, Chen and Lin, 2005); ``eta`` is the
-    curvature along the pair. Shrinking: every :data:`SHRINK_EVERY` calls,
-    samples that can be in no violating pair (beyond the current extremes)
-    leave the scans (``active[:counts[0]]``); ``f`` is still updated for all,
-    so when the active samples are optimal all come back for a final check.
-    ``counts = [n_active, countdown]`` and ``extremes = [g_max, g_min]``
-    carry this state between calls (start: ``[n, min(n, SHRINK_EVERY)]`` and
-    ``[inf, -inf]``).
+    Shrinking: every :data:`SHRINK_EVERY` calls, samples that can be in no
+    violating pair (beyond the current extremes) leave the scans
+    (``active[:counts[0]]``); ``f`` is still updated for all, so when the
+    active samples are optimal all come back for a final check.
+    ``counts = [n_active, countdown]`` and ``extremes = [g_max, g_min]`` (the
+    extremes of ``lo - f`` and ``hi - f``) carry this state between calls and
+    on to :func:`partner` (start: :func:`smo_state`).
     """
     n = f.size
     while True:
@@ -245,17 +286,38 @@ def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
                     active[m] = k
                     m += 1
             counts[0] = m
-        i, extremes[0], extremes[1] = _most_violating(active, counts[0], lo, hi, f)
-        if i >= 0 and extremes[0] - extremes[1] >= tol:
-            break
+        i = -1
+        g_max = -np.inf
+        g_min = np.inf
+        for t in range(counts[0]):
+            k = active[t]
+            v = lo[k] - f[k]
+            if v > g_max:
+                g_max = v
+                i = k
+            v = hi[k] - f[k]
+            if v < g_min:
+                g_min = v
+        extremes[0], extremes[1] = g_max, g_min
+        if i >= 0 and g_max - g_min >= tol:
+            return i
         if counts[0] == n:
-            return -1, -1, 0.0
+            return -1
         for k in range(n):  # optimal on the active samples: check them all
             active[k] = k
         counts[0] = n
         counts[1] = min(n, SHRINK_EVERY)
         extremes[0], extremes[1] = np.inf, -np.inf
-    Ki = _row(store, i)
+
+
+@njit(**KERNEL_OPTIONS)
+def partner(Ki, i, diag, kappa_w, hi, f, tol, active, counts, extremes):
+    """``(j, eta)``: the partner of :func:`violator`'s ``i`` (kernel row ``Ki``); ``j = -1`` if none.
+
+    ``j``, among the samples that violate with ``i`` by at least ``tol``,
+    gives the largest second-order gain (Fan, Chen and Lin, 2005); ``eta`` is
+    the curvature along the pair.
+    """
     kii = diag[i] + kappa_w[i]
     j = -1
     best = np.inf
@@ -271,18 +333,21 @@ def working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes):
                 best = gain
                 j = k
     if j < 0:
-        return i, -1, 0.0
+        return -1, 0.0
     eta = kii + diag[j] - 2.0 * Ki[j] + kappa_w[j]
     if eta <= 0.0:  # not positive definite along the pair (sigmoid kernels): as LIBSVM
         eta = _TAU
-    return i, j, eta
+    return j, eta
 
 
 @njit(**KERNEL_OPTIONS)
-def move(store, kappa_w, f, i, j, di, dj):
-    """``f`` after ``a_i += di, a_j -= dj`` (``di = dj`` keeps ``sum(a)``; smooth losses differ by rounding)."""
-    Ki = _row(store, i)
-    Kj = _row(store, j)
+def move(Ki, Kj, kappa_w, f, i, j, di, dj):
+    """``f`` after ``a_i += di, a_j -= dj`` (``di = dj`` keeps ``sum(a)``; smooth losses differ by rounding).
+
+    ``Ki`` and ``Kj`` are the kernel rows of i and j: fetch ``Kj`` after
+    ``Ki`` (the row cache keeps at least two rows, so the most recent one
+    stays).
+    """
     for k in range(f.size):
         f[k] += di * Ki[k] - dj * Kj[k]
     f[i] += di * kappa_w[i]
@@ -290,7 +355,7 @@ def move(store, kappa_w, f, i, j, di, dj):
 
 
 def smo_state(n):
-    """The ``active``, ``counts`` and ``extremes`` arrays :func:`working_set` starts from."""
+    """The ``active``, ``counts`` and ``extremes`` arrays :func:`violator` and :func:`partner` start from."""
     return (np.arange(n), np.array([n, min(n, SHRINK_EVERY)], dtype=np.int64), np.array([np.inf, -np.inf]))
 
 
@@ -309,11 +374,13 @@ def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter, active, co
     lo = np.empty(n)
     hi = np.empty(n)
     for i in range(n):
-        lo[i], hi[i] = _optimal_set(u[i], slopes[i], breaks[i])
-        if w[i] == 0.0:
-            lo[i], hi[i] = -np.inf, np.inf
+        _bounds(lo, hi, i, u, slopes, breaks, w)
     for it in range(max_iter):
-        i, j, eta = working_set(store, diag, kappa_w, lo, hi, f, tol, active, counts, extremes)
+        i = violator(lo, hi, f, tol, active, counts, extremes)
+        if i < 0:
+            return it, True
+        Ki = _row(store, i)
+        j, eta = partner(Ki, i, diag, kappa_w, hi, f, tol, active, counts, extremes)
         if j < 0:
             return it, True
         d, ui, uj = _pair_step(u[i], slopes[i], breaks[i], w[i], u[j], slopes[j], breaks[j], w[j],
@@ -321,9 +388,9 @@ def smo(store, diag, kappa_w, slopes, breaks, w, u, f, tol, max_iter, active, co
         if d <= 0.0:
             return it, False  # no progress possible: a degenerate pair
         u[i], u[j] = ui, uj
-        lo[i], hi[i] = _optimal_set(ui, slopes[i], breaks[i])
-        lo[j], hi[j] = _optimal_set(uj, slopes[j], breaks[j])
-        move(store, kappa_w, f, i, j, d, d)
+        _bounds(lo, hi, i, u, slopes, breaks, w)
+        _bounds(lo, hi, j, u, slopes, breaks, w)
+        move(Ki, _row(store, j), kappa_w, f, i, j, d, d)
     return max_iter, False
 
 
