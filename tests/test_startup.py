@@ -67,13 +67,13 @@ def test_lazy_functions_become_numba_dispatchers():
 
     from sklearn_losses.losses import Huber
     from sklearn_losses.losses import _math
-    from sklearn_losses.svm import _polish, _smo
+    from sklearn_losses.svm import _multiclass, _smo
 
     assert Huber().loss(np.array([0.0, 3.0]), np.array([1.0, 0.0])) == pytest.approx(1.5)  # loads numba
     # every module global that named a lazy function now names its dispatcher,
     # in the defining module and in the modules that imported it
-    assert isinstance(_smo.initial_decision, CPUDispatcher)
-    assert _polish.initial_decision is _smo.initial_decision
+    assert isinstance(_smo.violator, CPUDispatcher)
+    assert _multiclass._row is _smo._row and isinstance(_smo._row, CPUDispatcher)
     assert isinstance(_math.exp, CPUDispatcher)
     assert _math.exp(1.0) == pytest.approx(np.e, rel=1e-15)
     # a function decorated from now on is compiled as usual
@@ -232,3 +232,21 @@ for t in threads: t.join()
 print(errors, len(results), len({repr(v) for v in results.values()}))
 """, tmp_path)
     assert out.split("\n")[0] == "[] 4 1"
+
+
+def test_small_target_checks_count_as_the_compiled_ones():
+    """Small arrays are checked with NumPy (nothing compiled in a first fit); the counts are the compiled ones."""
+    from sklearn_losses.losses import _domain
+
+    rng = np.random.default_rng(0)
+    y = rng.choice([0.0, 1.0, 2.0, 0.5, -1.0, -0.0, np.nan, np.inf, -np.inf, 3.0, 1e300], size=500)
+    for low, high in [(0.0, 1.0), (-1.0, np.finfo(float).max), (0.5, 3.0)]:
+        for closed in [(True, True), (False, True), (True, False), (False, False)]:
+            assert _domain.count_outside_interval(y, low, high, *closed) == \
+                _domain._outside_interval(y, low, high, *closed)
+    assert _domain._count_not_binary(y) == _domain._not_binary(y) > 0
+    for k in [2.0, 3.0, 2.0 ** 53]:
+        assert _domain._count_not_class_index(y, k) == _domain._not_class_index(y, k) > 0
+    big = np.tile(y, _domain._COMPILED_FROM // y.size + 1)  # the compiled path, through the public check
+    assert _domain.count_outside_interval(big, 0.0, 1.0, True, True) == \
+        big.size - np.count_nonzero((big >= 0.0) & (big <= 1.0))
