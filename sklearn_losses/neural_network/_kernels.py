@@ -1,4 +1,4 @@
-"""Compiled forward and backward passes of a fully connected network.
+"""Forward and backward passes of a fully connected network, on NumPy.
 
 All parameters of a network live in one flat array ``params`` (the optimizers
 and L-BFGS then work on one vector); ``layers`` is an ``(n_layers, 4)``
@@ -6,8 +6,15 @@ integer array of ``(coef offset, intercept offset, fan_in, fan_out)`` per
 layer, each layer's coefficients a C-ordered ``(fan_in, fan_out)`` block, as
 scikit-learn's ``coefs_``. A minibatch of ``m`` rows keeps its pre-activations
 (``Z``) and activations (``A``) in flat work arrays, layer after layer, so one
-allocation serves every batch. Matrix products are numba's ``np.dot`` (BLAS);
-everything else is a loop compiled with the package's kernel options.
+allocation serves every batch.
+
+Every step is a BLAS product or a NumPy ufunc writing into the work arrays
+(``out=``), with no compiled function of the package's own: written as
+compiled loops they ran no faster (``benchmarks/bench_mlp.py``; the products
+dominate, and NumPy's ``tanh``, ``exp`` and ``erf`` are vectorised), and they
+cost a first fit with a cold cache 2.2 s of compilation (issue 18,
+``benchmarks/bench_startup.py``). The ufuncs and BLAS release the GIL, so
+concurrent predictions run in parallel.
 
 Activation codes: 0 identity, 1 relu, 2 tanh, 3 logistic, 4 gelu (the exact
 form ``x * Phi(x)``). Derivatives follow scikit-learn: from the activation
@@ -17,12 +24,10 @@ for relu, tanh and logistic; from the pre-activation for gelu.
 import math
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import erf, expit
 
-from .._jit import njit
-from .._config import KERNEL_OPTIONS
-
-__all__ = ["ACTIVATIONS", "backward", "clip_norm", "forward",
-           "take_csr_rows", "take_rows"]
+__all__ = ["ACTIVATIONS", "backward", "clip_norm", "forward", "take_csr_rows", "take_rows"]
 
 ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "logistic": 3, "gelu": 4}
 
@@ -30,67 +35,60 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-@njit(**KERNEL_OPTIONS)
-def _activate(code, z):
+def _activate(code, z, out):
+    """``out = activation(z)`` (arrays of the same shape)."""
     if code == 1:
-        return z if z > 0.0 else 0.0 * z
-    if code == 2:
-        return math.tanh(z)
-    if code == 3:
-        if z >= 0.0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
-    if code == 4:
-        return 0.5 * z * (1.0 + math.erf(z * _INV_SQRT2))
-    return z
+        np.maximum(z, 0.0, out=out)  # NaN stays NaN
+    elif code == 2:
+        np.tanh(z, out=out)
+    elif code == 3:
+        expit(z, out=out)
+    elif code == 4:  # 0.5 z (1 + erf(z / sqrt 2))
+        np.multiply(z, _INV_SQRT2, out=out)
+        erf(out, out=out)
+        out += 1.0
+        out *= z
+        out *= 0.5
+    else:
+        out[...] = z
 
 
-@njit(**KERNEL_OPTIONS)
-def _derivative(code, z, a):
+def _times_derivative(code, delta, z, a):
+    """``delta *= activation'(z)`` in place, from the activation ``a`` (relu, tanh, logistic) or ``z`` (gelu)."""
     if code == 1:
-        return 1.0 if a > 0.0 else 0.0
-    if code == 2:
-        return 1.0 - a * a
-    if code == 3:
-        return a * (1.0 - a)
-    if code == 4:
-        return 0.5 * (1.0 + math.erf(z * _INV_SQRT2)) + z * _INV_SQRT2PI * math.exp(-0.5 * z * z)
-    return 1.0
+        delta *= a > 0.0
+    elif code == 2:
+        delta *= 1.0 - a * a
+    elif code == 3:
+        delta *= a * (1.0 - a)
+    elif code == 4:  # Phi(z) + z phi(z)
+        delta *= 0.5 * (1.0 + erf(z * _INV_SQRT2)) + (z * _INV_SQRT2PI) * np.exp(-0.5 * z * z)
 
 
-@njit(**KERNEL_OPTIONS)
-def _offset(layers, layer, m):
-    """Start of ``layer``'s block in the work arrays for a batch of ``m`` rows."""
+def _blocks(layers, m):
+    """Per layer, ``(W slice, b slice, fan_in, fan_out, start of its block in the work arrays)``."""
     start = 0
-    for k in range(layer):
-        start += m * layers[k, 3]
-    return start
+    for c0, b0, fan_in, fan_out in layers:
+        yield (slice(c0, c0 + fan_in * fan_out), slice(b0, b0 + fan_out), int(fan_in), int(fan_out), start)
+        start += m * int(fan_out)
 
 
-@njit(**KERNEL_OPTIONS)
 def take_rows(X, order, start, stop, out):
     """Copy rows ``order[start:stop]`` of a dense ``X`` into ``out`` (C-ordered)."""
-    d = X.shape[1]
-    for i in range(stop - start):
-        row = order[start + i]
-        for j in range(d):
-            out[i, j] = X[row, j]
+    rows = order[start:stop]
+    if X.dtype == out.dtype:
+        np.take(X, rows, axis=0, out=out)
+    else:
+        out[...] = X[rows]
 
 
-@njit(**KERNEL_OPTIONS)
 def take_csr_rows(data, indices, indptr, order, start, stop, out):
-    """Densify rows ``order[start:stop]`` of a CSR matrix into ``out``."""
-    d = out.shape[1]
-    for i in range(stop - start):
-        for j in range(d):
-            out[i, j] = 0.0
-        row = order[start + i]
-        for k in range(indptr[row], indptr[row + 1]):
-            out[i, indices[k]] += data[k]
+    """Densify rows ``order[start:stop]`` of a CSR matrix (``data``, ``indices``, ``indptr``) into ``out``."""
+    matrix = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, out.shape[1]))
+    out[...] = matrix[order[start:stop]].toarray()
 
 
-@njit(**KERNEL_OPTIONS)
+@np.errstate(all="ignore")  # overflow is the training loop's to report (a diverging fit), not NumPy's
 def forward(Xb, params, layers, activation, Z, A):
     """Forward pass of a batch; returns the offset of the output block in ``Z``.
 
@@ -98,29 +96,19 @@ def forward(Xb, params, layers, activation, Z, A):
     loss sees. ``A`` holds the hidden layers' activations.
     """
     m = Xb.shape[0]
-    n_layers = layers.shape[0]
-    for layer in range(n_layers):
-        c0, b0, fan_in, fan_out = layers[layer, 0], layers[layer, 1], layers[layer, 2], layers[layer, 3]
-        W = params[c0:c0 + fan_in * fan_out].reshape((fan_in, fan_out))
-        o = _offset(layers, layer, m)
+    inputs = Xb
+    blocks = list(_blocks(layers, m))
+    for layer, (w, b, fan_in, fan_out, o) in enumerate(blocks):
         out = Z[o:o + m * fan_out].reshape((m, fan_out))
-        if layer == 0:
-            np.dot(Xb, W, out)
-        else:
-            p = _offset(layers, layer - 1, m)
-            np.dot(A[p:p + m * fan_in].reshape((m, fan_in)), W, out)
-        for i in range(m):
-            for j in range(fan_out):
-                out[i, j] += params[b0 + j]
-        if layer < n_layers - 1:
-            act = A[o:o + m * fan_out]
-            flat = Z[o:o + m * fan_out]
-            for i in range(m * fan_out):
-                act[i] = _activate(activation, flat[i])
-    return _offset(layers, n_layers - 1, Xb.shape[0])
+        np.dot(inputs, params[w].reshape((fan_in, fan_out)), out=out)
+        out += params[b]
+        if layer < len(blocks) - 1:
+            inputs = A[o:o + m * fan_out].reshape((m, fan_out))
+            _activate(activation, out, inputs)
+    return blocks[-1][4]
 
 
-@njit(**KERNEL_OPTIONS)
+@np.errstate(all="ignore")
 def backward(Xb, params, layers, activation, Z, A, delta, grad, D1, D2, penalty):
     """Gradient of the batch objective with respect to ``params``, into ``grad``.
 
@@ -131,47 +119,29 @@ def backward(Xb, params, layers, activation, Z, A, delta, grad, D1, D2, penalty)
     times the widest layer.
     """
     m = Xb.shape[0]
-    n_layers = layers.shape[0]
+    blocks = list(_blocks(layers, m))
     current = delta
-    for layer in range(n_layers - 1, -1, -1):
-        c0, b0, fan_in, fan_out = layers[layer, 0], layers[layer, 1], layers[layer, 2], layers[layer, 3]
-        W = params[c0:c0 + fan_in * fan_out].reshape((fan_in, fan_out))
-        gW = grad[c0:c0 + fan_in * fan_out].reshape((fan_in, fan_out))
+    for layer in range(len(blocks) - 1, -1, -1):
+        w, b, fan_in, fan_out, _ = blocks[layer]
         if layer == 0:
-            np.dot(Xb.T, current, gW)
+            inputs = Xb
         else:
-            p = _offset(layers, layer - 1, m)
+            p = blocks[layer - 1][4]
             inputs = A[p:p + m * fan_in].reshape((m, fan_in))
-            np.dot(inputs.T, current, gW)
-        for j in range(fan_out):
-            grad[b0 + j] = 0.0
-        for i in range(m):
-            for j in range(fan_out):
-                grad[b0 + j] += current[i, j]
-        for k in range(fan_in * fan_out):
-            grad[c0 + k] += penalty * params[c0 + k]
+        np.dot(inputs.T, current, out=grad[w].reshape((fan_in, fan_out)))
+        np.sum(current, axis=0, out=grad[b])
+        grad[w] += penalty * params[w]
         if layer > 0:
             scratch = D1 if layer % 2 == 1 else D2
             below = scratch[:m * fan_in].reshape((m, fan_in))
-            np.dot(current, W.T, below)
-            p = _offset(layers, layer - 1, m)
-            z = Z[p:p + m * fan_in]
-            a = A[p:p + m * fan_in]
-            flat = scratch[:m * fan_in]
-            for i in range(m * fan_in):
-                flat[i] *= _derivative(activation, z[i], a[i])
+            np.dot(current, params[w].reshape((fan_in, fan_out)).T, out=below)
+            _times_derivative(activation, below, Z[p:p + m * fan_in].reshape((m, fan_in)), inputs)
             current = below
 
 
-@njit(**KERNEL_OPTIONS)
 def clip_norm(grad, max_norm):
     """Scale ``grad`` in place to Euclidean norm at most ``max_norm``; returns the norm before."""
-    total = 0.0
-    for k in range(grad.shape[0]):
-        total += grad[k] * grad[k]
-    norm = math.sqrt(total)
+    norm = math.sqrt(float(np.dot(grad, grad)))
     if norm > max_norm:
-        scale = max_norm / norm
-        for k in range(grad.shape[0]):
-            grad[k] *= scale
+        grad *= max_norm / norm
     return norm

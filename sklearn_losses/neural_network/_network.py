@@ -5,7 +5,7 @@ coefficients (C-ordered ``(fan_in, fan_out)``), then every layer's
 intercepts. The coefficients are therefore one contiguous block, which makes
 the L2 term a single dot product. The network reaches its loss only through
 the loss's public ``loss_gradient`` (any registered, composite or custom
-loss); everything else runs in the compiled kernels of :mod:`._kernels`.
+loss); the layers run in :mod:`._kernels` (BLAS products and in-place NumPy ufuncs).
 """
 
 import numpy as np
@@ -130,8 +130,8 @@ class Network:
     def raw_prediction(self, params, X):
         """The output layer (the loss's ``raw_prediction``) for every row of ``X``.
 
-        Thread-safe: the forward passes use work arrays of this call (the
-        compiled kernels release the GIL, so the network's own work arrays,
+        Thread-safe: the forward passes use work arrays of this call (BLAS
+        and the ufuncs release the GIL, so the network's own work arrays,
         which training uses, cannot be shared between concurrent predictions).
         """
         n = X.shape[0]
