@@ -6,10 +6,12 @@ scikit-learn's ``LinearModelLoss``). Single-output element-wise losses go
 through the fused one-pass kernels of :mod:`._kernels`; losses on rows
 (softmax), multi-output targets and composite losses go through NumPy/BLAS
 products and the loss's public ``loss_gradient``, as do full-batch
-evaluations on data of fewer than :data:`FUSED_FROM` entries: X then fits in
-the cache, so reading it once saves nothing, and the loss's own kernel (which
-scorers and predictions compile anyway) spares a first fit the compilation of
-the fused one (0.5-1.5 s with a cold cache).
+evaluations of data smaller than the threaded kernels' threshold
+(:func:`~sklearn_losses._config.parallel_threshold`, 200,000 entries of X by
+default): X then stays in the cache, so reading it once saves nothing, and
+the loss's own kernel (which scorers and predictions use anyway) spares a
+first fit the compilation of the fused one (0.5-1.5 s with a cold cache).
+Minibatches keep the fused kernels.
 """
 
 import math
@@ -22,10 +24,7 @@ from .._jit import DISABLE_JIT
 from ..losses._factory import get_kernels
 from .._codegen.linear import linear_source
 
-__all__ = ["FUSED_FROM", "optimality", "LinearObjective", "smooth_objective", "weighted_gram"]
-
-#: Entries of X (non-zeros if sparse) from which full-batch evaluations use the fused kernel.
-FUSED_FROM = 1 << 17
+__all__ = ["optimality", "LinearObjective", "smooth_objective", "weighted_gram"]
 
 
 def weighted_gram(X, d, fit_intercept):
@@ -132,7 +131,6 @@ class LinearObjective:
             self._gcoef = np.empty(self.n_features)
             self._y = np.ascontiguousarray(y, dtype=np.float64)
             self._w = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
-            self._fused_batch = size >= FUSED_FROM
 
     @property
     def n_params(self):
@@ -224,7 +222,7 @@ class LinearObjective:
             w = None if w is None else w[start:stop]
             total = (stop - start) if w is None else float(np.sum(w))
             scale = 1.0 / total if total > 0 else 0.0
-        if self._fused and (self._fused_batch or rows is not None):
+        if self._fused and (self._parallel or rows is not None):
             weights = () if self._w is None else (self._w if rows is None else self._w[start:stop],)
             if self._sparse:
                 indptr = X.indptr if rows is None else X.indptr[start:stop + 1]
