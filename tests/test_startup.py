@@ -250,3 +250,45 @@ def test_small_target_checks_count_as_the_compiled_ones():
     big = np.tile(y, _domain._COMPILED_FROM // y.size + 1)  # the compiled path, through the public check
     assert _domain.count_outside_interval(big, 0.0, 1.0, True, True) == \
         big.size - np.count_nonzero((big >= 0.0) & (big <= 1.0))
+
+
+@pytest.mark.parametrize("name", ["huber", "log_loss", "cross_entropy", "poisson", "focal"])
+def test_equal_weights_use_the_unweighted_kernels_scaled(name):
+    """Equal sample weights (a kernel SVM's C times ones) give the weighted results through the unweighted kernels."""
+    from sklearn_losses.losses import get_loss
+
+    loss = get_loss(name)
+    rng = np.random.default_rng(1)
+    n = 50
+    if name == "cross_entropy":
+        y, raw = rng.integers(0, 3, n).astype(float), rng.normal(size=(n, 3))
+    else:
+        y = rng.integers(0, 2, n).astype(float) if name in ("log_loss", "focal") else rng.poisson(2.0, n) + 0.0
+        raw = rng.normal(size=n)
+    w = np.full(n, 2.5)
+    for reduction in ("sum", "mean", "none"):
+        value, grad = loss.loss_gradient(y, raw, w, reduction=reduction)
+        assert np.allclose(value, 2.5 ** (reduction != "mean") * loss.loss(y, raw, reduction=reduction),
+                           rtol=1e-13, atol=0)
+        assert np.allclose(grad, 2.5 ** (reduction != "mean") * loss.gradient(y, raw, reduction=reduction),
+                           rtol=1e-13, atol=0)
+        assert np.allclose(loss.loss(y, raw, w, reduction=reduction), value, rtol=1e-13, atol=0)
+    w[0] = 2.5000001  # unequal: the weighted kernels
+    expected = float(np.sum(w * loss.loss(y, raw, reduction="none")))
+    assert loss.loss(y, raw, w, reduction="sum") == pytest.approx(expected, rel=1e-12)
+
+
+@requires_jit
+def test_a_first_svm_fit_compiles_no_weighted_kernel(tmp_path):
+    """An unweighted SVM fit (weights C times ones inside) compiles the unweighted loss kernels only."""
+    out = _python(_RECORD_COMPILES + """
+from sklearn.datasets import load_breast_cancer
+from sklearn_losses.svm import SVMClassifier
+X, y = load_breast_cancer(return_X_y=True)
+X = (X - X.mean(0)) / X.std(0)
+SVMClassifier().fit(X, y).score(X, y)
+print("RESULT" + json.dumps(compiled))
+""", tmp_path)
+    compiled = json.loads(out.split("RESULT")[1])
+    assert "smo" in compiled
+    assert not [name for name in compiled if "__w1__" in name], compiled
