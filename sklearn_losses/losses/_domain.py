@@ -35,13 +35,21 @@ def _outside_interval(y, low, high, low_closed, high_closed):
     return count
 
 
+def _count_invalid(y, compiled, arguments, valid):
+    """Entries of the 1-D ``y`` that fail a check: ``compiled(y, *arguments)`` for large arrays,
+    else the entries where the NumPy expression ``valid(y)`` is false (NaN fails every comparison)."""
+    if y.shape[0] >= _COMPILED_FROM:
+        return compiled(y, *arguments)
+    with np.errstate(invalid="ignore"):
+        return y.shape[0] - int(np.count_nonzero(valid(y)))
+
+
 def count_outside_interval(y, low, high, low_closed, high_closed):
     """Number of entries of the 1-D array ``y`` outside the interval (NaN counts)."""
-    if y.shape[0] >= _COMPILED_FROM:
-        return _outside_interval(y, low, high, low_closed, high_closed)
-    above = (y >= low) if low_closed else (y > low)
-    below = (y <= high) if high_closed else (y < high)
-    return y.shape[0] - int(np.count_nonzero(above & below))
+    def inside(v):
+        return ((v >= low) if low_closed else (v > low)) & ((v <= high) if high_closed else (v < high))
+
+    return _count_invalid(y, _outside_interval, (low, high, low_closed, high_closed), inside)
 
 
 @njit(**KERNEL_OPTIONS)
@@ -53,9 +61,7 @@ def _not_binary(y):
 
 
 def _count_not_binary(y):
-    if y.shape[0] >= _COMPILED_FROM:
-        return _not_binary(y)
-    return int(np.count_nonzero((y != 0.0) & (y != 1.0)))
+    return _count_invalid(y, _not_binary, (), lambda v: (v == 0.0) | (v == 1.0))
 
 
 @njit(**KERNEL_OPTIONS)
@@ -68,10 +74,8 @@ def _not_class_index(y, n_classes):
 
 
 def _count_not_class_index(y, n_classes):
-    if y.shape[0] >= _COMPILED_FROM:
-        return _not_class_index(y, n_classes)
-    with np.errstate(invalid="ignore"):
-        return y.shape[0] - int(np.count_nonzero((y >= 0.0) & (y < n_classes) & (y == np.floor(y))))
+    return _count_invalid(y, _not_class_index, (n_classes,),
+                          lambda v: (v >= 0.0) & (v < n_classes) & (v == np.floor(v)))
 
 
 def _flat(y_true):

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import erf, expit
 
-__all__ = ["ACTIVATIONS", "backward", "clip_norm", "forward", "take_csr_rows", "take_rows"]
+__all__ = ["ACTIVATIONS", "backward", "clip_norm", "forward", "take_rows"]
 
 ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "logistic": 3, "gelu": 4}
 
@@ -73,19 +73,14 @@ def _blocks(layers, m):
         start += m * int(fan_out)
 
 
-def take_rows(X, order, start, stop, out):
-    """Copy rows ``order[start:stop]`` of a dense ``X`` into ``out`` (C-ordered)."""
-    rows = order[start:stop]
-    if X.dtype == out.dtype:
+def take_rows(X, rows, out):
+    """Copy the rows ``rows`` of ``X`` (dense, or CSR: densified) into ``out`` (C-ordered)."""
+    if sp.issparse(X):
+        out[...] = X[rows].toarray()
+    elif X.dtype == out.dtype:
         np.take(X, rows, axis=0, out=out)
     else:
         out[...] = X[rows]
-
-
-def take_csr_rows(data, indices, indptr, order, start, stop, out):
-    """Densify rows ``order[start:stop]`` of a CSR matrix (``data``, ``indices``, ``indptr``) into ``out``."""
-    matrix = sp.csr_matrix((data, indices, indptr), shape=(indptr.size - 1, out.shape[1]))
-    out[...] = matrix[order[start:stop]].toarray()
 
 
 @np.errstate(all="ignore")  # overflow is the training loop's to report (a diverging fit), not NumPy's

@@ -11,7 +11,7 @@ loss); the layers run in :mod:`._kernels` (BLAS products and in-place NumPy ufun
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import ACTIVATIONS, backward, forward, take_csr_rows, take_rows
+from ._kernels import ACTIVATIONS, backward, forward, take_rows
 
 __all__ = ["Network"]
 
@@ -115,10 +115,7 @@ class Network:
         m = stop - start
         self._reserve(m)
         out = self.Xb[:m]
-        if sp.issparse(X):
-            take_csr_rows(X.data, X.indices, X.indptr, order, start, stop, out)
-        else:
-            take_rows(X, order, start, stop, out)
+        take_rows(X, order[start:stop], out)
         return out
 
     def _forward(self, Xb, params):

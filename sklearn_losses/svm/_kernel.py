@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.metrics.pairwise import pairwise_kernels
 
-__all__ = ["KERNELS", "Kernel"]
+__all__ = ["KERNELS", "Kernel", "named_kernel"]
 
 KERNELS = ("linear", "rbf", "poly", "sigmoid", "precomputed")
 
@@ -48,6 +48,14 @@ def _scale_gamma(X, sample_weight=None):
     if not var > 0:
         return 1.0
     return 1.0 / (peak * np.sqrt(X.shape[1] * var))
+
+
+def named_kernel(name, X, Y, gamma, coef0, degree):
+    """The matrix of the named kernel (``"linear"``, ``"rbf"``, ``"poly"``, ``"sigmoid"``) between the rows
+    of X and of Y (None: X), as the formulas take them (:meth:`Kernel.prepare`; ``gamma`` the formulas' gamma)."""
+    params = {"linear": {}, "rbf": {"gamma": gamma}, "poly": {"gamma": gamma, "degree": degree, "coef0": coef0},
+              "sigmoid": {"gamma": gamma, "coef0": coef0}}[name]
+    return pairwise_kernels(X, Y, metric=name, **params)
 
 
 #: A gamma outside this range is applied to the data (X * sqrt(gamma)) rather
@@ -114,11 +122,8 @@ class Kernel:
                 raise ValueError(f"The kernel callable returned shape {K.shape}; expected "
                                  f"{(X.shape[0], Y.shape[0])}.")
             return _finite(K, f"the kernel callable {getattr(self.kernel, '__name__', self.kernel)!r}")
-        gamma = self.formula_gamma
-        params = {"linear": {}, "rbf": {"gamma": gamma},
-                  "poly": {"gamma": gamma, "degree": self.degree, "coef0": self.coef0},
-                  "sigmoid": {"gamma": gamma, "coef0": self.coef0}}[self.kernel]
-        K = pairwise_kernels(self.prepare(X), None if Y is None else self.prepare(Y), metric=self.kernel, **params)
+        K = named_kernel(self.kernel, self.prepare(X), None if Y is None else self.prepare(Y), self.formula_gamma,
+                         self.coef0, self.degree)
         return _finite(K, f"kernel={self.kernel!r}")
 
     def check_data(self, X):
@@ -135,11 +140,11 @@ class Kernel:
 
     def row_kind(self, X):
         """The code of the kernel for rows computed inside the solver, or None (whole matrix)."""
-        from ._smo import LINEAR, POLY, RBF, SIGMOID
+        from ._smo import KIND_NAMES
 
         if sp.issparse(X) or callable(self.kernel) or self.kernel == "precomputed":
             return None
-        return {"linear": LINEAR, "rbf": RBF, "poly": POLY, "sigmoid": SIGMOID}[self.kernel]
+        return {name: kind for kind, name in KIND_NAMES.items()}[self.kernel]
 
     def diagonal(self, X):
         """``k(x_i, x_i)`` for the rows of a dense X (already :meth:`prepare`-d)."""

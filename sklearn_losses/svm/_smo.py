@@ -37,8 +37,9 @@ from .._jit import njit
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from ..losses._math import exp
 from ..solvers.dcd import _optimal_set
+from ._kernel import named_kernel
 
-__all__ = ["FULL", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "kernel_rows", "move",
+__all__ = ["FULL", "KIND_NAMES", "LINEAR", "POLY", "RBF", "SIGMOID", "initial_decision", "intercept", "kernel_rows", "move",
            "partner", "row_store", "smo", "smo_state", "violator"]
 
 _TAU = 1e-12
@@ -107,6 +108,9 @@ def _pair_step(ui, si, ti, wi, uj, sj, tj, wj, gap, eta):
 
 #: Kernels computed row by row inside the solver (``FULL``: K is given whole).
 FULL, LINEAR, RBF, POLY, SIGMOID = 0, 1, 2, 3, 4
+
+#: Their names, as :class:`._kernel.Kernel` has them.
+KIND_NAMES = {LINEAR: "linear", RBF: "rbf", POLY: "poly", SIGMOID: "sigmoid"}
 
 
 @njit(**KERNEL_OPTIONS)
@@ -202,14 +206,14 @@ def kernel_rows(store, rows, keep=False):
 
     The Python side's access to the kernel (a start's decision values, the
     polish of :mod:`._polish`): rows in the row cache are read from it, the
-    others computed with the formulas of :func:`_fill` on BLAS dot products
-    and rounded to the cache's dtype, so that they are the rows the compiled
-    solvers see (compiling a function for this would cost a first fit about
+    others computed by :func:`._kernel.named_kernel` (the formulas of
+    :func:`_fill`) and rounded to the cache's dtype, so that they are the rows
+    the compiled solvers see (compiling a function for this would cost a first fit about
     2 s: it links :func:`_fill` once more). ``keep``: computed rows also take
     the cache's free slots (a start that touches every row fills the cache,
     as SMO would).
     """
-    cache, slot_of, owner, last_used, clock, XT, sq, _, kind, gamma, coef0, degree = store
+    cache, slot_of, owner, last_used, clock, XT, _, _, kind, gamma, coef0, degree = store
     rows = np.asarray(rows, dtype=np.int64)
     slots = slot_of[rows]
     out = np.empty((rows.size, slot_of.size))
@@ -217,22 +221,7 @@ def kernel_rows(store, rows, keep=False):
     out[cached] = cache[slots[cached]]
     missing = rows[~cached]
     if missing.size:
-        values = XT[:, missing].T @ XT  # the dot products; then the kernel in place
-        if kind == RBF:  # exp(-gamma max(|x_i|^2 + |x_k|^2 - 2 x_i.x_k, 0))
-            values *= -2.0
-            values += sq[missing, None]
-            values += sq
-            np.maximum(values, 0.0, out=values)
-            values *= -gamma
-            np.exp(values, out=values)
-        elif kind == POLY:
-            values *= gamma
-            values += coef0
-            values **= degree
-        elif kind == SIGMOID:
-            values *= gamma
-            values += coef0
-            np.tanh(values, out=values)
+        values = named_kernel(KIND_NAMES[kind], XT[:, missing].T, XT.T, gamma, coef0, degree)
         values = values.astype(cache.dtype, copy=False)
         out[~cached] = values
         if keep:
