@@ -52,6 +52,32 @@ def _constant(loss, y, b):
     return np.ascontiguousarray(np.broadcast_to(b, np.shape(y)))
 
 
+def _check_local_baseline(loss, y, w, b, best, value, kwargs, fail):
+    """A baseline from a local search (``baseline_exact=False``): no worse than the link of the mean
+    target, no small step does better by 1e-6, and integer weights give the loss of repetition within 1e-4."""
+    start = loss.link.link(np.average(y, axis=0, weights=w)[None, :])[0] if loss.per_row else None
+    if start is not None and best > value(start) + 1e-9 * (1.0 + abs(best)):
+        fail(f"baseline_prediction {b!r} (mean loss {best!r}) is worse than the link of the mean target {start!r}")
+    rng = np.random.default_rng(0)
+    for step in (1e-6, 1e-4):
+        for direction in rng.normal(size=(8, np.size(b))):
+            moved = b + step * direction.reshape(np.shape(b))
+            if value(moved) < best - 1e-6 * (1.0 + abs(best)):
+                fail(f"baseline_prediction {b!r} has mean loss {best!r}, but the nearby constant {moved!r} has "
+                     f"{value(moved)!r}")
+    if w is not None:
+        counts = np.arange(np.shape(y)[0]) % 3 + (np.arange(np.shape(y)[0]) == 0)
+        repeated = loss.baseline_prediction(np.repeat(y, counts, axis=0), None, **kwargs)
+        weighted = loss.baseline_prediction(y, counts.astype(float), **kwargs)
+
+        def counted(candidate):  # the loss that both minimised
+            with np.errstate(all="ignore"):
+                return float(loss.loss(y, _constant(loss, y, candidate), counts.astype(float)))
+
+        if abs(counted(repeated) - counted(weighted)) > 1e-4 * (1.0 + abs(best)):
+            fail(f"baseline_prediction with integer weights {weighted!r} differs from repeated samples {repeated!r}")
+
+
 def check_baseline(loss, y, w, n_classes, fail):
     """``baseline_prediction`` against a brute-force search: no constant does better, weights equal repetition."""
     kwargs = {"n_classes": n_classes} if loss.per_row else {}
@@ -66,6 +92,9 @@ def check_baseline(loss, y, w, n_classes, fail):
 
     best = value(b)
     tol = 1e-9 * (1.0 + abs(best))
+    if not loss.baseline_exact:
+        _check_local_baseline(loss, y, w, b, best, value, kwargs, fail)
+        return
     rng = np.random.default_rng(0)
     if loss.per_row:
         trials = [b + scale * rng.normal(size=b.shape) for scale in (1e-6, 1e-3, 1e-1, 1.0, 5.0) for _ in range(8)]
@@ -100,7 +129,26 @@ def _close(what, actual, expected, rtol, fail, atol=0.0):
 
 
 def check_batch_loss(loss, y, raw, w, extremes, rtol, fail):
-    """The contract of a ``structure="batch"`` loss (:class:`~sklearn_losses.losses.BatchLoss`)."""
+    """The contract of a ``structure="batch"`` loss (:class:`~sklearn_losses.losses.BatchLoss`).
+
+    Losses of labels (``task="overlap"``) are checked on one label (y, raw of
+    shape (n,)) and on three at once (n, 3), whose loss must be the mean of
+    the labels' losses.
+    """
+    _check_batch(loss, y, raw, w, extremes, rtol, fail)
+    if loss.task == "overlap" and raw.ndim == 1:
+        order = np.random.default_rng(2).permutation(raw.shape[0])
+        Y, R = np.column_stack([y, y[order], 1.0 - y]), np.column_stack([raw, 0.5 * raw[order], -raw])
+        value, grad = loss.loss_gradient(Y, R, w)
+        parts = [loss.loss_gradient(Y[:, c], R[:, c], w) for c in range(3)]
+        _close("labels: the loss of (n, C) targets is the mean of the labels' losses", value,
+               np.mean([v for v, _ in parts]), 1e-12, fail)
+        _close("labels: gradient column c is the label's gradient / C", grad,
+               np.column_stack([g for _, g in parts]) / 3.0, 1e-12, fail, 1e-300)
+        _check_batch(loss, Y, R, w, extremes, rtol, fail)
+
+
+def _check_batch(loss, y, raw, w, extremes, rtol, fail):
     n = raw.shape[0]
     try:
         loss.loss(y, raw, reduction="none")
@@ -120,8 +168,8 @@ def check_batch_loss(loss, y, raw, w, extremes, rtol, fail):
                1e-12, fail, 1e-300)
     # the full-batch gradient against central differences, one coordinate at a time
     value, grad = loss.loss_gradient(y, raw, w)
-    fd = np.empty(n)
-    for i in range(n):
+    fd = np.empty(raw.shape)
+    for i in np.ndindex(raw.shape):
         h = 1e-5 * (1.0 + abs(raw[i]))
         up, down = raw.copy(), raw.copy()
         up[i] += h
@@ -132,14 +180,16 @@ def check_batch_loss(loss, y, raw, w, extremes, rtol, fail):
     v2, g2 = loss.loss_gradient(y[order], raw[order], w[order])
     _close("permutation invariance (value)", v2, value, 1e-12, fail)
     _close("permutation invariance (gradient)", g2, grad[order], 1e-10, fail, 1e-300)
-    _close("mean invariant to scaling the weights", loss.loss(y, raw, 3.5 * w), value, 1e-12, fail)
+    if loss.weight_scale_invariant:
+        _close("mean invariant to scaling the weights", loss.loss(y, raw, 3.5 * w), value, 1e-12, fail)
     counts = np.arange(n) % 3
     idx = np.repeat(np.arange(n), counts)
     v_rep, g_rep = loss.loss_gradient(y[idx], raw[idx])
     v_w, g_w = loss.loss_gradient(y, raw, counts.astype(float))
     _close("integer weights equal repeated samples", v_w, v_rep, 1e-12, fail)
-    _close("integer weights equal repeated samples (gradient, summed over copies)", g_w,
-           np.bincount(idx, weights=g_rep, minlength=n), 1e-9, fail, 1e-300)
+    summed = np.zeros(raw.shape)
+    np.add.at(summed, idx, g_rep)
+    _close("integer weights equal repeated samples (gradient, summed over copies)", g_w, summed, 1e-9, fail, 1e-300)
     if loss.decomposable:
         halves = np.array_split(np.arange(n), 3)
         S = sum(loss.statistics(y[h], raw[h], w[h]) for h in halves)
@@ -149,7 +199,7 @@ def check_batch_loss(loss, y, raw, w, extremes, rtol, fail):
         _close("gradient_from_statistics over chunks", chunks, grad, 1e-12, fail, 1e-300)
     with np.errstate(all="ignore"):
         for r in extremes:
-            v, g = loss.loss_gradient(y, np.full(n, r), w)
+            v, g = loss.loss_gradient(y, np.full(raw.shape, r), w)
             if np.isnan(v) or np.any(np.isnan(g)):
                 fail(f"NaN at raw_prediction = {r!r}")
     v32, g32 = loss.loss_gradient(y.astype(np.float32), raw.astype(np.float32), w)

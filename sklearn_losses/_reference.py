@@ -12,6 +12,7 @@ plain NumPy ``loss_gradient`` of a few of them against the kernels.
 import numpy as np
 from scipy.special import expit, log_softmax, ndtr, softmax
 
+from ._reference_overlap import BOX_VALUES, OVERLAP_VALUES
 from .losses import get_loss
 
 __all__ = ["REFERENCE_BATCH_VALUES", "REFERENCE_VALUES", "REFERENCE_LOSS_GRADIENTS"]
@@ -178,6 +179,7 @@ REFERENCE_VALUES = {
     "multiclass_focal": _multiclass_focal,
     "soft_cross_entropy": _soft_ce,
     "kl_divergence": _kl,
+    **BOX_VALUES,
 }
 
 
@@ -194,6 +196,7 @@ def _soft_f_beta(loss, y, z, w=None):
 #: Batch losses (``structure="batch"``): ``(loss, y, raw, sample_weight=None)`` -> the batch's loss.
 REFERENCE_BATCH_VALUES = {
     "soft_f1": _soft_f_beta,
+    **OVERLAP_VALUES,
 }
 
 

@@ -6,14 +6,15 @@ class predictions and probabilities from decision scores.
 
 import numpy as np
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._estimator import class_sample_weight
 from .losses import get_loss
 
-__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "ordinal_classes", "probabilistic", "probabilities",
-           "regression_targets", "resolve_loss"]
+__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "multilabel_targets",
+           "takes_multilabel",
+           "ordinal_classes", "probabilistic", "probabilities", "regression_targets", "resolve_loss"]
 
 #: Links whose inverse is a probability.
 PROBABILITY_LINKS = ("logit", "softmax", "cumulative", "conditional")
@@ -26,8 +27,9 @@ def resolve_loss(estimator, loss):
     """
     loss = get_loss(loss)
     if loss.task not in estimator._tasks:
+        article = "an" if loss.task[0] in "aeiou" else "a"
         raise ValueError(
-            f"loss={estimator.loss!r}: {type(loss).__name__} is a {loss.task} loss; "
+            f"loss={estimator.loss!r}: {type(loss).__name__} is {article} {loss.task} loss; "
             f"{type(estimator).__name__} accepts {' or '.join(estimator._tasks)} losses."
         )
     loss.kernel_arguments()  # validates the loss's own parameters
@@ -81,6 +83,39 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
             f"{name}: every sample weight is zero, no class to learn from."
         )
     return classes_, encoded, sample_weight, counts
+
+
+def multilabel_targets(estimator, y, loss):
+    """A multilabel indicator ``y`` (n, C) as float64, checked for ``loss``; None for other targets.
+
+    Multilabel targets are 2-D with more than one column (as scikit-learn's
+    ``type_of_target`` says ``"multilabel-indicator"``); each label is a
+    binary problem, so the loss must be binary or overlap. ``ValueError``
+    naming the estimator for 2-D targets that are not 0/1 indicators, for a
+    multiclass loss, and for ``class_weight`` (per-label weights would
+    differ between the labels: pass ``sample_weight``).
+    """
+    if np.ndim(y) != 2 or np.shape(y)[1] < 2:
+        return None
+    name = type(estimator).__name__
+    kind = type_of_target(y)
+    if kind != "multilabel-indicator":
+        raise ValueError(f"{name}: 2-D y must be a multilabel indicator matrix (0/1, one column per label); got "
+                         f"targets of type {kind!r}. Multiclass-multioutput targets are not supported.")
+    if loss.task not in ("binary", "overlap"):
+        raise ValueError(f"loss={estimator.loss!r}: {type(loss).__name__} is a {loss.task} loss (one class per "
+                         "sample); multilabel targets need a binary or overlap loss (log_loss, focal, soft_dice, ...).")
+    if getattr(estimator, "class_weight", None) is not None:
+        raise ValueError(f"{name}: class_weight is not supported for multilabel targets; pass sample_weight.")
+    return np.asarray(y, dtype=np.float64)
+
+
+def takes_multilabel(estimator):
+    """The ``multi_label`` estimator tag: whether ``estimator.loss`` is a binary or overlap loss."""
+    try:
+        return get_loss(estimator.loss).task in ("binary", "overlap")
+    except (TypeError, ValueError):
+        return False
 
 
 def seen_class_counts(estimator, partial, classes):
@@ -147,15 +182,21 @@ class ScoreClassifierMixin:
     """
 
     def predict(self, X):
-        """Class labels: the largest score, or a positive score for two classes."""
+        """Class labels: the largest score, or a positive score for two classes; for multilabel targets, the
+        indicator matrix of the positive scores (in the targets' dtype)."""
         scores = self.decision_function(X)
+        if getattr(self, "_indicator_dtype", None) is not None:
+            return (scores > 0).astype(self._indicator_dtype)
         index = (scores > 0).astype(np.intp) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 
     @available_if(probabilistic)
     def predict_proba(self, X):
-        """Class probabilities from the loss's link (sigmoid or softmax)."""
+        """Class probabilities from the loss's link (sigmoid or softmax); for multilabel targets, the
+        probability of each label (n_samples, n_labels)."""
         scores = self.decision_function(X)  # checks that the model is fitted
+        if getattr(self, "_indicator_dtype", None) is not None:  # multilabel: each label's probability
+            return self.loss_.inverse_link(scores).astype(scores.dtype, copy=False)
         return probabilities(self.loss_, scores)
 
     @available_if(probabilistic)

@@ -6,6 +6,7 @@ from sklearn_losses.losses import (
     AllThreshold, CumulativeLink, ImmediateThreshold, SquaredHinge,
     LINEX, CrossEntropy, EpsilonInsensitive, Expectile, Focal, GeneralRobust, Hinge, Huber,
     LogLoss, MulticlassFocal, MulticlassHinge, PseudoHuber, Quantile, SmoothL1, SoftF1, Tweedie,
+    CIoU, DIoU, FocalTversky, GIoU, LovaszSoftmax, SoftDice, SoftFBeta, SoftJaccard, Tversky,
 )
 
 #: Non-default hyperparameters, including every special case of a formula.
@@ -31,6 +32,18 @@ EXTRA_CASES = [
     PseudoHuber(delta=0.1),
     SoftF1(beta=2.0),
     SoftF1(beta=0.5),
+    SoftFBeta(beta=2.0, smooth=1.0),
+    SoftDice(smooth=1.0, log_loss=True),
+    SoftDice(eps=0.0),
+    SoftJaccard(smooth=0.5, log_loss=True),
+    Tversky(alpha=0.3, beta=0.7, smooth=1.0),
+    Tversky(alpha=0.0, beta=1.0),
+    FocalTversky(gamma=1.5),
+    FocalTversky(alpha=0.3, beta=0.7, gamma=0.75, smooth=1.0),
+    LovaszSoftmax(classes="all"),
+    GIoU(box_format="xyxy"),
+    DIoU(box_format="xyxy"),
+    CIoU(box_format="xyxy"),
     CumulativeLink(distribution="probit"),
     CumulativeLink(distribution="cloglog"),
     AllThreshold(base="hinge", threshold_weights="squared"),

@@ -26,12 +26,15 @@ from .conftest import DEFAULT_CASES, case_id
 # -- registry --------------------------------------------------------------------------
 def test_registry_lists_the_catalogue():
     names = {info.name for info in available_losses()}
-    assert len(names) == 32
+    assert len(names) == 41
     assert {info.name for info in available_losses(task="ordinal")} == {
         "cumulative_link", "all_threshold", "immediate_threshold", "coral", "corn"}
     assert {"huber", "quantile", "focal", "cross_entropy", "kl_divergence", "tweedie"} <= names
     assert {info.name for info in available_losses(task="binary")} == {
-        "log_loss", "hinge", "squared_hinge", "modified_huber", "exponential", "focal", "soft_f1"}
+        "log_loss", "hinge", "squared_hinge", "modified_huber", "exponential", "focal"}
+    assert {info.name for info in available_losses(task="overlap")} == {
+        "soft_fbeta", "soft_dice", "soft_jaccard", "tversky", "focal_tversky", "lovasz_hinge"}
+    assert {"giou", "diou", "ciou", "lovasz_softmax"} <= names
     for info in available_losses():
         assert set(info.properties) == set(PROPERTY_NAMES)
         assert info.task == info.properties["task"]

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_losses.losses import Focal, Huber
+from sklearn_losses.losses import Focal, Huber, WeightedSum
 from sklearn_losses.neural_network import MLPClassifier, MLPRegressor
 
 SMALL = dict(hidden_layer_sizes=(16,), max_iter=200, random_state=0)
@@ -14,6 +14,7 @@ ESTIMATORS = [
     MLPClassifier(**SMALL),
     MLPClassifier("cross_entropy", solver="sgd", learning_rate_init=0.01, **SMALL),
     MLPClassifier(Focal(gamma=2.0), activation="logistic", **SMALL),
+    MLPClassifier(WeightedSum([(1.0, "log_loss"), (1.0, "soft_dice")]), solver="lbfgs", **SMALL),
 ]
 
 

@@ -124,8 +124,8 @@ class _LinearModel(BaseEstimator):
             )
         return select_solver(self.solver, loss, penalty, X).name
 
-    def _batch_size(self, n):
-        return resolve_batch_size(self.batch_size, n)
+    def _batch_size(self, n, loss=None):
+        return resolve_batch_size(self.batch_size, n, loss)
 
     def _stochastic_settings(self, solver, problem):
         """The steps of a stochastic fit (:class:`StochasticSettings`) from the estimator's parameters."""
@@ -297,7 +297,7 @@ class _LinearModel(BaseEstimator):
             X_val, y_vals = X[idx_val], [y[idx_val] for y in ys]
             w_val = None if sample_weight is None else sample_weight[idx_val]
         sampler = getattr(self, "batch_sampler", "uniform")
-        order, batch_size = arrange(rows.size, sampler, rng, self._batch_size(rows.size),
+        order, batch_size = arrange(rows.size, sampler, rng, self._batch_size(rows.size, problems[0].loss),
                                     None if labels is None else labels[rows],
                                     getattr(self, "samples_per_class", None), shuffle=self.shuffle)
         rows = rows[order]

@@ -1,4 +1,4 @@
-"""LinearClassifier: a linear model trained on any binary or multiclass loss."""
+"""LinearClassifier: a linear model trained on any binary, overlap or multiclass loss; multilabel targets."""
 
 from numbers import Integral
 
@@ -8,7 +8,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from .._estimator import keeps_model_on_failure
-from .._targets import ScoreClassifierMixin, encode_classes, seen_class_counts
+from .._targets import (ScoreClassifierMixin, encode_classes, multilabel_targets, seen_class_counts,
+                        takes_multilabel)
 from ..solvers._samplers import SAMPLERS
 from ._base import _LinearModel, _Problem
 
@@ -16,11 +17,17 @@ __all__ = ["LinearClassifier"]
 
 
 class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
-    r"""Linear classification with any binary or multiclass loss.
+    r"""Linear classification with any binary, overlap or multiclass loss; multilabel targets.
 
     The objective is that of :class:`LinearRegressor`. A binary loss
-    (``log_loss``, ``hinge``, ``focal``, ...) fits one score for two
-    classes and one score per class, one-vs-rest, for more. A multiclass loss
+    (``log_loss``, ``hinge``, ``focal``, ...) or an overlap loss
+    (``soft_dice``, ``soft_fbeta``, ``tversky``, ... : a function of the
+    whole batch, fitted exactly by the full-batch solvers) fits one score
+    for two classes and one score per class, one-vs-rest, for more. A
+    multilabel indicator ``y`` (n_samples, n_labels) fits one score per label
+    with a binary or overlap loss; ``predict`` then returns the indicator
+    matrix of the positive scores and ``predict_proba`` each label's
+    probability. A multiclass loss
     (``cross_entropy``, ``multiclass_hinge``, ``multiclass_focal``) fits all
     classes jointly (softmax coefficients); with two classes its two rows of
     coefficients are reported as their difference, so ``coef_`` always has
@@ -90,7 +97,7 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     to sum to one.
     """
 
-    _tasks = ("binary", "multiclass")
+    _tasks = ("binary", "multiclass", "overlap")
     _parameter_constraints = {
         **_LinearModel._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -135,6 +142,12 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         self.verbose = verbose
 
     def _problems(self, y, loss, sample_weight, partial, classes):
+        indicator = multilabel_targets(self, y, loss)
+        if indicator is not None:
+            return self._multilabel_problems(y, indicator, loss, sample_weight, partial)
+        if partial and getattr(self, "_indicator_dtype", None) is not None:
+            raise ValueError("partial_fit: the model was fitted on multilabel targets; y must be an indicator "
+                             f"matrix of {self.classes_.shape[0]} columns.")
         y = column_or_1d(y, warn=True)
         seen = seen_class_counts(self, partial, classes)
         classes_, encoded, sample_weight, counts = encode_classes(
@@ -149,12 +162,25 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
             problems = [_Problem(loss, (encoded == j).astype(np.float64)) for j in range(k)]
         return problems, sample_weight, {"classes": classes_, "counts": counts, "encoded": encoded}
 
+    def _multilabel_problems(self, y, indicator, loss, sample_weight, partial):
+        """One binary problem per label of a multilabel indicator (the losses are means over the labels)."""
+        labels = indicator.shape[1]
+        if partial and (getattr(self, "_indicator_dtype", None) is None or self.classes_.shape[0] != labels):
+            raise ValueError(f"partial_fit: y has {labels} labels but the model was fitted on other targets.")
+        if self.batch_sampler != "uniform":
+            raise ValueError(f"batch_sampler={self.batch_sampler!r} needs one class per sample; multilabel "
+                             "targets use batch_sampler='uniform'.")
+        problems = [_Problem(loss, np.ascontiguousarray(indicator[:, j])) for j in range(labels)]
+        fitted = {"classes": np.arange(labels), "counts": None, "encoded": None, "indicator_dtype": np.asarray(y).dtype}
+        return problems, sample_weight, fitted
+
     def _set_coefficients(self, coefs, intercepts, fitted):
         coef = np.vstack(coefs)
         intercept = np.concatenate([np.atleast_1d(b) for b in intercepts])
         self.classes_ = fitted["classes"]
         self._class_counts = fitted["counts"]  # samples per class seen by partial_fit (balanced weights)
-        self._joint_binary = coef.shape[0] == 2 and self.classes_.shape[0] == 2
+        self._indicator_dtype = fitted.get("indicator_dtype")  # multilabel targets: predict's dtype
+        self._joint_binary = coef.shape[0] == 2 and self.classes_.shape[0] == 2 and self._indicator_dtype is None
         if self._joint_binary:  # a multiclass loss on two classes: one score z1 - z0
             self._joint_coef, self._joint_intercept = coef, intercept
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
@@ -177,8 +203,8 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-            Class labels of any type.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels of any type, or a multilabel indicator matrix.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -191,13 +217,21 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of the stochastic solver on the given data.
 
-        ``classes`` (all labels) is required on the first call.
+        ``classes`` (all labels) is required on the first call, except for a
+        multilabel indicator ``y`` (its columns are the labels).
         """
-        if not hasattr(self, "classes_") and classes is None:
+        multilabel = np.ndim(y) == 2 and np.shape(y)[1] > 1
+        if not hasattr(self, "classes_") and classes is None and not multilabel:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
     def decision_function(self, X):
-        """Scores: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
+        """Scores: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise, and
+        (n_samples, n_labels) for multilabel targets."""
         raw = self._raw_predict(X)
         return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = takes_multilabel(self)
+        return tags

@@ -15,7 +15,9 @@ from .deviance import Gamma, Poisson, Tweedie
 from .distribution import KLDivergence, SoftCrossEntropy
 from .multiclass import CrossEntropy, MulticlassFocal, MulticlassHinge
 from .ordinal import CORAL, CORN, AllThreshold, CumulativeLink, ImmediateThreshold
-from .overlap import SoftF1
+from .boxes import CIoU, DIoU, GIoU
+from .lovasz import LovaszHinge, LovaszSoftmax
+from .overlap import FocalTversky, SoftDice, SoftF1, SoftFBeta, SoftJaccard, Tversky
 from .regression import AbsoluteError, EpsilonInsensitive, SquaredEpsilonInsensitive, SquaredError
 from .robust import GeneralRobust, Huber, LogCosh, PseudoHuber, SmoothL1
 
@@ -25,15 +27,19 @@ __all__ = [
     "Asymmetric",
     "BaseLoss",
     "BatchLoss",
+    "CIoU",
     "CORAL",
     "CORN",
-    "CustomLoss",
     "CrossEntropy",
     "CumulativeLink",
+    "CustomLoss",
+    "DIoU",
     "EpsilonInsensitive",
-    "Exponential",
     "Expectile",
+    "Exponential",
     "Focal",
+    "FocalTversky",
+    "GIoU",
     "Gamma",
     "GeneralRobust",
     "Hinge",
@@ -44,20 +50,26 @@ __all__ = [
     "LogCosh",
     "LogLoss",
     "LossInfo",
-    "NonFiniteLossError",
-    "PerOutput",
+    "LovaszHinge",
+    "LovaszSoftmax",
     "ModifiedHuber",
     "MulticlassFocal",
     "MulticlassHinge",
+    "NonFiniteLossError",
+    "PerOutput",
     "Poisson",
     "PseudoHuber",
     "Quantile",
     "SmoothL1",
     "SoftCrossEntropy",
+    "SoftDice",
     "SoftF1",
+    "SoftFBeta",
+    "SoftJaccard",
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",
+    "Tversky",
     "Tweedie",
     "WeightedSum",
     "available_losses",

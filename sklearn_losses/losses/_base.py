@@ -44,6 +44,7 @@ PROPERTY_NAMES = (
     "piecewise_linear",
     "piecewise_quadratic",
     "polyhedral",
+    "baseline_exact",
 )
 
 
@@ -150,6 +151,10 @@ class BaseLoss(BaseEstimator):
         sample's block), non-negative where the loss is convex; ``"zero"``
         zero almost everywhere (piecewise linear); ``"indefinite"`` exact but
         possibly negative (non-convex losses); ``"none"``: no hessian.
+    baseline_exact : bool
+        Whether :meth:`baseline_prediction` is the best constant (True), or a
+        local search's best (False: losses whose mean over a batch of targets
+        is non-convex in several dimensions, such as the box losses).
     """
 
     name = None
@@ -167,6 +172,7 @@ class BaseLoss(BaseEstimator):
     polyhedral = False
     structure = "elementwise"
     decomposable = False
+    baseline_exact = True
     _kernel_spec = None
     _parameter_constraints = {}
     # Custom losses check their outputs (built-in ones are finite by construction).

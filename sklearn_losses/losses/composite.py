@@ -28,6 +28,9 @@ from ._registry import get_loss
 
 __all__ = ["Asymmetric", "PerOutput", "WeightedSum"]
 
+#: Tasks whose losses share their targets (0/1 labels) and so mix in a :class:`WeightedSum`.
+_LABEL_TASKS = {"binary", "overlap"}
+
 
 @functools.lru_cache(maxsize=256)
 def _cached_spec(kind, specs, own):
@@ -177,11 +180,19 @@ class WeightedSum(_Composite):
     (0.1, Huber())])``, ``loss__huber__delta`` and ``loss__huber__weight``
     are parameters of the estimator (``GridSearchCV`` can search them).
 
+    A sum with a loss of the whole batch (``soft_dice``, ...) is one too
+    (``structure="batch"``: reductions ``"mean"`` and ``"sum"``). On binary
+    labels, ``WeightedSum([(1, "log_loss"), (1, "soft_dice")])`` is the robust
+    way to train for overlap: the log loss keeps a gradient where the Dice
+    term saturates (confident predictions, a first step that overshoots) and
+    makes the objective's minimum unique, while the Dice term pulls the
+    decision towards the overlap score.
+
     Parameters
     ----------
     losses : list of (float, loss) or (str, float, loss)
         Non-negative weights and losses (instances or registered names) of
-        one task; e.g. ``[(1.0, "squared_error"), (0.1, Huber(delta=2.0))]``.
+        one task (binary and overlap losses mix: both are on 0/1 labels); e.g. ``[(1.0, "squared_error"), (0.1, Huber(delta=2.0))]``.
         A component is named by its first element when three are given,
         otherwise by its loss's registry name (repeated names get ``-1``,
         ``-2``, ... as :func:`~sklearn.pipeline.make_pipeline` does).
@@ -223,8 +234,9 @@ class WeightedSum(_Composite):
                 raise ValueError(f"WeightedSum: weights must be non-negative; got {weight!r} for {name!r}.")
             pairs.append((float(weight), get_loss(loss)))
         tasks = {loss.task for _, loss in pairs}
-        if len(tasks) > 1:
-            raise ValueError(f"WeightedSum: all losses must have the same task; got {sorted(tasks)}.")
+        if len(tasks) > 1 and not tasks <= _LABEL_TASKS:
+            raise ValueError(f"WeightedSum: all losses must have the same task (binary and overlap losses, both "
+                             f"on 0/1 labels, mix); got {sorted(tasks)}.")
         return pairs
 
     def get_params(self, deep=True):
@@ -269,7 +281,21 @@ class WeightedSum(_Composite):
 
     @property
     def task(self):
-        return self._components()[0].task
+        """The components' task; ``"overlap"`` for a mix of binary and overlap losses."""
+        tasks = {loss.task for loss in self._components()}
+        return "overlap" if len(tasks) > 1 else tasks.pop()
+
+    @property
+    def structure(self):
+        """``"batch"`` if a component is a loss of the whole batch (the sum is one too), else as the base's."""
+        if any(loss.structure == "batch" for loss in self._components()):
+            return "batch"
+        return super().structure
+
+    @property
+    def weight_scale_invariant(self):
+        """Batch sums: whether every component's mean is unchanged by scaling the weights."""
+        return all(getattr(loss, "weight_scale_invariant", True) for loss in self._components())
 
     @property
     def link(self):
@@ -285,6 +311,9 @@ class WeightedSum(_Composite):
 
     def _evaluate(self, y, raw, w, reduction, check_input, what):
         self._check_reduction(reduction)
+        if reduction == "none" and self.structure == "batch":
+            raise ValueError("WeightedSum has a component that is a loss of the whole batch (structure='batch'): "
+                             "it has no per-sample values; use reduction='mean' or 'sum'.")
         total = [None, None, None]
         for weight, loss in self._pairs():
             parts = self._call(loss, what, y, raw, w, reduction, check_input)

@@ -46,8 +46,10 @@ class _StreamingClassifierMixin:
     @available_if(_has_stochastic_solver)
     @keeps_model_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch of the stochastic solver; ``classes`` (all of them) is required on the first call."""
-        if not hasattr(self, "classes_") and classes is None:
+        """One epoch of the stochastic solver; ``classes`` (all of them) is required on the first call, except
+        for a multilabel indicator ``y`` (its columns are the labels)."""
+        multilabel = np.ndim(y) == 2 and np.shape(y)[1] > 1
+        if not hasattr(self, "classes_") and classes is None and not multilabel:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 

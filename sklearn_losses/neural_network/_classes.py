@@ -7,7 +7,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from .._estimator import keeps_model_on_failure
-from .._targets import ScoreClassifierMixin, encode_classes, regression_targets, resolve_loss, seen_class_counts
+from .._targets import (ScoreClassifierMixin, encode_classes, multilabel_targets, regression_targets, resolve_loss,
+                        seen_class_counts, takes_multilabel)
 from ._base import _BaseMLP, _StreamingClassifierMixin, _has_stochastic_solver
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -194,13 +195,21 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
 
 class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierMixin, _BaseMLP):
-    __doc__ = rf"""A multi-layer perceptron classifier trained on any binary or multiclass loss.
+    __doc__ = rf"""A multi-layer perceptron classifier trained on any binary, overlap or multiclass loss.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`, plus ``loss``,
     ``class_weight``, ``max_grad_norm`` and ``sample_weight`` in every solver.
     A multiclass loss (``cross_entropy``, ``multiclass_focal``,
-    ``multiclass_hinge``) gives one output per class; a binary loss gives one
-    output for two classes and one per class, one-vs-rest, for more. The
+    ``multiclass_hinge``) gives one output per class; a binary or overlap
+    loss (``soft_dice``, ``soft_fbeta``, ...) gives one output for two
+    classes and one per class, one-vs-rest, for more. A multilabel indicator
+    ``y`` (as scikit-learn's) gives one output per label with a binary or
+    overlap loss: ``predict`` returns the indicator matrix, ``predict_proba``
+    each label's probability. Overlap losses are losses of the whole batch:
+    L-BFGS fits the exact objective; the stochastic solvers minimise the
+    loss of each minibatch, a biased estimate of the full-data loss (the
+    bias shrinks with the batch size: ``batch_size="auto"`` is 1024 for
+    them). The
     default ``loss="log_loss"`` is scikit-learn's: logistic for two classes,
     softmax cross-entropy for more (a ``LogLoss`` *instance* is always
     one-vs-rest).
@@ -218,7 +227,7 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierM
     classes_ : ndarray of shape (n_classes,)
     {_ATTRIBUTES_DOC}"""
 
-    _tasks = ("binary", "multiclass")
+    _tasks = ("binary", "multiclass", "overlap")
     _y_numeric = False
     _parameter_constraints = {
         **_BaseMLP._parameter_constraints,
@@ -261,6 +270,17 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierM
         self.class_weight = class_weight
 
     def _targets(self, y, sample_weight, partial, classes):
+        indicator = multilabel_targets(self, y, resolve_loss(self, self.loss)) if np.ndim(y) == 2 else None
+        if indicator is not None:  # one output per label, the loss on the (n, n_labels) indicator
+            labels = indicator.shape[1]
+            if partial and (getattr(self, "_indicator_dtype", None) is None or self.classes_.shape[0] != labels):
+                raise ValueError(f"partial_fit: y has {labels} labels but the network was fitted on other targets.")
+            fitted = {"classes": np.arange(labels), "encoded": None, "counts": None,
+                      "indicator_dtype": np.asarray(y).dtype}
+            return resolve_loss(self, self.loss), indicator, labels, sample_weight, fitted
+        if partial and getattr(self, "_indicator_dtype", None) is not None:
+            raise ValueError("partial_fit: the network was fitted on multilabel targets; y must be an indicator "
+                             f"matrix of {self.classes_.shape[0]} columns.")
         y = column_or_1d(y, warn=True)
         known = self.classes_ if partial else None
         seen = seen_class_counts(self, partial, classes)
@@ -283,8 +303,11 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierM
     def _set_targets(self, fitted):
         self.classes_ = fitted["classes"]
         self._class_counts = fitted["counts"]  # samples per class seen by partial_fit (balanced weights)
+        self._indicator_dtype = fitted.get("indicator_dtype")  # multilabel targets: predict's dtype
 
     def _stratify(self, Y):
+        if Y.ndim == 2 and not np.all(Y.sum(axis=1) == 1):  # multilabel rows: no one class to stratify by
+            return None
         return Y if Y.ndim == 1 else np.argmax(Y, axis=1)
 
     @keeps_model_on_failure
@@ -296,9 +319,12 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierM
         """Decision scores: shape ``(n,)`` for two classes (``z1 - z0`` for a multiclass loss), else
         ``(n, n_classes)``."""
         raw = self._raw_predict(X)
+        if getattr(self, "_indicator_dtype", None) is not None:
+            return raw  # multilabel: one score per label
         return raw[:, 1] - raw[:, 0] if raw.ndim == 2 and self.classes_.shape[0] == 2 else raw
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        tags.classifier_tags.multi_label = takes_multilabel(self)
         return tags

@@ -87,7 +87,7 @@ def fit_stochastic(estimator, loss, network, params, optimizer, data, validation
     X, Y, w, rows, rng = data
     alpha = estimator.alpha
     n = rows.shape[0]
-    batch_size = resolve_batch_size(estimator.batch_size, n)
+    batch_size = resolve_batch_size(estimator.batch_size, n, loss)
     if estimator.batch_size != "auto" and estimator.batch_size > n:
         warnings.warn("Got `batch_size` larger than the number of samples; it is clipped to "
                       f"{n}.")

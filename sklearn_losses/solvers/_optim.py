@@ -31,17 +31,28 @@ import numpy as np
 from .._config import KERNEL_OPTIONS, SCALAR_OPTIONS
 from .._jit import njit
 
-__all__ = ["ADAPTIVE_FLOOR", "AUTO_BATCH_SIZE", "SCHEDULES", "Progress", "lower_rate", "optimal_t0", "schedule_rate", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
+__all__ = ["ADAPTIVE_FLOOR", "AUTO_BATCH_SIZE", "AUTO_BATCH_SIZE_BATCH_LOSS", "SCHEDULES", "Progress", "lower_rate", "optimal_t0", "schedule_rate", "adam_coordinate", "adam_prox_rate", "adam_rate", "adam_step", "resolve_batch_size",
            "sgd_coordinate", "sgd_step", "validation_split"]
 
 #: The minibatch size of ``batch_size="auto"`` (at most the number of samples).
 AUTO_BATCH_SIZE = 200
 
+#: ``batch_size="auto"`` for batch losses (soft Dice, Lovász, ...): see :func:`resolve_batch_size`.
+AUTO_BATCH_SIZE_BATCH_LOSS = 1024
 
-def resolve_batch_size(batch_size, n_samples):
-    """The minibatch size for ``batch_size`` (``"auto"`` or a positive int) on ``n_samples`` rows."""
+
+def resolve_batch_size(batch_size, n_samples, loss=None):
+    """The minibatch size for ``batch_size`` (``"auto"`` or a positive int) on ``n_samples`` rows.
+
+    ``"auto"`` is :data:`AUTO_BATCH_SIZE`, and :data:`AUTO_BATCH_SIZE_BATCH_LOSS`
+    for a batch loss (``loss.structure == "batch"``): a minibatch's loss is
+    then the batch objective of that minibatch (a soft Dice of 200 samples
+    of a rare class is a noisy, biased estimate of the full data's), so its
+    batches are larger.
+    """
     if batch_size == "auto":
-        return max(1, min(AUTO_BATCH_SIZE, n_samples))
+        size = AUTO_BATCH_SIZE_BATCH_LOSS if loss is not None and loss.structure == "batch" else AUTO_BATCH_SIZE
+        return max(1, min(size, n_samples))
     return max(1, min(int(batch_size), n_samples))
 
 
