@@ -11,7 +11,8 @@ __all__ = ["LossScorer", "OrdinalScorer", "loss_score", "make_loss_scorer", "mak
            "mean_absolute_rank_error", "quadratic_weighted_kappa"]
 
 _RESPONSE_METHODS = ("auto", "decision_function", "predict_proba", "predict")
-_CLASSIFICATION_TASKS = ("binary", "multiclass", "distribution")
+_CLASSIFICATION_TASKS = ("binary", "multiclass", "distribution", "overlap")
+_LABEL_TASKS = ("binary", "overlap")  # losses on 0/1 labels: one score per label
 
 
 def loss_score(y_true, raw_prediction, loss, sample_weight=None, **params):
@@ -63,6 +64,11 @@ class LossScorer(_BaseScorer):
     reach it with and without metadata routing, and with routing it takes
     ``set_score_request(sample_weight=True)``.
 
+    Batch losses (``soft_dice``, ``soft_fbeta``, ...: ``structure="batch"``)
+    score the whole held-out fold as one batch: the score is minus the soft
+    overlap loss of the fold. Multilabel targets (an indicator ``y``) are
+    scored against the per-label scores.
+
     Ordinal losses score the rows ``estimator.raw_prediction(X)`` (a
     pipeline's: its last step's on the transformed X) against the ranks of
     the labels in ``estimator.classes_`` (their order).
@@ -93,19 +99,21 @@ class LossScorer(_BaseScorer):
         return f"make_loss_scorer({self.loss!r})"
 
     def _classifier_raw(self, name, out, estimator, y_true):
-        classes = np.asarray(estimator.classes_)
         y_true = np.asarray(y_true)
+        task = self.loss.task
+        if y_true.ndim == 2 and y_true.shape[1] > 1 and task in _LABEL_TASKS:
+            return self._multilabel_raw(name, out, y_true)
+        classes = np.asarray(estimator.classes_)
         index = np.searchsorted(classes, y_true)
         index = np.clip(index, 0, len(classes) - 1)
         if np.any(classes[index] != y_true):
             raise ValueError("y_true holds labels that the estimator was not fitted on.")
-        task = self.loss.task
         out = np.asarray(out, dtype=float)
         if name == "predict":
             raise TypeError(f"{self.loss!r} needs scores, not labels: use decision_function or predict_proba.")
         if name == "predict_proba" and out.ndim == 1:  # binary: the probability of classes_[1]
             out = np.column_stack([1.0 - out, out])
-        if task == "binary":
+        if task in _LABEL_TASKS:
             if len(classes) != 2:
                 raise ValueError(f"{type(self.loss).__name__} is a binary loss; the estimator has {len(classes)} classes.")
             if name == "predict_proba":
@@ -119,6 +127,18 @@ class LossScorer(_BaseScorer):
         if task == "distribution":
             return np.eye(len(classes))[index], out
         return index.astype(float), out
+
+    def _multilabel_raw(self, name, out, y_true):
+        """A multilabel indicator and the estimator's per-label scores (or log-odds of its probabilities)."""
+        out = np.asarray(out, dtype=float)
+        if name == "predict":
+            raise TypeError(f"{self.loss!r} needs scores, not labels: use decision_function or predict_proba.")
+        if out.shape != y_true.shape:
+            raise ValueError(f"the estimator's {name} has shape {out.shape}; the multilabel y has {y_true.shape}.")
+        if name == "predict_proba":
+            p = np.clip(out, 1e-15, 1 - 1e-15)
+            out = np.log(p) - np.log1p(-p)
+        return y_true.astype(float), out
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
         """``-loss`` of ``estimator`` on ``(X, y_true)``; ``method_caller`` may serve cached responses."""

@@ -107,6 +107,7 @@ class LossCurveDisplay:
 
 _MARGIN = "margin z of the true class"
 _ORDINAL = "latent score f (thresholds -1, 1; the middle class true)"
+_BOX = "horizontal offset of a unit box from its target"
 
 
 def _per_point(loss, y, raw):
@@ -130,9 +131,19 @@ def _shape(loss, x):
     that ``z`` is again the margin and binary and multiclass losses share
     the axis. Ordinal losses: three classes with thresholds (-1, 1), the
     middle class true, against the latent score ``f`` (rows ``z = f -
-    theta``); the gradient is the derivative in ``f``.
+    theta``); the gradient is the derivative in ``f``. Box losses: a unit
+    box moved sideways by ``x`` from its target; the gradient is the
+    derivative in ``x``. Overlap losses, like binary ones, on batches of one
+    positive sample.
     """
     n = x.shape[0]
+    if loss.link.name == "box":  # a unit box moved sideways from its target
+        target = np.tile([[-0.5, -0.5, 0.5, 0.5]], (n, 1))
+        moved = target + x[:, None] * np.array([1.0, 0.0, 1.0, 0.0])
+        raw = loss.link.link(moved)
+        direction = loss.link.link(target + np.array([1.0, 0.0, 1.0, 0.0])) - loss.link.link(target)
+        value, grad = loss.loss_gradient(target, raw, reduction="none")
+        return value, np.sum(grad * direction, axis=1), _BOX
     if loss.task == "regression":
         if loss.link.name == "identity":
             y, raw, label = x.copy(), np.zeros(n), "residual y - raw_prediction"
@@ -140,7 +151,7 @@ def _shape(loss, x):
             y, raw, label = np.ones(n), x.copy(), f"raw_prediction ({loss.link.name} link), y = 1"
         value, grad = _per_point(loss, y, raw)
         return value, grad, label
-    if loss.task == "binary":
+    if loss.task in ("binary", "overlap"):
         value, grad = _per_point(loss, np.ones(n), x.copy())
         return value, grad, _MARGIN + (" (one-sample batches)" if loss.structure == "batch" else "")
     if loss.task in ("multiclass", "distribution"):

@@ -180,7 +180,7 @@ def test_precompile_reports_skipped_pairs_and_checks_arguments():
     assert all(r["seconds"] >= 0 for r in rows)
     assert by_loss["quantile"]["skipped"] is None
     # a batch loss: the exact kernel solvers cannot take it, and the report says why
-    assert by_loss["soft_f1"]["skipped"].startswith("ValueError") and "batch" in by_loss["soft_f1"]["skipped"]
+    assert by_loss["soft_f1"]["skipped"].startswith("ValueError") and "overlap" in by_loss["soft_f1"]["skipped"]
     with pytest.raises(ValueError, match="jobs"):
         precompile(jobs=0)
     with pytest.raises(ValueError, match="estimator family 'tree'"):

@@ -411,8 +411,12 @@ class BaseLoss(BaseEstimator):
         dtype = np.float32 if raw.dtype == np.float32 else np.float64
         raw = np.ascontiguousarray(raw, dtype=dtype)
         row_kernel = self.per_row
-        if row_kernel and (raw.ndim != 2 or raw.shape[1] < self.raw_width(2)):
-            columns = self.raw_width(2)
+        columns = self.raw_width(2) if row_kernel else None
+        fixed = row_kernel and columns == self.raw_width(3)  # rows of a fixed width (boxes)
+        if row_kernel and (raw.ndim != 2 or raw.shape[1] < columns or (fixed and raw.shape[1] != columns)):
+            if fixed:
+                raise ValueError(f"{name}: raw_prediction must have shape (n_samples, {columns}); got shape "
+                                 f"{raw.shape}.")
             width = "n_classes" if columns == 2 else "n_classes - 1"
             raise ValueError(
                 f"{name}: raw_prediction must have shape (n_samples, {width}) with at least {columns} "

@@ -119,6 +119,12 @@ class BoxTargets:
 
 
 @jit_scalar
+def _above(u, v):
+    """d max(u, v) / du: 1 above, 0 below, 1/2 at a tie (the mean of the one-sided derivatives)."""
+    return 1.0 if u > v else (0.5 if u == v else 0.0)
+
+
+@jit_scalar
 def _box_loss_gradient(y, r, g, kind, fmt, gradient):
     """The loss (kind 0 GIoU, 1 DIoU, 2 CIoU) of row ``r`` against box ``y``; its gradient into ``g``."""
     # half coordinates: differences of any two finite values stay finite (the loss is scale invariant)
@@ -147,11 +153,12 @@ def _box_loss_gradient(y, r, g, kind, fmt, gradient):
     union = pw * ph + tw * th - inter
     iou = inter / union if union > 0.0 else 0.0
     value = 1.0 - iou
-    # d/d(A, B, C, D) of each term
-    dI_a = -ih if (A > X1 and iw > 0.0) else 0.0
-    dI_c = ih if (C < X2 and iw > 0.0) else 0.0
-    dI_b = -iw if (B > Y1 and ih > 0.0) else 0.0
-    dI_d = iw if (D < Y2 and ih > 0.0) else 0.0
+    # d/d(A, B, C, D) of each term; where two edges coincide (a kink), the mean of the one-sided
+    # derivatives (_above: 1, 1/2 at a tie, 0), which is 0 for boxes equal to their targets
+    dI_a = -ih * _above(A, X1) if iw > 0.0 else 0.0
+    dI_c = ih * _above(X2, C) if iw > 0.0 else 0.0
+    dI_b = -iw * _above(B, Y1) if ih > 0.0 else 0.0
+    dI_d = iw * _above(Y2, D) if ih > 0.0 else 0.0
     dU_a, dU_c, dU_b, dU_d = -ph - dI_a, ph - dI_c, -pw - dI_b, pw - dI_d
     # derivatives of ratios as (dN - ratio dD) / D: no square of a small denominator underflows
     u = union if union > 0.0 else 1.0
@@ -161,10 +168,10 @@ def _box_loss_gradient(y, r, g, kind, fmt, gradient):
     diou_b = on * (dI_b - iou * dU_b) / u
     diou_d = on * (dI_d - iou * dU_d) / u
     ga, gc, gb, gd = -diou_a, -diou_c, -diou_b, -diou_d
-    dcw_a = -1.0 if A < X1 else 0.0
-    dcw_c = 1.0 if C > X2 else 0.0
-    dch_b = -1.0 if B < Y1 else 0.0
-    dch_d = 1.0 if D > Y2 else 0.0
+    dcw_a = -_above(X1, A)
+    dcw_c = _above(C, X2)
+    dch_b = -_above(Y1, B)
+    dch_d = _above(D, Y2)
     if kind == 0:
         area = cw * ch
         if area > 0.0:
@@ -347,7 +354,7 @@ class DIoU(_BoxLoss):
 
 @register_loss
 class CIoU(_BoxLoss):
-    __doc__ = r"""Complete IoU loss of boxes (Zheng et al. 2020): DIoU plus an aspect-ratio term.
+    __doc__ = r"""Complete IoU loss of boxes (Zheng et al. 2020): DIoU plus an aspect-ratio term, in [0, 3).
 
     .. math:: \ell = 1 - IoU + \frac{\rho^2}{d^2} + \alpha v, \quad
               v = \frac{4}{\pi^2}\left(\arctan\frac{w_T}{h_T} - \arctan\frac{w_P}{h_P}\right)^2, \quad

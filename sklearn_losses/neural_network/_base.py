@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from .._estimator import check_sample_weight, keeps_model_on_failure
 from ..losses import BaseLoss
-from ..solvers._objective import FLAT
+from ..solvers._objective import flat_start, start_constant
 from ..solvers._optim import Progress, validation_split
 from ._kernels import ACTIVATIONS
 from ._network import Network
@@ -97,14 +97,14 @@ class _BaseMLP(BaseEstimator):
         """
         try:
             with np.errstate(all="ignore"):
-                b = loss.baseline_prediction(Y, sample_weight, n_classes=n_outputs if loss.per_row else None)
+                b = start_constant(loss, Y, sample_weight, n_outputs)
                 b = np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,))
                 raw = np.zeros((Y.shape[0], n_outputs)) if Y.ndim == 2 or loss.per_row else np.zeros(Y.shape[0])
                 at_zero = loss.gradient(Y, raw, sample_weight, check_input=False)
                 at_b = loss.gradient(Y, raw + (b if raw.ndim == 2 else b[0]), sample_weight, check_input=False)
         except ValueError:
             return
-        flat = np.max(np.abs(at_b), initial=0.0) < FLAT * np.max(np.abs(at_zero), initial=0.0)
+        flat = flat_start(loss, at_b, at_zero)
         if np.all(np.isfinite(b)) and not flat:
             _, b0, _, fan_out = network.layers[-1]
             params[b0:b0 + fan_out] = b

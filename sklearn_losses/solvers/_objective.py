@@ -24,7 +24,7 @@ from .._jit import DISABLE_JIT
 from ..losses._factory import get_kernels
 from .._codegen.linear import linear_source
 
-__all__ = ["optimality", "LinearObjective", "smooth_objective", "weighted_gram"]
+__all__ = ["flat_start", "start_constant", "optimality", "LinearObjective", "smooth_objective", "weighted_gram"]
 
 
 def weighted_gram(X, d, fit_intercept):
@@ -87,6 +87,28 @@ START_SAMPLES = 20000
 #: flat (saturated predictions): the fit starts from zero instead.
 FLAT = 1e-12
 
+#: The same for non-convex losses, whose best constant can lie on a plateau
+#: that a gradient method does not leave (a box loss's best constant box is
+#: often one far larger than every target, where the loss is near 1 and its
+#: gradient vanishes).
+FLAT_NON_CONVEX = 1e-6
+
+
+def start_constant(loss, y, sample_weight, n_classes=None):
+    """The constant raw prediction a fit starts from: the loss's best constant where that is exact
+    (``baseline_exact``), else the link of the weighted mean target (a local search's constant can
+    lie on a plateau: a box loss's best constant box is often one far larger than every target)."""
+    if loss.baseline_exact:
+        return loss.baseline_prediction(y, sample_weight, n_classes=n_classes if loss.per_row else None)
+    mean = np.average(np.asarray(y, dtype=np.float64), axis=0, weights=sample_weight)
+    return np.asarray(loss.link.link(np.atleast_2d(mean)), dtype=np.float64).reshape(np.shape(mean))
+
+
+def flat_start(loss, gradient, gradient_at_zero):
+    """Whether a start with ``gradient`` is too flat to start from (see :data:`FLAT`)."""
+    threshold = FLAT if loss.convex else FLAT_NON_CONVEX
+    return np.max(np.abs(gradient), initial=0.0) < threshold * np.max(np.abs(gradient_at_zero), initial=0.0)
+
 
 class LinearObjective:
     """Mean loss of a linear model and its gradient in ``(coef, intercept)``.
@@ -139,7 +161,8 @@ class LinearObjective:
 
     def start(self):
         """Starting parameters: zero coefficients, and the intercept the loss's best constant
-        (:meth:`~sklearn_losses.losses.BaseLoss.baseline_prediction`; zero if there is none).
+        (:meth:`~sklearn_losses.losses.BaseLoss.baseline_prediction`; zero if there is none;
+        see :func:`start_constant`).
 
         Large data: the constant of an evenly spaced subsample of
         :data:`START_SAMPLES` rows (a start need not be exact). The zero start
@@ -177,8 +200,7 @@ class LinearObjective:
         w = None if self.sample_weight is None else np.asarray(self.sample_weight)[rows]
         try:
             with np.errstate(all="ignore"):
-                b = self.loss.baseline_prediction(np.asarray(self.y)[rows], w,
-                                                  n_classes=self.n_outputs if self.loss.per_row else None)
+                b = start_constant(self.loss, np.asarray(self.y)[rows], w, self.n_outputs)
         except ValueError:  # e.g. every weight of the subsample zero
             return at(theta)
         b = np.broadcast_to(np.asarray(b, dtype=np.float64), (self.n_outputs,))
@@ -191,7 +213,7 @@ class LinearObjective:
         with np.errstate(all="ignore"):
             value0, grad0 = self.loss_gradient(theta)
             value, grad = self.loss_gradient(start)
-        flat = np.max(np.abs(grad), initial=0.0) < FLAT * np.max(np.abs(grad0), initial=0.0)
+        flat = flat_start(self.loss, grad, grad0)
         if np.isfinite(value) and value <= value0 and not flat:
             return start, grad, value
         return theta, grad0, value0
