@@ -281,3 +281,34 @@ def test_batch_loss_scorer_scores_the_fold_as_one_batch():
     multilabel = LinearClassifier().fit(X_ML, Y_ML)
     np.testing.assert_allclose(make_loss_scorer("soft_jaccard")(multilabel, X_ML, Y_ML),
                                -get_loss("soft_jaccard").loss(Y_ML, multilabel.decision_function(X_ML)))
+
+
+@pytest.mark.parametrize("loss", [SoftDice(smooth=0.5), FocalTversky(), SoftJaccard(log_loss=True)], ids=repr)
+def test_compiled_passes_equal_the_numpy_ones_and_ignore_the_thread_count(loss, monkeypatch):
+    import numba
+
+    rng = np.random.default_rng(3)
+    Y = (rng.random((2000, 3)) < 0.2).astype(float)
+    R = 3 * rng.normal(size=(2000, 3))
+    w = rng.uniform(0.2, 2.0, 2000)
+    numpy_value, numpy_grad = loss.loss_gradient(Y, R, w)  # below the threshold: NumPy
+    monkeypatch.setenv("SKLEARN_LOSSES_PARALLEL_THRESHOLD", "0")
+    results = []
+    for threads in (1, 2):
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            results.append(loss.loss_gradient(Y, R, w))
+        finally:
+            numba.set_num_threads(previous)
+    (v1, g1), (v2, g2) = results
+    assert v1 == v2 and np.array_equal(g1, g2)
+    np.testing.assert_allclose(v1, numpy_value, rtol=1e-13)
+    np.testing.assert_allclose(g1, numpy_grad, rtol=1e-11, atol=1e-18)
+    S = loss.statistics(Y, R, w)
+    np.testing.assert_allclose(np.concatenate([loss.gradient_from_statistics(Y[:900], R[:900], S, w[:900]),
+                                               loss.gradient_from_statistics(Y[900:], R[900:], S, w[900:])]),
+                               numpy_grad, rtol=1e-11, atol=1e-18)
+    g_out = np.empty_like(R)
+    value, grad = loss.loss_gradient(Y, R, w, gradient_out=g_out)
+    assert grad is g_out and value == v1 and np.array_equal(g_out, g1)

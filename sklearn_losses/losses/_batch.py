@@ -155,19 +155,21 @@ class BatchLoss(BaseLoss):
                              f"additive statistics, so {what} is not defined.")
 
     # -------------------------------------------------------------- the loss
-    def _batch_loss_gradient(self, y, raw, w, gradient):
+    def _batch_loss_gradient(self, y, raw, w, gradient, out=None):
         """The batch loss, and (when ``gradient`` is true) its gradient as float64 of ``raw``'s shape.
 
-        The decomposable path; non-decomposable losses override it.
+        ``out``: a C-contiguous float64 array of ``raw``'s shape that may
+        receive the gradient (the caller's ``gradient_out``), or None. The
+        decomposable path; non-decomposable losses override it.
         """
         S = self._statistics(y, raw, w)
         labels = S.shape[0]
         value = float(np.mean(self._value(S)))
         if not gradient:
             return value, None
-        out = np.empty((raw.shape[0], labels), dtype=np.float64)
-        self._gradient_into(y, raw, w, self._value_gradient(S), 1.0 / labels, out)
-        return value, out.reshape(raw.shape)
+        out = np.empty(raw.shape, dtype=np.float64) if out is None else out
+        self._gradient_into(y, raw, w, self._value_gradient(S), 1.0 / labels, out.reshape(raw.shape[0], labels))
+        return value, out
 
     def _reduce(self, reduction, w, n):
         if reduction == "none":
@@ -184,13 +186,14 @@ class BatchLoss(BaseLoss):
         """``(L, dL/dr)`` for ``"mean"``; the total weight times both for ``"sum"``."""
         y, raw, w, dtype = self._inputs(y_true, raw_prediction, sample_weight, check_input)
         factor = self._reduce(reduction, w, raw.shape[0])
-        value, grad = self._batch_loss_gradient(y, raw, w, True)
+        if gradient_out is not None and (gradient_out.shape != raw.shape or gradient_out.dtype != dtype):
+            raise ValueError(f"gradient_out must be a {np.dtype(dtype).name} array of shape {raw.shape}.")
+        direct = gradient_out is not None and dtype == np.float64 and gradient_out.flags.c_contiguous
+        value, grad = self._batch_loss_gradient(y, raw, w, True, gradient_out if direct else None)
         if factor != 1.0:
             grad *= factor
         grad = grad.astype(dtype, copy=False)
-        if gradient_out is not None:
-            if gradient_out.shape != grad.shape or gradient_out.dtype != grad.dtype:
-                raise ValueError(f"gradient_out must be a {grad.dtype} array of shape {grad.shape}.")
+        if gradient_out is not None and grad is not gradient_out:  # a loss that does not write into it
             gradient_out[...] = grad
             grad = gradient_out
         return factor * value, grad

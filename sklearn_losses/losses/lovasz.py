@@ -87,7 +87,7 @@ class LovaszHinge(BatchLoss):
     def __init__(self):
         pass
 
-    def _batch_loss_gradient(self, y, raw, w, gradient):
+    def _batch_loss_gradient(self, y, raw, w, gradient, out=None):
         n = raw.shape[0]
         weight = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
         ys, zs = self._columns(y), self._columns(raw)
@@ -152,7 +152,7 @@ class LovaszSoftmax(BatchLoss):
             raise ValueError(f"{name}: y_true has shape {y.shape} but raw_prediction has shape {raw.shape}; "
                              f"expected y_true of shape {raw.shape[:1]}.")
 
-    def _batch_loss_gradient(self, y, raw, w, gradient):
+    def _batch_loss_gradient(self, y, raw, w, gradient, out=None):
         n, k = raw.shape
         weight = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
         z = np.asarray(raw, dtype=np.float64)

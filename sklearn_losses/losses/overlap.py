@@ -42,6 +42,11 @@ channels).
   segmentation-models-pytorch further zeroes the loss of labels without
   positives in the batch (``y_true.sum() == 0``); here such a label keeps the
   value above.
+
+Batches of :func:`~sklearn_losses._config.parallel_threshold` entries or more
+(200,000 by default) are counted and differentiated by two threaded compiled
+passes (:mod:`._overlap_kernels`); smaller ones by NumPy expressions over
+chunks of rows (nothing to compile in a first fit).
 * Sample weights multiply each sample's contributions to the counts: integer
   weights equal repeated samples. Scaling all weights leaves the loss
   unchanged when ``smooth = 0``; ``smooth`` is in the units of the weighted
@@ -55,8 +60,11 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils._param_validation import Interval
 
+from .._config import parallel_threshold
+from .._jit import DISABLE_JIT
 from ..links import LogitLink
 from ._batch import BatchLoss
+from ._overlap_kernels import scale_slopes, soft_counts
 from ._domain import BinaryLabels
 from ._registry import register_alias, register_loss
 
@@ -93,6 +101,40 @@ class _OverlapIndex(BatchLoss):
         return "log" if getattr(self, "log_loss", False) else self._transform
 
     # ---------------------------------------------------------- statistics
+    @staticmethod
+    def _compiled_inputs(y, raw, w):
+        """``(y, raw, w, weighted)`` for the compiled passes, or None for the NumPy ones (small batches)."""
+        if DISABLE_JIT or raw.size < parallel_threshold() or raw.dtype.kind != "f":
+            return None
+        as_2d = (lambda a: a[:, None] if a.ndim == 1 else a)
+        y = np.ascontiguousarray(y if y.dtype.kind in "fb" else y.astype(np.float64))
+        weights = np.ones(1) if w is None else np.ascontiguousarray(w, dtype=np.float64)
+        return as_2d(y), as_2d(np.ascontiguousarray(raw)), weights, w is not None
+
+    def _statistics(self, y, raw, w):
+        compiled = self._compiled_inputs(y, raw, w)
+        if compiled is None:
+            return super()._statistics(y, raw, w)
+        return soft_counts(*compiled, np.empty((1, 1)), False)
+
+    def _gradient_into(self, y, raw, w, dS, factor, out):
+        compiled = self._compiled_inputs(y, raw, w)
+        if compiled is None:
+            return super()._gradient_into(y, raw, w, dS, factor, out)
+        soft_counts(*compiled, out, True)
+        scale_slopes(compiled[0], np.ascontiguousarray(dS, dtype=np.float64), float(factor), out)
+        return out
+
+    def _batch_loss_gradient(self, y, raw, w, gradient, out=None):
+        compiled = self._compiled_inputs(y, raw, w)
+        if compiled is None or not gradient:
+            return super()._batch_loss_gradient(y, raw, w, gradient, out)
+        out = np.empty(raw.shape) if out is None else out
+        slopes = out.reshape(compiled[1].shape)
+        S = soft_counts(*compiled, slopes, True)
+        scale_slopes(compiled[0], self._value_gradient(S), 1.0 / S.shape[0], slopes)
+        return float(np.mean(self._value(S))), out
+
     def _sample_statistics(self, y, raw):
         p, q = expit(raw), expit(-raw)  # q = 1 - p without cancellation
         return np.stack([y * p, (1.0 - y) * p, y * q], axis=-1)
