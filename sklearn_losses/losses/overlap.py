@@ -35,10 +35,14 @@ channels).
   predicted for it; ``smooth > 0`` makes predicting little mass on it pay:
   its index is then ``smooth / (a FP + smooth)``.
 * ``smooth`` is added to the numerator and the denominator of the index
-  *after* the counts are weighted by ``c``: it is segmentation-models-pytorch's
-  ``smooth`` (``DiceLoss``, ``JaccardLoss``, ``TverskyLoss``) and MONAI's
-  ``smooth_nr = smooth_dr = smooth`` (``DiceLoss``); ``eps`` bounds the
-  denominator from below, as segmentation-models-pytorch's ``clamp_min(eps)``.
+  *after* the counts are weighted by ``c``: for Dice it is MONAI's
+  ``smooth_nr = smooth_dr = smooth`` (``DiceLoss``, ``TverskyLoss``, with
+  ``batch=True``) and the ``smooth`` of segmentation-models-pytorch before
+  0.4; segmentation-models-pytorch 0.6 computes Dice as Tversky(0.5, 0.5)
+  with ``smooth`` added to TP, so its ``DiceLoss(smooth=s)`` is
+  ``SoftDice(smooth=2 * s)``, while its ``JaccardLoss`` and ``TverskyLoss``
+  take the same ``smooth`` as here. ``eps`` bounds the denominator from
+  below, as segmentation-models-pytorch's ``clamp_min(eps)``.
   segmentation-models-pytorch further zeroes the loss of labels without
   positives in the batch (``y_true.sum() == 0``); here such a label keeps the
   value above.
@@ -251,9 +255,9 @@ class SoftDice(_OverlapIndex):
     or :math:`-\log` of the coefficient with ``log_loss=True``, with the soft
     counts of the module (per label, then averaged). Equal to
     segmentation-models-pytorch's ``DiceLoss(mode="binary" | "multilabel",
-    from_logits=True)`` on batches where every label has a positive, and to
-    MONAI's ``DiceLoss(sigmoid=True, batch=True)`` with ``smooth_nr =
-    smooth_dr = smooth``.
+    from_logits=True, smooth=smooth / 2)`` (version 0.6) on batches where
+    every label has a positive, and to MONAI's ``DiceLoss(sigmoid=True,
+    batch=True)`` with ``smooth_nr = smooth_dr = smooth``.
 
     Parameters
     ----------
