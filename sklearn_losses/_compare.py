@@ -19,6 +19,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from ._targets import loss_kind
 from .datasets import load_copenhagen_housing
 from .losses import get_loss
 from .metrics import make_loss_scorer, make_ordinal_scorer
@@ -301,19 +302,21 @@ def _scores(loss, task):
     """Whether ``loss`` can score predictions for targets of ``task`` (a binary loss cannot score 3 classes)."""
     if task in ("regression", "ordinal"):
         return loss.task == task
+    if loss.task == "overlap":  # a loss of 0/1 labels, as a binary one
+        return task == "binary"
     return loss.task in (task, "distribution") or (task == "binary" and loss.task == "multiclass")
 
 
 def _trains(loss, task):
-    """Whether an estimator can train on ``task`` with ``loss`` (binary losses also one-vs-rest)."""
-    return _scores(loss, task) or (task == "multiclass" and loss.task == "binary")
+    """Whether an estimator can train on ``task`` with ``loss`` (binary and overlap losses also one-vs-rest)."""
+    return _scores(loss, task) or (task == "multiclass" and loss.task in ("binary", "overlap"))
 
 
 def check_task(loss, task, where):
     """Refuse a loss of another task than the data's, naming it (a usage error, not a failed fit)."""
     if not _trains(loss, task):
         kind = task if task in ("regression", "ordinal") else "classification"
-        raise ValueError(f"{where}: {type(loss).__name__} is a {loss.task} loss; the data are a {kind} problem.")
+        raise ValueError(f"{where}: {type(loss).__name__} is {loss_kind(loss)}; the data are a {kind} problem.")
 
 
 def resolve_metric(metric, task):

@@ -12,12 +12,17 @@ from sklearn.utils.validation import column_or_1d
 from ._estimator import class_sample_weight
 from .losses import get_loss
 
-__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "multilabel_targets",
+__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "loss_kind", "multilabel_targets",
            "takes_multilabel",
            "ordinal_classes", "probabilistic", "probabilities", "regression_targets", "resolve_loss"]
 
 #: Links whose inverse is a probability.
 PROBABILITY_LINKS = ("logit", "softmax", "cumulative", "conditional")
+
+
+def loss_kind(loss):
+    """``"a binary loss"``, ``"an overlap loss"``: the loss's task for an error message."""
+    return f"{'an' if loss.task[0] in 'aeiou' else 'a'} {loss.task} loss"
 
 
 def resolve_loss(estimator, loss):
@@ -27,9 +32,8 @@ def resolve_loss(estimator, loss):
     """
     loss = get_loss(loss)
     if loss.task not in estimator._tasks:
-        article = "an" if loss.task[0] in "aeiou" else "a"
         raise ValueError(
-            f"loss={estimator.loss!r}: {type(loss).__name__} is {article} {loss.task} loss; "
+            f"loss={estimator.loss!r}: {type(loss).__name__} is {loss_kind(loss)}; "
             f"{type(estimator).__name__} accepts {' or '.join(estimator._tasks)} losses."
         )
     loss.kernel_arguments()  # validates the loss's own parameters

@@ -5,6 +5,7 @@ from sklearn.base import is_classifier
 from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils.validation import _check_response_method
 
+from ._targets import loss_kind
 from .losses import get_loss
 
 __all__ = ["LossScorer", "OrdinalScorer", "loss_score", "make_loss_scorer", "make_ordinal_scorer",
@@ -150,7 +151,7 @@ class LossScorer(_BaseScorer):
                                                  sample_weight=sample_weight)
         classification = self.loss.task in _CLASSIFICATION_TASKS
         if classification and not is_classifier(estimator) and not hasattr(estimator, "classes_"):
-            raise TypeError(f"{type(self.loss).__name__} is a {self.loss.task} loss; "
+            raise TypeError(f"{type(self.loss).__name__} is {loss_kind(self.loss)}; "
                             f"{type(estimator).__name__} is not a classifier.")
         try:
             name = _check_response_method(estimator, self._response_method).__name__

@@ -268,3 +268,16 @@ def test_compare_ordinal_csv_with_a_class_order(tmp_path):
         compare(load_data("iris"), [("cumulative_logit", {})], cv=3)
     with pytest.raises(ValueError, match="--estimator svm: ordinal targets are fitted by the linear and mlp"):
         compare(data, [("cumulative_logit", {})], estimator="svm", cv=3)
+
+
+def test_compare_ranks_overlap_losses_on_classification_data(capsys):
+    status, out, err = run(capsys, "compare", "--json", "--cv", "3", "--dataset", "breast_cancer", "--metric", "f1",
+                           "--losses", "log_loss", "soft_f1", "tversky:alpha=0.3,beta=0.7", "--quiet")
+    assert status == 0, err
+    results = json.loads(out)["results"]
+    assert {r["loss"] for r in results} == {"log_loss", "soft_f1", "tversky"}
+    assert all(r.get("error") is None and 0.9 < r["mean"] <= 1.0 for r in results)
+    soft = next(r for r in results if r["loss"] == "soft_f1")
+    assert -1.0 <= soft["loss_scores"]["soft_f1"] <= 0.0  # minus the held-out soft F1 loss of each fold
+    status, _, err = run(capsys, "compare", "--dataset", "diabetes", "--losses", "soft_dice", "--quiet")
+    assert status != 0 and "SoftDice is an overlap loss" in err
