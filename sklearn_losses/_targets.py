@@ -103,9 +103,11 @@ def multilabel_targets(estimator, y, loss):
         return None
     name = type(estimator).__name__
     kind = type_of_target(y)
-    if kind != "multilabel-indicator":
+    values = np.asarray(y)
+    if kind != "multilabel-indicator" or not np.all((values == 0) | (values == 1)):
+        shown = kind if kind != "multilabel-indicator" else f"values {np.unique(values)[:5].tolist()}"
         raise ValueError(f"{name}: 2-D y must be a multilabel indicator matrix (0/1, one column per label); got "
-                         f"targets of type {kind!r}. Multiclass-multioutput targets are not supported.")
+                         f"{shown}. Multiclass-multioutput targets are not supported.")
     if loss.task not in ("binary", "overlap"):
         raise ValueError(f"loss={estimator.loss!r}: {type(loss).__name__} is a {loss.task} loss (one class per "
                          "sample); multilabel targets need a binary or overlap loss (log_loss, focal, soft_dice, ...).")

@@ -224,6 +224,11 @@ def test_multilabel_errors():
         MLPClassifier(class_weight="balanced").fit(X_ML, Y_ML)
     with pytest.raises(ValueError, match="multilabel indicator"):
         LinearClassifier().fit(X_ML, np.column_stack([Y_ML[:, 0], 2 * Y_ML[:, 1]]))
+    for estimator in (LinearClassifier("soft_dice"), MLPClassifier(hidden_layer_sizes=(4,), max_iter=5)):
+        with pytest.raises(ValueError, match=r"indicator matrix \(0/1.*values \[0, 2\]"):
+            estimator.fit(X_ML, 2 * Y_ML)  # two values, so scikit-learn calls it multilabel: not 0/1 here
+    with pytest.raises(ValueError, match="y contains NaN"):
+        LinearClassifier().fit(X_ML, np.where(Y_ML == 1, np.nan, 0.0))
     with pytest.raises(ValueError, match="batch_sampler='stratified' needs one class per sample"):
         LinearClassifier(solver="adam", batch_sampler="stratified").fit(X_ML, Y_ML)
     est = LinearClassifier().fit(X_ML, Y_ML)
@@ -312,3 +317,13 @@ def test_compiled_passes_equal_the_numpy_ones_and_ignore_the_thread_count(loss, 
     g_out = np.empty_like(R)
     value, grad = loss.loss_gradient(Y, R, w, gradient_out=g_out)
     assert grad is g_out and value == v1 and np.array_equal(g_out, g1)
+
+
+def test_multilabel_linear_streaming_and_parallel_problems():
+    streamed = LinearClassifier("soft_dice", solver="adam", random_state=0)
+    for _ in range(3):
+        streamed.partial_fit(X_ML, Y_ML)  # no classes=: the indicator's columns are the labels
+    assert streamed.predict(X_ML).shape == Y_ML.shape
+    serial = LinearClassifier("soft_jaccard").fit(X_ML, Y_ML)
+    parallel = LinearClassifier("soft_jaccard", n_jobs=2).fit(X_ML, Y_ML)
+    np.testing.assert_array_equal(serial.coef_, parallel.coef_)
