@@ -83,7 +83,11 @@ def _data(task):
     if task == "regression":
         X, y = datasets.load_diabetes(return_X_y=True)
         X, y = X[:120], y[:120] / y.std()  # positive targets: valid for every regression loss
-    elif task == "binary":
+    elif task == "boxes":  # corner boxes around the (positive) targets, sized by two features
+        X, y = _data("regression")
+        half = np.exp(0.3 * X[:, :2])
+        return X, np.column_stack([y - half[:, 0], y - half[:, 1], y + half[:, 0], y + half[:, 1]])
+    elif task in ("binary", "overlap"):
         X, y = datasets.load_breast_cancer(return_X_y=True)
         X, y = X[:120], y[:120]
     elif task == "ordinal":  # three ordered classes of the diabetes target's terciles
@@ -111,7 +115,12 @@ def _estimator(family, loss, task):
     if family == "linear":
         from .linear_model import LinearClassifier, LinearRegressor
 
-        return (LinearRegressor if task in ("regression", "distribution") else LinearClassifier)(loss, max_iter=20)
+        from .losses import get_loss
+
+        cls = LinearRegressor if task in ("regression", "distribution") else LinearClassifier
+        # a loss of the whole batch without a gradient (Lovász): the subgradient solver its fits need
+        solver = "adam" if get_loss(loss).structure == "batch" and not get_loss(loss).differentiable else "auto"
+        return cls(loss, max_iter=20, solver=solver)
     if family == "svm":
         from .svm import SVMClassifier, SVMRegressor
 
@@ -137,8 +146,11 @@ def _exercise(model, X, y, weighted):
 
 def _run_item(item, threaded, weighted):
     """Compile one (family, loss, task); returns ``(item, seconds, None or the reason it was skipped)``."""
+    from .losses import get_loss
+
     family, loss, task = item
-    tasks = [task] + (["multiclass"] if task == "binary" else [])  # binary losses also fit one-vs-rest
+    # binary and overlap losses also fit one-vs-rest; box losses (a box link) fit boxes
+    tasks = [task] + (["multiclass"] if task in ("binary", "overlap") else [])
     # threshold "0": every kernel threaded (the variants of large arrays)
     runs = itertools.product([None, "0"] if threaded else [None], tasks, [False, True] if weighted else [False])
     start = time.perf_counter()
@@ -153,7 +165,8 @@ def _run_item(item, threaded, weighted):
                 if threshold is not None:
                     os.environ["SKLEARN_LOSSES_PARALLEL_THRESHOLD"] = threshold
                 try:
-                    _exercise(_estimator(family, loss, fit_task), *_data(fit_task), w)
+                    data = _data("boxes" if get_loss(loss).link.name == "box" else fit_task)
+                    _exercise(_estimator(family, loss, fit_task), *data, w)
                 except (ValueError, TypeError) as error:
                     if fit_task == task:
                         return item, time.perf_counter() - start, \

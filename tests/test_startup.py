@@ -181,6 +181,10 @@ def test_precompile_reports_skipped_pairs_and_checks_arguments():
     assert by_loss["quantile"]["skipped"] is None
     # a batch loss: the exact kernel solvers cannot take it, and the report says why
     assert by_loss["soft_f1"]["skipped"].startswith("ValueError") and "overlap" in by_loss["soft_f1"]["skipped"]
+    # box losses get box targets; Lovász losses the subgradient solver their fits need
+    rows = precompile(estimators="linear", losses=["giou", "lovasz_hinge", "soft_dice"], threaded=False,
+                      weighted=False)
+    assert [r["skipped"] for r in rows] == [None, None, None]
     with pytest.raises(ValueError, match="jobs"):
         precompile(jobs=0)
     with pytest.raises(ValueError, match="estimator family 'tree'"):
