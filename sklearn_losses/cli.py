@@ -84,8 +84,10 @@ def _blocks(head, rows, width=TABLE_WIDTH):
     """Fixed columns (rank, loss, metric, fit time, tuned) and the loss columns, wrapped to ``width``."""
     n = len(head)
     fixed_left, losses, fixed_right = [0, 1, 2], list(range(3, n - 2)), [n - 2, n - 1]
-    sizes = [max(len(head[j]), *(len(row[j]) for row in rows)) for j in range(n)]
     failed = {i for i, row in enumerate(rows) if row[2].startswith("failed:")}
+    # a failure's message is printed unpadded: it does not widen the metric column
+    sizes = [max([len(head[j])] + [len(row[j]) for i, row in enumerate(rows) if not (j == 2 and i in failed)])
+             for j in range(n)]
 
     def render(columns):
         def cell(row, j, i):
