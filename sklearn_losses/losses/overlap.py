@@ -107,26 +107,39 @@ class _OverlapIndex(BatchLoss):
     # ---------------------------------------------------------- statistics
     @staticmethod
     def _compiled_inputs(y, raw, w):
-        """``(y, raw, w, weighted)`` for the compiled passes, or None for the NumPy ones (small batches)."""
+        """``(y, raw, w, weighted)`` for the compiled passes (2-D views), or None for the NumPy ones."""
         if DISABLE_JIT or raw.size < parallel_threshold() or raw.dtype.kind != "f":
             return None
-        as_2d = (lambda a: a[:, None] if a.ndim == 1 else a)
         y = np.ascontiguousarray(y if y.dtype.kind in "fb" else y.astype(np.float64))
         weights = np.ones(1) if w is None else np.ascontiguousarray(w, dtype=np.float64)
+        as_2d = (lambda a: a[:, None] if a.ndim == 1 else a)
         return as_2d(y), as_2d(np.ascontiguousarray(raw)), weights, w is not None
+
+    @staticmethod
+    def _compiled_counts(compiled, slopes=None):
+        """``S`` (C, 3), label by label; with ``slopes`` (n, C), each label's ``w p (1 - p)`` stored there."""
+        Y, R, weights, weighted = compiled
+        store = slopes is not None
+        return np.array([soft_counts(Y[:, c], R[:, c], weights, weighted,
+                                     slopes[:, c] if store else weights, store) for c in range(R.shape[1])])
+
+    @staticmethod
+    def _compiled_scale(Y, dS, factor, slopes):
+        for c in range(slopes.shape[1]):
+            scale_slopes(Y[:, c], factor * (dS[c, 0] - dS[c, 2]), factor * dS[c, 1], slopes[:, c])
 
     def _statistics(self, y, raw, w):
         compiled = self._compiled_inputs(y, raw, w)
         if compiled is None:
             return super()._statistics(y, raw, w)
-        return soft_counts(*compiled, np.empty((1, 1)), False)
+        return self._compiled_counts(compiled)
 
     def _gradient_into(self, y, raw, w, dS, factor, out):
         compiled = self._compiled_inputs(y, raw, w)
         if compiled is None:
             return super()._gradient_into(y, raw, w, dS, factor, out)
-        soft_counts(*compiled, out, True)
-        scale_slopes(compiled[0], np.ascontiguousarray(dS, dtype=np.float64), float(factor), out)
+        self._compiled_counts(compiled, out)
+        self._compiled_scale(compiled[0], np.asarray(dS, dtype=np.float64), float(factor), out)
         return out
 
     def _batch_loss_gradient(self, y, raw, w, gradient, out=None):
@@ -135,8 +148,8 @@ class _OverlapIndex(BatchLoss):
             return super()._batch_loss_gradient(y, raw, w, gradient, out)
         out = np.empty(raw.shape) if out is None else out
         slopes = out.reshape(compiled[1].shape)
-        S = soft_counts(*compiled, slopes, True)
-        scale_slopes(compiled[0], self._value_gradient(S), 1.0 / S.shape[0], slopes)
+        S = self._compiled_counts(compiled, slopes)
+        self._compiled_scale(compiled[0], self._value_gradient(S), 1.0 / S.shape[0], slopes)
         return float(np.mean(self._value(S))), out
 
     def _sample_statistics(self, y, raw):
