@@ -22,6 +22,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from ._targets import loss_kind
 from .datasets import load_copenhagen_housing
 from .losses import get_loss
+from .losses._base import LABEL_TASKS
 from .metrics import make_loss_scorer, make_ordinal_scorer
 
 __all__ = ["DATASETS", "Dataset", "Result", "check_task", "compare", "default_losses", "load_data", "loss_label",
@@ -309,7 +310,7 @@ def _scores(loss, task):
 
 def _trains(loss, task):
     """Whether an estimator can train on ``task`` with ``loss`` (binary and overlap losses also one-vs-rest)."""
-    return _scores(loss, task) or (task == "multiclass" and loss.task in ("binary", "overlap"))
+    return _scores(loss, task) or (task == "multiclass" and loss.task in LABEL_TASKS)
 
 
 def check_task(loss, task, where):

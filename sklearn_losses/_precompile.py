@@ -17,6 +17,9 @@ import time
 import warnings
 import numpy as np
 
+from .losses import get_loss
+from .losses._base import LABEL_TASKS
+
 __all__ = ["FAMILIES", "cache_locations", "precompile"]
 
 #: Estimator families and the default loss of each of their estimators.
@@ -63,8 +66,6 @@ def _resolve(estimators, losses):
         names = sorted(registry)
     else:
         names = [losses] if isinstance(losses, str) else list(losses)
-    from .losses import get_loss
-
     for name in names:
         if name not in registry:
             try:  # an alias ("cumulative_probit")
@@ -87,7 +88,7 @@ def _data(task):
         X, y = _data("regression")
         half = np.exp(0.3 * X[:, :2])
         return X, np.column_stack([y - half[:, 0], y - half[:, 1], y + half[:, 0], y + half[:, 1]])
-    elif task in ("binary", "overlap"):
+    elif task in LABEL_TASKS:
         X, y = datasets.load_breast_cancer(return_X_y=True)
         X, y = X[:120], y[:120]
     elif task == "ordinal":  # three ordered classes of the diabetes target's terciles
@@ -115,11 +116,10 @@ def _estimator(family, loss, task):
     if family == "linear":
         from .linear_model import LinearClassifier, LinearRegressor
 
-        from .losses import get_loss
-
         cls = LinearRegressor if task in ("regression", "distribution") else LinearClassifier
+        instance = get_loss(loss)
         # a loss of the whole batch without a gradient (Lovász): the subgradient solver its fits need
-        solver = "adam" if get_loss(loss).structure == "batch" and not get_loss(loss).differentiable else "auto"
+        solver = "adam" if instance.structure == "batch" and not instance.differentiable else "auto"
         return cls(loss, max_iter=20, solver=solver)
     if family == "svm":
         from .svm import SVMClassifier, SVMRegressor
@@ -146,12 +146,11 @@ def _exercise(model, X, y, weighted):
 
 def _run_item(item, threaded, weighted):
     """Compile one (family, loss, task); returns ``(item, seconds, None or the reason it was skipped)``."""
-    from .losses import get_loss
-
     family, loss, task = item
     # binary and overlap losses also fit one-vs-rest; box losses (a box link) fit boxes
-    tasks = [task] + (["multiclass"] if task in ("binary", "overlap") else [])
+    tasks = [task] + (["multiclass"] if task in LABEL_TASKS else [])
     # threshold "0": every kernel threaded (the variants of large arrays)
+    boxes = get_loss(loss).link.name == "box"
     runs = itertools.product([None, "0"] if threaded else [None], tasks, [False, True] if weighted else [False])
     start = time.perf_counter()
     failed = set()  # tasks the family does not take with this loss
@@ -165,8 +164,7 @@ def _run_item(item, threaded, weighted):
                 if threshold is not None:
                     os.environ["SKLEARN_LOSSES_PARALLEL_THRESHOLD"] = threshold
                 try:
-                    data = _data("boxes" if get_loss(loss).link.name == "box" else fit_task)
-                    _exercise(_estimator(family, loss, fit_task), *data, w)
+                    _exercise(_estimator(family, loss, fit_task), *_data("boxes" if boxes else fit_task), w)
                 except (ValueError, TypeError) as error:
                     if fit_task == task:
                         return item, time.perf_counter() - start, \

@@ -11,10 +11,11 @@ from sklearn.utils.validation import column_or_1d
 
 from ._estimator import class_sample_weight
 from .losses import get_loss
+from .losses._base import LABEL_TASKS
 
-__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "loss_kind", "multilabel_targets",
-           "takes_multilabel",
-           "ordinal_classes", "probabilistic", "probabilities", "regression_targets", "resolve_loss"]
+__all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "loss_kind",
+           "multilabel_targets", "ordinal_classes", "probabilistic", "probabilities", "regression_targets",
+           "resolve_loss", "takes_multilabel"]
 
 #: Links whose inverse is a probability.
 PROBABILITY_LINKS = ("logit", "softmax", "cumulative", "conditional")
@@ -89,37 +90,48 @@ def encode_classes(name, y, sample_weight, class_weight, known_classes=None, cla
     return classes_, encoded, sample_weight, counts
 
 
-def multilabel_targets(estimator, y, loss):
-    """A multilabel indicator ``y`` (n, C) as float64, checked for ``loss``; None for other targets.
+def multilabel_targets(estimator, y, loss, partial=False):
+    """``(indicator, fitted)`` for a multilabel indicator ``y``: the (n, C) float64 indicator, checked for
+    ``loss``, and the fitted target attributes; None for other targets.
 
     Multilabel targets are 2-D with more than one column (as scikit-learn's
     ``type_of_target`` says ``"multilabel-indicator"``); each label is a
     binary problem, so the loss must be binary or overlap. ``ValueError``
     naming the estimator for 2-D targets that are not 0/1 indicators, for a
-    multiclass loss, and for ``class_weight`` (per-label weights would
-    differ between the labels: pass ``sample_weight``).
+    multiclass loss, for ``class_weight`` (per-label weights would differ
+    between the labels: pass ``sample_weight``), and, in ``partial_fit``
+    (``partial``), for targets of another kind or number of labels than the
+    earlier calls'. ``fitted`` holds ``classes`` (the label indices),
+    ``indicator_dtype`` (``predict``'s dtype) and no class counts or encoding.
     """
+    streamed = getattr(estimator, "_indicator_dtype", None) is not None
     if np.ndim(y) != 2 or np.shape(y)[1] < 2:
+        if partial and streamed:
+            raise ValueError(f"partial_fit: {type(estimator).__name__} was fitted on multilabel targets; y must be "
+                             f"an indicator matrix of {estimator.classes_.shape[0]} columns.")
         return None
     name = type(estimator).__name__
+    if partial and (not streamed or estimator.classes_.shape[0] != np.shape(y)[1]):
+        raise ValueError(f"partial_fit: y has {np.shape(y)[1]} labels but {name} was fitted on other targets.")
     kind = type_of_target(y)
     values = np.asarray(y)
     if kind != "multilabel-indicator" or not np.all((values == 0) | (values == 1)):
         shown = kind if kind != "multilabel-indicator" else f"values {np.unique(values)[:5].tolist()}"
         raise ValueError(f"{name}: 2-D y must be a multilabel indicator matrix (0/1, one column per label); got "
                          f"{shown}. Multiclass-multioutput targets are not supported.")
-    if loss.task not in ("binary", "overlap"):
-        raise ValueError(f"loss={estimator.loss!r}: {type(loss).__name__} is a {loss.task} loss (one class per "
+    if loss.task not in LABEL_TASKS:
+        raise ValueError(f"loss={estimator.loss!r}: {type(loss).__name__} is {loss_kind(loss)} (one class per "
                          "sample); multilabel targets need a binary or overlap loss (log_loss, focal, soft_dice, ...).")
     if getattr(estimator, "class_weight", None) is not None:
         raise ValueError(f"{name}: class_weight is not supported for multilabel targets; pass sample_weight.")
-    return np.asarray(y, dtype=np.float64)
+    fitted = {"classes": np.arange(values.shape[1]), "counts": None, "encoded": None, "indicator_dtype": values.dtype}
+    return np.asarray(y, dtype=np.float64), fitted
 
 
 def takes_multilabel(estimator):
     """The ``multi_label`` estimator tag: whether ``estimator.loss`` is a binary or overlap loss."""
     try:
-        return get_loss(estimator.loss).task in ("binary", "overlap")
+        return get_loss(estimator.loss).task in LABEL_TASKS
     except (TypeError, ValueError):
         return False
 

@@ -7,13 +7,13 @@ from sklearn.utils.validation import _check_response_method
 
 from ._targets import loss_kind
 from .losses import get_loss
+from .losses._base import LABEL_TASKS
 
 __all__ = ["LossScorer", "OrdinalScorer", "loss_score", "make_loss_scorer", "make_ordinal_scorer",
            "mean_absolute_rank_error", "quadratic_weighted_kappa"]
 
 _RESPONSE_METHODS = ("auto", "decision_function", "predict_proba", "predict")
 _CLASSIFICATION_TASKS = ("binary", "multiclass", "distribution", "overlap")
-_LABEL_TASKS = ("binary", "overlap")  # losses on 0/1 labels: one score per label
 
 
 def loss_score(y_true, raw_prediction, loss, sample_weight=None, **params):
@@ -102,7 +102,7 @@ class LossScorer(_BaseScorer):
     def _classifier_raw(self, name, out, estimator, y_true):
         y_true = np.asarray(y_true)
         task = self.loss.task
-        if y_true.ndim == 2 and y_true.shape[1] > 1 and task in _LABEL_TASKS:
+        if y_true.ndim == 2 and y_true.shape[1] > 1 and task in LABEL_TASKS:
             return self._multilabel_raw(name, out, y_true)
         classes = np.asarray(estimator.classes_)
         index = np.searchsorted(classes, y_true)
@@ -114,7 +114,7 @@ class LossScorer(_BaseScorer):
             raise TypeError(f"{self.loss!r} needs scores, not labels: use decision_function or predict_proba.")
         if name == "predict_proba" and out.ndim == 1:  # binary: the probability of classes_[1]
             out = np.column_stack([1.0 - out, out])
-        if task in _LABEL_TASKS:
+        if task in LABEL_TASKS:
             if len(classes) != 2:
                 raise ValueError(f"{type(self.loss).__name__} is a binary loss; the estimator has {len(classes)} classes.")
             if name == "predict_proba":

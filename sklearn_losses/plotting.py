@@ -10,6 +10,7 @@ computed values stay on the display, so it can be redrawn or inspected.
 import numpy as np
 
 from .losses import get_loss
+from .losses._base import LABEL_TASKS
 
 __all__ = ["LossCurveDisplay", "LossShapeDisplay", "check_matplotlib"]
 
@@ -151,7 +152,7 @@ def _shape(loss, x):
             y, raw, label = np.ones(n), x.copy(), f"raw_prediction ({loss.link.name} link), y = 1"
         value, grad = _per_point(loss, y, raw)
         return value, grad, label
-    if loss.task in ("binary", "overlap"):
+    if loss.task in LABEL_TASKS:
         value, grad = _per_point(loss, np.ones(n), x.copy())
         return value, grad, _MARGIN + (" (one-sample batches)" if loss.structure == "batch" else "")
     if loss.task in ("multiclass", "distribution"):

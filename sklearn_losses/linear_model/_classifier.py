@@ -142,12 +142,9 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
         self.verbose = verbose
 
     def _problems(self, y, loss, sample_weight, partial, classes):
-        indicator = multilabel_targets(self, y, loss)
-        if indicator is not None:
-            return self._multilabel_problems(y, indicator, loss, sample_weight, partial)
-        if partial and getattr(self, "_indicator_dtype", None) is not None:
-            raise ValueError("partial_fit: the model was fitted on multilabel targets; y must be an indicator "
-                             f"matrix of {self.classes_.shape[0]} columns.")
+        multilabel = multilabel_targets(self, y, loss, partial)
+        if multilabel is not None:
+            return self._multilabel_problems(*multilabel, loss, sample_weight)
         y = column_or_1d(y, warn=True)
         seen = seen_class_counts(self, partial, classes)
         classes_, encoded, sample_weight, counts = encode_classes(
@@ -162,16 +159,12 @@ class LinearClassifier(ScoreClassifierMixin, ClassifierMixin, _LinearModel):
             problems = [_Problem(loss, (encoded == j).astype(np.float64)) for j in range(k)]
         return problems, sample_weight, {"classes": classes_, "counts": counts, "encoded": encoded}
 
-    def _multilabel_problems(self, y, indicator, loss, sample_weight, partial):
+    def _multilabel_problems(self, indicator, fitted, loss, sample_weight):
         """One binary problem per label of a multilabel indicator (the losses are means over the labels)."""
-        labels = indicator.shape[1]
-        if partial and (getattr(self, "_indicator_dtype", None) is None or self.classes_.shape[0] != labels):
-            raise ValueError(f"partial_fit: y has {labels} labels but the model was fitted on other targets.")
         if self.batch_sampler != "uniform":
             raise ValueError(f"batch_sampler={self.batch_sampler!r} needs one class per sample; multilabel "
                              "targets use batch_sampler='uniform'.")
-        problems = [_Problem(loss, np.ascontiguousarray(indicator[:, j])) for j in range(labels)]
-        fitted = {"classes": np.arange(labels), "counts": None, "encoded": None, "indicator_dtype": np.asarray(y).dtype}
+        problems = [_Problem(loss, np.ascontiguousarray(indicator[:, j])) for j in range(indicator.shape[1])]
         return problems, sample_weight, fitted
 
     def _set_coefficients(self, coefs, intercepts, fitted):

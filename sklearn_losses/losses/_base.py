@@ -22,7 +22,7 @@ from ._baseline import centred, minimise_row, minimise_scalar
 from ._domain import RealInterval, count_outside_interval
 from ._factory import KernelSpec, get_kernels
 
-__all__ = ["HESSIANS", "STRUCTURES", "BaseLoss", "NonFiniteLossError"]
+__all__ = ["HESSIANS", "LABEL_TASKS", "STRUCTURES", "BaseLoss", "NonFiniteLossError"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -53,6 +53,10 @@ STRUCTURES = ("elementwise", "row", "batch", "pairwise")
 
 #: ``hessian``: what the second derivative in ``raw_prediction`` is.
 HESSIANS = ("exact", "zero", "indefinite", "none")
+
+#: Tasks whose targets are 0/1 labels with one score each (one column per label for multilabel
+#: targets): their losses mix in a sum, train one-vs-rest and fit multilabel indicators.
+LABEL_TASKS = ("binary", "overlap")
 
 
 #: The ``hessian`` of a loss convex for some hyperparameters only: exact where

@@ -48,7 +48,7 @@ def soft_counts(y, raw, w, weighted, slopes, store):
         tp = 0.0
         fp = 0.0
         fn = 0.0
-        if store:  # two loops rather than a test in one: each vectorises
+        if store:  # two loops, not a test in one: the single loop measured 10-20% slower (bench_overlap.py)
             for i in range(start, stop):
                 wi = w[i] if weighted else 1.0
                 r = np.float64(raw[i])

@@ -22,14 +22,11 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import REDUCTIONS, BaseLoss, check_weights
+from ._base import LABEL_TASKS, REDUCTIONS, BaseLoss, check_weights
 from .._codegen.fused import fused_spec
 from ._registry import get_loss
 
 __all__ = ["Asymmetric", "PerOutput", "WeightedSum"]
-
-#: Tasks whose losses share their targets (0/1 labels) and so mix in a :class:`WeightedSum`.
-_LABEL_TASKS = {"binary", "overlap"}
 
 
 @functools.lru_cache(maxsize=256)
@@ -234,7 +231,7 @@ class WeightedSum(_Composite):
                 raise ValueError(f"WeightedSum: weights must be non-negative; got {weight!r} for {name!r}.")
             pairs.append((float(weight), get_loss(loss)))
         tasks = {loss.task for _, loss in pairs}
-        if len(tasks) > 1 and not tasks <= _LABEL_TASKS:
+        if len(tasks) > 1 and not tasks <= set(LABEL_TASKS):
             raise ValueError(f"WeightedSum: all losses must have the same task (binary and overlap losses, both "
                              f"on 0/1 labels, mix); got {sorted(tasks)}.")
         return pairs

@@ -270,17 +270,11 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierM
         self.class_weight = class_weight
 
     def _targets(self, y, sample_weight, partial, classes):
-        indicator = multilabel_targets(self, y, resolve_loss(self, self.loss)) if np.ndim(y) == 2 else None
-        if indicator is not None:  # one output per label, the loss on the (n, n_labels) indicator
-            labels = indicator.shape[1]
-            if partial and (getattr(self, "_indicator_dtype", None) is None or self.classes_.shape[0] != labels):
-                raise ValueError(f"partial_fit: y has {labels} labels but the network was fitted on other targets.")
-            fitted = {"classes": np.arange(labels), "encoded": None, "counts": None,
-                      "indicator_dtype": np.asarray(y).dtype}
-            return resolve_loss(self, self.loss), indicator, labels, sample_weight, fitted
-        if partial and getattr(self, "_indicator_dtype", None) is not None:
-            raise ValueError("partial_fit: the network was fitted on multilabel targets; y must be an indicator "
-                             f"matrix of {self.classes_.shape[0]} columns.")
+        loss = resolve_loss(self, self.loss)
+        multilabel = multilabel_targets(self, y, loss, partial)
+        if multilabel is not None:  # one output per label, the loss on the (n, n_labels) indicator
+            indicator, fitted = multilabel
+            return loss, indicator, indicator.shape[1], sample_weight, fitted
         y = column_or_1d(y, warn=True)
         known = self.classes_ if partial else None
         seen = seen_class_counts(self, partial, classes)
@@ -288,10 +282,8 @@ class MLPClassifier(ScoreClassifierMixin, ClassifierMixin, _StreamingClassifierM
                                                                   self.class_weight, known, classes,
                                                                   seen_counts=seen)
         k = classes_.shape[0]
-        name = self.loss
-        if isinstance(name, str) and name == "log_loss" and k > 2:
-            name = "cross_entropy"  # scikit-learn's meaning of log_loss for more than two classes
-        loss = resolve_loss(self, name)
+        if isinstance(self.loss, str) and self.loss == "log_loss" and k > 2:
+            loss = resolve_loss(self, "cross_entropy")  # scikit-learn's meaning of log_loss for more than two classes
         if loss.task == "multiclass":
             Y, n_outputs = encoded.astype(np.float64), k
         elif k == 2:
