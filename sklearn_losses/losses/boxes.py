@@ -231,6 +231,9 @@ def _box_loss_gradient(y, r, g, kind, fmt, gradient):
     return value
 
 
+# One pair of entry points per loss, the kind a constant: with the kind a kernel argument the three
+# losses would share one compiled kernel, but its code differs in rounding (a GIoU of identical boxes
+# came out 1e-16 instead of 0, tests/test_boxes.py).
 @jit_scalar
 def _giou_value(y, r, fmt):
     return _box_loss_gradient(y, r, r, 0, fmt, False)

@@ -259,8 +259,23 @@ SoftF1 = SoftFBeta
 register_alias("soft_f1", SoftFBeta, beta=1.0)
 
 
+class _FixedIndex(_OverlapIndex):
+    """An index of fixed weights ``_weights = (c, a, b)``, with ``smooth``, ``eps`` and ``log_loss``."""
+
+    _weights = None
+    _parameter_constraints = {"smooth": [_NON_NEGATIVE], "eps": [_NON_NEGATIVE], "log_loss": ["boolean"]}
+
+    def __init__(self, smooth=0.0, eps=1e-7, log_loss=False):
+        self.smooth = smooth
+        self.eps = eps
+        self.log_loss = log_loss
+
+    def _coefficients(self):
+        return self._weights
+
+
 @register_loss
-class SoftDice(_OverlapIndex):
+class SoftDice(_FixedIndex):
     __doc__ = r"""Soft Dice loss of a batch (one minus the soft Dice coefficient, the soft F1).
 
     .. math:: L = 1 - \frac{2\,TP + \text{smooth}}{2\,TP + FP + FN + \text{smooth}}
@@ -280,19 +295,11 @@ class SoftDice(_OverlapIndex):
     """
 
     name = "soft_dice"
-    _parameter_constraints = {"smooth": [_NON_NEGATIVE], "eps": [_NON_NEGATIVE], "log_loss": ["boolean"]}
-
-    def __init__(self, smooth=0.0, eps=1e-7, log_loss=False):
-        self.smooth = smooth
-        self.eps = eps
-        self.log_loss = log_loss
-
-    def _coefficients(self):
-        return 2.0, 1.0, 1.0
+    _weights = (2.0, 1.0, 1.0)
 
 
 @register_loss
-class SoftJaccard(_OverlapIndex):
+class SoftJaccard(_FixedIndex):
     __doc__ = r"""Soft Jaccard (IoU) loss of a batch: one minus the soft intersection over union.
 
     .. math:: L = 1 - \frac{TP + \text{smooth}}{TP + FP + FN + \text{smooth}}
@@ -310,15 +317,7 @@ class SoftJaccard(_OverlapIndex):
     """
 
     name = "soft_jaccard"
-    _parameter_constraints = {"smooth": [_NON_NEGATIVE], "eps": [_NON_NEGATIVE], "log_loss": ["boolean"]}
-
-    def __init__(self, smooth=0.0, eps=1e-7, log_loss=False):
-        self.smooth = smooth
-        self.eps = eps
-        self.log_loss = log_loss
-
-    def _coefficients(self):
-        return 1.0, 1.0, 1.0
+    _weights = (1.0, 1.0, 1.0)
 
 
 @register_loss
