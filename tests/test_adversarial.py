@@ -459,3 +459,91 @@ def test_cross_validation_in_worker_processes_equals_in_process(name):
     serial = cross_val_score(estimator, X, y, cv=3, n_jobs=1)
     parallel = cross_val_score(estimator, X, y, cv=3, n_jobs=2)  # loky workers: pickled estimators, fresh kernels
     np.testing.assert_allclose(parallel, serial, rtol=1e-12)
+
+
+# ------------------------------------------------- overlap losses, multilabel targets, boxes
+def _overlap_data(kind, n=150, seed=0):
+    """``(X, y)`` for the target kinds of the overlap and box losses."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 4))
+    if kind == "labels":
+        return X, np.where(X[:, 0] + 0.3 * rng.standard_normal(n) > 0.8, "rare", "common")
+    if kind == "multilabel":
+        return X, (X[:, :3] + 0.5 * rng.standard_normal((n, 3)) > 0.3).astype(np.int64)
+    centre, half = X[:, :2], 0.5 * np.exp(0.3 * X[:, 2:])
+    return X, np.column_stack([centre - half, centre + half])
+
+
+#: The estimators of the overlap issue, each with the targets it fits.
+OVERLAP_ESTIMATORS = {
+    "LinearClassifier-soft_dice": (LinearClassifier("soft_dice"), "labels"),
+    "MLPClassifier-tversky": (MLPClassifier("tversky", hidden_layer_sizes=(8,), max_iter=30, random_state=0),
+                              "labels"),
+    "LinearClassifier-multilabel": (LinearClassifier("soft_jaccard"), "multilabel"),
+    "MLPClassifier-multilabel": (MLPClassifier("soft_dice", hidden_layer_sizes=(8,), max_iter=30, random_state=0),
+                                 "multilabel"),
+    "LinearRegressor-giou": (LinearRegressor("giou"), "boxes"),
+    "MLPRegressor-ciou": (MLPRegressor("ciou", hidden_layer_sizes=(8,), max_iter=30, random_state=0), "boxes"),
+}
+
+
+def _bad_targets(kind, y):
+    """Targets a fit must refuse, by kind."""
+    if kind == "labels":
+        return {"one class": np.full(len(y), y[0])}
+    if kind == "multilabel":
+        twos = 2 * y
+        nan = y.astype(float)
+        nan[0, 0] = np.nan
+        return {"not 0/1": twos, "NaN": nan}
+    degenerate = y.copy()
+    degenerate[3, 2] = degenerate[3, 0]
+    return {"degenerate box": degenerate, "three columns": y[:, :3], "one column": y[:, 0]}
+
+
+@pytest.mark.parametrize("name", OVERLAP_ESTIMATORS)
+def test_overlap_and_box_estimators_refuse_bad_input_and_keep_the_model(name):
+    template, kind = OVERLAP_ESTIMATORS[name]
+    X, y = _overlap_data(kind)
+    estimator = clone(template).fit(X, y)
+    before_out, before = _output(estimator, X), _fitted_state(estimator)
+    nan_X, inf_X = X.copy(), X.copy()
+    nan_X[1, 1], inf_X[2, 0] = np.nan, np.inf
+    failures = {"NaN in X": ((nan_X, y), {}), "inf in X": ((inf_X, y), {}), "y of another length": ((X, y[:-2]), {}),
+                "negative weight": ((X, y), dict(sample_weight=-np.ones(len(y)))),
+                "weights summing to zero": ((X, y), dict(sample_weight=np.zeros(len(y)))),
+                **{label: ((X, bad), {}) for label, bad in _bad_targets(kind, y).items()}}
+    for label, (args, kwargs) in failures.items():
+        with pytest.raises(ValueError):
+            estimator.fit(*args, **kwargs)
+        _assert_same_state(before, _fitted_state(estimator))
+        np.testing.assert_array_equal(_output(estimator, X), before_out, err_msg=label)
+    wrong = "huber" if is_classifier(estimator) else "soft_dice"
+    with pytest.raises(ValueError, match=f"loss='{wrong}'"):
+        clone(estimator).set_params(loss=wrong).fit(X, y)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        estimator.predict(bad)
+
+
+@pytest.mark.parametrize("name", OVERLAP_ESTIMATORS)
+def test_overlap_and_box_estimators_predict_from_threads_and_stay_finite_on_huge_features(name):
+    template, kind = OVERLAP_ESTIMATORS[name]
+    X, y = _overlap_data(kind, n=300)
+    estimator = clone(template).fit(X, y)
+    blocks = [np.repeat(X, k, axis=0) for k in (1, 3, 7)]
+    expected = [estimator.predict(block) for block in blocks]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: (i % 3, estimator.predict(blocks[i % 3])), range(24)))
+    for k, result in results:
+        np.testing.assert_array_equal(result, expected[k])
+    for scale in (1e150, 1e300):
+        huge = X.copy()
+        huge[:, 3] *= scale
+        try:
+            model = clone(template).fit(huge, y)
+        except ValueError as exc:  # a clear refusal is fine
+            assert str(exc)
+            continue
+        assert np.all(np.isfinite(_output(model, huge))), f"{name}: non-finite outputs at feature scale {scale}"
