@@ -31,7 +31,9 @@ __all__ = [
     "KERNEL_OPTIONS",
     "LINEAR_BLOCK_BYTES",
     "PARALLEL_KERNEL_OPTIONS",
+    "PARALLEL_TREE_OPTIONS",
     "SCALAR_OPTIONS",
+    "TREE_OPTIONS",
     "parallel_threshold",
 ]
 
@@ -55,6 +57,12 @@ KERNEL_OPTIONS = dict(
     nogil=True, cache=True, fastmath=set(KERNEL_FASTMATH), error_model=ERROR_MODEL
 )
 PARALLEL_KERNEL_OPTIONS = dict(KERNEL_OPTIONS, parallel=True)
+
+# The tree kernels of the gradient boosting (histograms, split search, row
+# partitions, prediction) add numbers in a fixed order without fast-math, so a
+# fitted ensemble is the same bits whatever the number of threads.
+TREE_OPTIONS = dict(nogil=True, cache=True, error_model=ERROR_MODEL)
+PARALLEL_TREE_OPTIONS = dict(TREE_OPTIONS, parallel=True)
 
 #: Number of samples summed serially into one partial sum. The partial sums are
 #: then added in order, which makes every reduction independent of threading.

@@ -1,0 +1,84 @@
+"""Feature binning for the histogram trees: quantile thresholds, missing values in a bin of their own.
+
+Each feature's non-missing values are mapped to at most ``max_bins`` bins:
+when the feature has at most ``max_bins`` distinct values, one bin per value
+(the thresholds are the midpoints between consecutive values), otherwise the
+bins are quantiles of a subsample of ``subsample`` rows. A value ``x`` falls
+in bin ``i`` exactly when ``thresholds[i - 1] < x <= thresholds[i]``, so a
+split "bin <= b" is the split "x <= thresholds[b]" on the raw values.
+Missing values (NaN) go to bin ``max_bins``. These are the conventions of
+scikit-learn's ``HistGradientBoosting*`` (its ``_BinMapper``).
+"""
+
+import numpy as np
+
+from ._tree_kernels import bin_columns
+
+__all__ = ["BinMapper"]
+
+
+def _thresholds(values, max_bins):
+    """The increasing bin thresholds of one feature's finite ``values`` (at most ``max_bins - 1``)."""
+    distinct = np.unique(values)
+    if distinct.shape[0] <= 1:
+        return np.empty(0)
+    if distinct.shape[0] <= max_bins:
+        return 0.5 * (distinct[:-1] + distinct[1:])
+    percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
+    thresholds = np.percentile(values, percentiles, method="averaged_inverted_cdf")
+    return np.unique(thresholds)
+
+
+class BinMapper:
+    """Quantile bins of each feature, fitted on (a subsample of) the training data.
+
+    Parameters
+    ----------
+    max_bins : int
+        Bins for non-missing values, at most 255 (bin ``max_bins`` holds the
+        missing values, so the codes fit in ``uint8``).
+    subsample : int or None
+        Rows used to find the quantiles (all rows when None or fewer).
+    random_state : numpy Generator
+        Draws the subsample.
+
+    Attributes
+    ----------
+    thresholds_ : list of ndarray
+        Each feature's thresholds.
+    n_bins_non_missing_ : ndarray of shape (n_features,)
+        Bins holding values of each feature (``len(thresholds) + 1``).
+    missing_bin_ : int
+        The bin of missing values (``max_bins``).
+    """
+
+    def __init__(self, max_bins=255, subsample=200_000, random_state=None):
+        self.max_bins = max_bins
+        self.subsample = subsample
+        self.random_state = random_state
+
+    def fit(self, X):
+        rows = X
+        if self.subsample is not None and X.shape[0] > self.subsample:
+            rng = self.random_state if self.random_state is not None else np.random.default_rng(0)
+            rows = X[np.sort(rng.choice(X.shape[0], self.subsample, replace=False))]
+        self.thresholds_ = []
+        for j in range(X.shape[1]):
+            column = rows[:, j]
+            self.thresholds_.append(_thresholds(column[~np.isnan(column)], self.max_bins))
+        self.n_bins_non_missing_ = np.array([t.shape[0] + 1 for t in self.thresholds_], dtype=np.intp)
+        self.missing_bin_ = self.max_bins
+        return self
+
+    def transform(self, X):
+        """``X`` as bin codes, ``uint8`` of shape (n_samples, n_features) in column-major order."""
+        binned = np.empty(X.shape, dtype=np.uint8, order="F")
+        offsets = np.concatenate([[0], np.cumsum([t.shape[0] for t in self.thresholds_])]).astype(np.intp)
+        flat = np.concatenate(self.thresholds_ + [np.empty(0)]).astype(np.float64)
+        bin_columns(X, flat, offsets, self.missing_bin_, binned)
+        return binned
+
+    def upper_edge(self, feature, bin_index):
+        """The raw threshold of the split "bin <= bin_index" of ``feature`` (+inf for its last bin)."""
+        thresholds = self.thresholds_[feature]
+        return float(thresholds[bin_index]) if bin_index < thresholds.shape[0] else np.inf

@@ -1,0 +1,213 @@
+"""Gradient boosting with any loss: agreement with scikit-learn, the leaf rules, targets, inputs, state."""
+
+import pickle
+import threading
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, make_classification, make_regression
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+from sklearn_losses.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+from sklearn_losses.ensemble._leaves import increasing_root, leaf_rule
+from sklearn_losses.ensemble._tree_kernels import piecewise_leaf_minimisers
+from sklearn_losses.losses import get_loss, make_loss
+
+pytestmark = pytest.mark.xdist_group("boosting")  # one worker compiles the tree kernels once
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return load_diabetes(return_X_y=True)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_newton_leaves_equal_hist_gradient_boosting(diabetes, loss):
+    """Same bins, gains and Newton leaves as scikit-learn (its half squared error has half our hessian and
+    gradient, so the leaf values agree)."""
+    X, y = diabetes
+    ours = GradientBoostingRegressor(loss, max_iter=30).fit(X, y)
+    theirs = HistGradientBoostingRegressor(loss=loss, max_iter=30).fit(X, y)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
+
+
+def test_log_loss_agrees_with_hist_gradient_boosting():
+    """scikit-learn sums float32 gradients and hessians (ours are float64), so a near-tie between two splits
+    can go the other way: the fits agree closely, not bit for bit."""
+    X, y = make_classification(600, 8, random_state=0)
+    ours = GradientBoostingClassifier(max_iter=20).fit(X, y)
+    theirs = HistGradientBoostingClassifier(max_iter=20).fit(X, y)
+    difference = np.abs(ours.predict_proba(X) - theirs.predict_proba(X))
+    assert np.median(difference) < 1e-5 and difference.max() < 0.05
+
+
+def test_leaf_rules_follow_the_declarations():
+    assert leaf_rule(get_loss("squared_error")) == "newton"
+    assert leaf_rule(get_loss("quantile")) == "pieces"
+    assert leaf_rule(get_loss("hinge")) == "pieces"
+    assert leaf_rule(get_loss("huber")) == "search"  # exact hessian, but zero beyond delta
+    assert leaf_rule(get_loss("focal")) == "search"  # indefinite
+    assert leaf_rule(get_loss("soft_f1")) == "batch"
+
+
+def test_piecewise_leaves_are_exact_minimisers():
+    """The leaf value minimises the leaf's summed pinball loss: no breakpoint does better (NumPy reference)."""
+    rng = np.random.default_rng(0)
+    loss = get_loss("quantile", quantile=0.8)
+    n = 301
+    y = rng.standard_normal(n)
+    w = rng.integers(0, 4, n).astype(float)
+    raw = rng.standard_normal((n, 1))
+    rows = rng.permutation(n).astype(np.int32)
+    starts, stops = np.array([0, 100, 250]), np.array([100, 250, 301])
+    slopes, breaks = loss.linear_pieces(y)
+    out = np.empty(3)
+    piecewise_leaf_minimisers(rows, starts, stops, slopes, breaks, w, raw, 0, out)
+    for leaf in range(3):
+        idx = rows[starts[leaf]:stops[leaf]]
+
+        def objective(v):
+            return loss.loss(y[idx], raw[idx, 0] + v, w[idx], reduction="sum")
+
+        candidates = y[idx] - raw[idx, 0]
+        best = min(objective(v) for v in candidates)
+        assert objective(out[leaf]) <= best + 1e-12 * abs(best)
+
+
+def test_increasing_root_finds_each_minimiser():
+    targets = np.array([3.0, -250.0, 0.0, 1e-3])
+
+    def derivative(v):
+        return np.tanh(v - targets)  # minimisers of log cosh(v - t)
+
+    found = increasing_root(derivative, np.full(4, 0.1), derivative(np.zeros(4)))
+    np.testing.assert_allclose(found, targets, atol=1e-8)
+
+
+def test_quantile_boosting_covers_its_quantile():
+    X, y = make_regression(3000, 5, noise=20, random_state=0)
+    model = GradientBoostingRegressor(get_loss("quantile", quantile=0.9), max_iter=100).fit(X, y)
+    coverage = np.mean(y <= model.predict(X))
+    assert 0.85 < coverage < 0.95
+
+
+def test_huber_trains_where_its_hessian_vanishes():
+    """Targets far beyond delta (hessian 0 on every row at the start): Newton leaves would not move."""
+    X, y = make_regression(2000, 5, noise=1, random_state=0)
+    y = 1000 * y
+    model = GradientBoostingRegressor(get_loss("huber", delta=1.0), max_iter=50, learning_rate=0.3).fit(X, y)
+    assert model.loss_curve_[-1] < 0.2 * model._baseline_loss
+
+
+def test_batch_loss_and_focal_and_custom_train():
+    X, y = make_classification(1500, 6, weights=[0.85], random_state=0)
+    for loss in ["soft_f1", "focal", "cross_entropy"]:
+        model = GradientBoostingClassifier(loss, max_iter=30).fit(X, y)
+        assert model.loss_curve_[-1] < model._baseline_loss
+        assert np.all(np.diff(model.loss_curve_) <= 1e-9 * np.abs(model.loss_curve_[:-1])) or loss == "soft_f1"
+    def linex(y, r, a=1.0):
+        e = y - r
+        return np.exp(a * e) - a * e - 1.0
+    Xr, yr = make_regression(800, 4, noise=5, random_state=1)
+    yr = yr / np.std(yr)
+    custom = make_loss(linex, name="linex_custom", convex=True, a=0.5)
+    model = GradientBoostingRegressor(custom, max_iter=30).fit(Xr, yr)
+    assert model.loss_curve_[-1] < 0.5 * model._baseline_loss
+
+
+def test_multiclass_multioutput_and_multilabel_shapes():
+    X, y = make_classification(900, 8, n_informative=5, n_classes=3, random_state=0)
+    for loss in ["cross_entropy", "log_loss"]:
+        model = GradientBoostingClassifier(loss, max_iter=10).fit(X, y)
+        assert model.n_trees_per_iteration_ == 3
+        assert model.predict_proba(X).shape == (900, 3)
+        np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    Y = np.column_stack([y == 0, y == 1]).astype(int)
+    model = GradientBoostingClassifier(max_iter=10).fit(X, Y)
+    assert model.predict(X).shape == (900, 2) and model.predict(X).dtype == Y.dtype
+    Xr, yr = make_regression(500, 4, n_targets=3, random_state=0)
+    model = GradientBoostingRegressor("huber", max_iter=10).fit(Xr, yr)
+    assert model.n_trees_per_iteration_ == 3 and model.predict(Xr).shape == (500, 3)
+
+
+def test_missing_values_get_a_direction():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 3))
+    y = np.where(np.isnan(np.where(rng.random(2000) < 0.2, np.nan, 0)), 5.0, X[:, 0])
+    X[y == 5.0, 0] = np.nan
+    model = GradientBoostingRegressor(max_iter=50).fit(X, y)
+    pred = model.predict(np.array([[np.nan, 0.0, 0.0], [0.5, 0.0, 0.0]]))
+    assert abs(pred[0] - 5.0) < 0.3 and abs(pred[1] - 0.5) < 0.5
+
+
+def test_staged_predict_warm_start_importances_and_pickle(diabetes):
+    X, y = diabetes
+    model = GradientBoostingRegressor("absolute_error", max_iter=20).fit(X, y)
+    stages = list(model.staged_predict(X))
+    assert len(stages) == 20
+    np.testing.assert_array_equal(stages[-1], model.predict(X))
+    warm = GradientBoostingRegressor("absolute_error", max_iter=10, warm_start=True).fit(X, y)
+    warm.set_params(max_iter=20).fit(X, y)
+    np.testing.assert_allclose(warm.predict(X), model.predict(X), rtol=1e-12)
+    importances = model.feature_importances_
+    assert importances.shape == (10,) and abs(importances.sum() - 1) < 1e-12
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+
+
+def test_interaction_constraints_keep_branches_in_a_group(diabetes):
+    X, y = diabetes
+    model = GradientBoostingRegressor(max_iter=10, interaction_cst="no_interactions").fit(X, y)
+    for (tree,) in model._predictors:
+        inner = tree.left >= 0
+        assert np.unique(tree.feature[inner]).shape[0] <= 1
+
+
+def test_early_stopping_on_validation_loss():
+    X, y = make_regression(12_000, 5, noise=50, random_state=0)
+    model = GradientBoostingRegressor(max_iter=500, learning_rate=0.5).fit(X, y)
+    assert model.do_early_stopping_ and model.n_iter_ < 500
+    assert len(model.validation_loss_curve_) == model.n_iter_
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"X": np.array([[np.inf, 1.0]] * 30)}, "infinity"),
+    ({"y": np.full(30, np.nan)}, "NaN"),
+    ({"sample_weight": -np.ones(30)}, "sample_weight|negative"),
+    ({"loss": "log_loss"}, "loss='log_loss'"),
+    ({"learning_rate": 0.0}, "learning_rate"),
+    ({"interaction_cst": [[0, 7]]}, "interaction_cst"),
+])
+def test_bad_inputs_are_named(bad, match):
+    rng = np.random.default_rng(0)
+    X, y, w = rng.standard_normal((30, 2)), rng.standard_normal(30), None
+    X, y, w = bad.pop("X", X), bad.pop("y", y), bad.pop("sample_weight", w)
+    with pytest.raises((ValueError, TypeError), match=match):
+        GradientBoostingRegressor(max_iter=3, **bad).fit(X, y, sample_weight=w)
+
+
+def test_a_failed_fit_keeps_the_model(diabetes):
+    X, y = diabetes
+    model = GradientBoostingRegressor(max_iter=5).fit(X, y)
+    before = model.predict(X)
+    with pytest.raises(ValueError):
+        model.set_params(loss="poisson").fit(X, -y)
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_predictions_from_threads_equal_serial_ones(diabetes):
+    X, y = diabetes
+    model = GradientBoostingRegressor(max_iter=20).fit(X, y)
+    expected = model.predict(X)
+    results = [None] * 4
+
+    def run(i):
+        results[i] = model.predict(X)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_array_equal(r, expected)

@@ -1,0 +1,53 @@
+"""scikit-learn's own estimator checks for the gradient boosting estimators, with several losses."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_losses.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+from sklearn_losses.losses import Focal, Huber, Quantile, get_loss, make_loss
+
+
+def log_cosh_like(y, r, scale=1.0):
+    """A smooth robust custom loss: scale^2 * (sqrt(1 + (e/scale)^2) - 1)."""
+    e = (y - r) / scale
+    return scale * scale * ((1.0 + e * e) ** 0.5 - 1.0)
+
+
+CUSTOM = make_loss(log_cosh_like, name="custom_robust")
+SMALL = dict(max_iter=10, min_samples_leaf=5)  # scikit-learn tests its HistGradientBoosting* with small trees too
+
+ESTIMATORS = [
+    GradientBoostingRegressor(**SMALL),
+    GradientBoostingRegressor(Quantile(quantile=0.3), learning_rate=0.3, **SMALL),
+    GradientBoostingRegressor(Huber(delta=0.5), learning_rate=0.3, **SMALL),
+    GradientBoostingRegressor(CUSTOM, learning_rate=0.3, **SMALL),
+    GradientBoostingClassifier(**SMALL),
+    GradientBoostingClassifier(Focal(gamma=2.0), learning_rate=0.3, **SMALL),
+]
+
+#: The failures scikit-learn's own HistGradientBoosting* have too, with the same cause.
+TREE_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "weighted sums of gradients differ from sums over repeated rows in the last bits, which can break a tie "
+        "between two splits of equal gain differently (scikit-learn marks this check for its HistGradientBoosting* "
+        "too)",
+}
+
+
+def expected_failures(estimator):
+    loss = get_loss(estimator.loss)
+    one_vs_rest = loss.task == "binary" and not isinstance(loss, Focal)  # focal passes: its leaves are searched
+    failures = dict(TREE_FAILURES) if one_vs_rest or loss is CUSTOM else {}
+    if one_vs_rest and loss.link.name == "logit":
+        failures["check_classifiers_train"] = (
+            "one-vs-rest scores of two classes that are 1 ulp apart give probabilities that are apart and "
+            "log-probabilities that are equal, so the check's argsort of the two differs on the tied row")
+    if isinstance(loss, Focal):
+        failures["check_class_weight_classifiers"] = (
+            "open defect (issue 22's note): with the check's class weights (1000 against 1e-4) the boosted focal "
+            "loss misses the check's accuracy bar for any number of trees; LinearClassifier with focal passes")
+    return failures
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
