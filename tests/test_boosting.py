@@ -14,6 +14,14 @@ from sklearn_losses.ensemble._tree_kernels import piecewise_leaf_minimisers
 from sklearn_losses.losses import get_loss, make_loss
 
 pytestmark = pytest.mark.xdist_group("boosting")  # one worker compiles the tree kernels once
+#: Fits: minutes in pure Python (NUMBA_DISABLE_JIT=1); the leaf maths' own tests stay in that pass.
+fits = pytest.mark.slow_in_python
+
+
+def linex(y, r, a=1.0):
+    """A custom asymmetric loss (LINEX), written as a user would."""
+    e = y - r
+    return np.exp(a * e) - a * e - 1.0
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +29,7 @@ def diabetes():
     return load_diabetes(return_X_y=True)
 
 
+@fits
 @pytest.mark.parametrize("loss", ["squared_error", "poisson"])
 def test_newton_leaves_equal_hist_gradient_boosting(diabetes, loss):
     """Same bins, gains and Newton leaves as scikit-learn (its half squared error has half our hessian and
@@ -31,6 +40,7 @@ def test_newton_leaves_equal_hist_gradient_boosting(diabetes, loss):
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
 
 
+@fits
 def test_log_loss_agrees_with_hist_gradient_boosting():
     """scikit-learn sums float32 gradients and hessians (ours are float64), so a near-tie between two splits
     can go the other way: the fits agree closely, not bit for bit."""
@@ -84,6 +94,7 @@ def test_increasing_root_finds_each_minimiser():
     np.testing.assert_allclose(found, targets, atol=1e-8)
 
 
+@fits
 def test_quantile_boosting_covers_its_quantile():
     X, y = make_regression(3000, 5, noise=20, random_state=0)
     model = GradientBoostingRegressor(get_loss("quantile", quantile=0.9), max_iter=100).fit(X, y)
@@ -91,6 +102,7 @@ def test_quantile_boosting_covers_its_quantile():
     assert 0.85 < coverage < 0.95
 
 
+@fits
 def test_huber_trains_where_its_hessian_vanishes():
     """Targets far beyond delta (hessian 0 on every row at the start): Newton leaves would not move."""
     X, y = make_regression(2000, 5, noise=1, random_state=0)
@@ -99,15 +111,13 @@ def test_huber_trains_where_its_hessian_vanishes():
     assert model.loss_curve_[-1] < 0.2 * model._baseline_loss
 
 
+@fits
 def test_batch_loss_and_focal_and_custom_train():
     X, y = make_classification(1500, 6, weights=[0.85], random_state=0)
     for loss in ["soft_f1", "focal", "cross_entropy"]:
         model = GradientBoostingClassifier(loss, max_iter=30).fit(X, y)
         assert model.loss_curve_[-1] < model._baseline_loss
         assert np.all(np.diff(model.loss_curve_) <= 1e-9 * np.abs(model.loss_curve_[:-1])) or loss == "soft_f1"
-    def linex(y, r, a=1.0):
-        e = y - r
-        return np.exp(a * e) - a * e - 1.0
     Xr, yr = make_regression(800, 4, noise=5, random_state=1)
     yr = yr / np.std(yr)
     custom = make_loss(linex, name="linex_custom", convex=True, a=0.5)
@@ -115,6 +125,7 @@ def test_batch_loss_and_focal_and_custom_train():
     assert model.loss_curve_[-1] < 0.5 * model._baseline_loss
 
 
+@fits
 def test_multiclass_multioutput_and_multilabel_shapes():
     X, y = make_classification(900, 8, n_informative=5, n_classes=3, random_state=0)
     for loss in ["cross_entropy", "log_loss"]:
@@ -130,6 +141,7 @@ def test_multiclass_multioutput_and_multilabel_shapes():
     assert model.n_trees_per_iteration_ == 3 and model.predict(Xr).shape == (500, 3)
 
 
+@fits
 def test_missing_values_get_a_direction():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2000, 3))
@@ -140,6 +152,7 @@ def test_missing_values_get_a_direction():
     assert abs(pred[0] - 5.0) < 0.3 and abs(pred[1] - 0.5) < 0.5
 
 
+@fits
 def test_staged_predict_warm_start_importances_and_pickle(diabetes):
     X, y = diabetes
     model = GradientBoostingRegressor("absolute_error", max_iter=20).fit(X, y)
@@ -155,6 +168,7 @@ def test_staged_predict_warm_start_importances_and_pickle(diabetes):
     np.testing.assert_array_equal(again.predict(X), model.predict(X))
 
 
+@fits
 def test_interaction_constraints_keep_branches_in_a_group(diabetes):
     X, y = diabetes
     model = GradientBoostingRegressor(max_iter=10, interaction_cst="no_interactions").fit(X, y)
@@ -163,6 +177,7 @@ def test_interaction_constraints_keep_branches_in_a_group(diabetes):
         assert np.unique(tree.feature[inner]).shape[0] <= 1
 
 
+@fits
 def test_early_stopping_on_validation_loss():
     X, y = make_regression(12_000, 5, noise=50, random_state=0)
     model = GradientBoostingRegressor(max_iter=500, learning_rate=0.5).fit(X, y)
@@ -178,6 +193,7 @@ def test_early_stopping_on_validation_loss():
     ({"learning_rate": 0.0}, "learning_rate"),
     ({"interaction_cst": [[0, 7]]}, "interaction_cst"),
 ])
+@fits
 def test_bad_inputs_are_named(bad, match):
     rng = np.random.default_rng(0)
     X, y, w = rng.standard_normal((30, 2)), rng.standard_normal(30), None
@@ -186,6 +202,7 @@ def test_bad_inputs_are_named(bad, match):
         GradientBoostingRegressor(max_iter=3, **bad).fit(X, y, sample_weight=w)
 
 
+@fits
 def test_a_failed_fit_keeps_the_model(diabetes):
     X, y = diabetes
     model = GradientBoostingRegressor(max_iter=5).fit(X, y)
@@ -195,6 +212,7 @@ def test_a_failed_fit_keeps_the_model(diabetes):
     np.testing.assert_array_equal(model.predict(X), before)
 
 
+@fits
 def test_predictions_from_threads_equal_serial_ones(diabetes):
     X, y = diabetes
     model = GradientBoostingRegressor(max_iter=20).fit(X, y)
@@ -211,3 +229,36 @@ def test_predictions_from_threads_equal_serial_ones(diabetes):
         t.join()
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+def test_booster_objectives_are_the_loss_derivatives():
+    """NumPy reference: the adapters return the weighted per-sample gradient and (unit or exact) hessian."""
+    from sklearn_losses.ensemble import as_lightgbm_objective, as_xgboost_objective
+
+    rng = np.random.default_rng(0)
+    y, raw, w = rng.standard_normal(50), rng.standard_normal(50), rng.random(50)
+    pinball = as_lightgbm_objective(get_loss("quantile", quantile=0.9))
+    g, h = pinball(y, raw, w)
+    np.testing.assert_allclose(g, w * np.where(y > raw, -0.9, 0.1))
+    np.testing.assert_allclose(h, w)  # unit hessian: the zero-hessian loss can split
+    np.testing.assert_allclose(pinball.init_score(y), np.quantile(y, 0.9, method="inverted_cdf"), atol=1e-12)
+    squared = as_xgboost_objective("squared_error")
+    g, h = squared(y, raw, None)
+    np.testing.assert_allclose(g, 2 * (raw - y))
+    np.testing.assert_allclose(h, 2.0)
+    assert squared.eval_metric(y, raw) == pytest.approx(np.mean((y - raw) ** 2))
+    with pytest.raises(ValueError, match="batch"):
+        as_lightgbm_objective("soft_f1")
+
+
+@fits
+def test_lightgbm_objective_trains_when_installed(diabetes):
+    lightgbm = pytest.importorskip("lightgbm")
+    from sklearn_losses.ensemble import as_lightgbm_objective
+
+    X, y = diabetes
+    objective = as_lightgbm_objective(get_loss("quantile", quantile=0.9))
+    model = lightgbm.LGBMRegressor(objective=objective, n_estimators=50, verbose=-1)
+    model.fit(X, y, init_score=objective.init_score(y))
+    prediction = model.predict(X, raw_score=True) + objective.init_score(y)
+    assert 0.8 < np.mean(y <= prediction) < 1.0

@@ -8,6 +8,8 @@ booster, :func:`as_lightgbm_objective` and :func:`as_xgboost_objective` turn a
 loss into those libraries' custom objectives.
 """
 
+from ._adapters import as_lightgbm_objective, as_xgboost_objective
 from ._classes import GradientBoostingClassifier, GradientBoostingRegressor
 
-__all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor"]
+__all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "as_lightgbm_objective",
+           "as_xgboost_objective"]
