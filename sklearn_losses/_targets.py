@@ -14,7 +14,7 @@ from .losses import get_loss
 from .losses._base import LABEL_TASKS
 
 __all__ = ["PROBABILITY_LINKS", "ScoreClassifierMixin", "categorical_order", "encode_classes", "loss_kind",
-           "multilabel_targets", "ordinal_classes", "probabilistic", "probabilities", "regression_targets",
+           "multilabel_targets", "ordinal_classes", "probabilistic", "probabilities", "regression_target_tags", "regression_targets",
            "resolve_loss", "takes_multilabel"]
 
 #: Links whose inverse is a probability.
@@ -160,6 +160,19 @@ def regression_targets(name, loss, y):
                          f"of probabilities; got shape {y.shape}.")
     loss.validate_target(y)
     return y, y.ndim == 2
+
+
+def regression_target_tags(tags, estimator):
+    """Set a regressor's target tags: single and multi-output, positive-only when ``estimator.loss``'s targets
+    are bounded below by 0 (Poisson, Gamma, ...). Returns ``tags``."""
+    tags.target_tags.multi_output = True
+    tags.target_tags.single_output = True
+    try:
+        low = getattr(get_loss(estimator.loss).target_domain, "low", -np.inf)
+    except (TypeError, ValueError):
+        low = -np.inf
+    tags.target_tags.positive_only = low >= 0
+    return tags
 
 
 def probabilistic(estimator):

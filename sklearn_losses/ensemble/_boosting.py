@@ -45,12 +45,13 @@ def interaction_groups(interaction_cst, n_features):
         else:
             groups = [{i} for i in range(n_features)]
     else:
-        try:
-            groups = [set(int(i) if isinstance(i, Integral) and not isinstance(i, bool) else
-                          _bad_feature(i) for i in group) for group in interaction_cst]
-        except TypeError:
+        groups = [list(group) if isinstance(group, (list, tuple, set, frozenset, np.ndarray)) else None
+                  for group in interaction_cst]
+        if any(group is None or not all(isinstance(i, Integral) and not isinstance(i, bool) for i in group)
+               for group in groups):
             raise ValueError("interaction_cst must be None, 'pairwise', 'no_interactions' or a sequence of "
-                             f"collections of feature indices; got {interaction_cst!r}.") from None
+                             f"collections of feature indices; got {interaction_cst!r}.")
+        groups = [{int(i) for i in group} for group in groups]
         for group in groups:
             bad = [i for i in group if not 0 <= i < n_features]
             if bad:
@@ -59,10 +60,6 @@ def interaction_groups(interaction_cst, n_features):
         if rest:
             groups.append(rest)
     return [np.array(sorted(group), dtype=np.intp) for group in groups]
-
-
-def _bad_feature(value):
-    raise TypeError(value)
 
 
 class BaseGradientBoosting(BaseEstimator):
@@ -118,7 +115,6 @@ class BaseGradientBoosting(BaseEstimator):
         if warm and type(loss) is not type(self.loss_):
             raise ValueError(f"warm_start: loss={self.loss!r} differs from the fitted loss "
                              f"{type(self.loss_).__name__}; fit without warm_start to change the loss.")
-        y_shape = np.shape(y)
         weight = check_sample_weight(sample_weight, X)
         y_fit, width, squeeze, weight, fitted, stratify = self._targets(y, loss, weight, warm)
         if not weight.sum() > 0:
@@ -215,7 +211,6 @@ class BaseGradientBoosting(BaseEstimator):
         self.loss_curve_ = curve
         self.validation_loss_curve_ = vcurve if has_valid else None
         self.do_early_stopping_ = bool(early)
-        self._y_shape = y_shape
         self._set_fitted(fitted)
         return self
 

@@ -6,8 +6,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from .._targets import (ScoreClassifierMixin, encode_classes, multilabel_targets, probabilities, probabilistic,
-                        regression_targets, takes_multilabel)
-from ..losses import get_loss
+                        regression_target_tags, regression_targets, takes_multilabel)
 from ._boosting import BaseGradientBoosting
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor"]
@@ -166,15 +165,7 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
             yield np.asarray(self.loss_.inverse_link(self._squeezed(raw)))
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        try:
-            low = getattr(get_loss(self.loss).target_domain, "low", -np.inf)
-        except (TypeError, ValueError):
-            low = -np.inf
-        tags.target_tags.positive_only = low >= 0
-        return tags
+        return regression_target_tags(super().__sklearn_tags__(), self)
 
 
 class GradientBoostingClassifier(ScoreClassifierMixin, ClassifierMixin, BaseGradientBoosting):

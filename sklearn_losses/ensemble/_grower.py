@@ -59,18 +59,6 @@ class Tree:
         self.gain = gain
         self.n_samples = n_samples
 
-    @property
-    def n_leaves(self):
-        return int(np.count_nonzero(self.left < 0))
-
-    @property
-    def depth(self):
-        depth = np.zeros(self.left.shape[0], dtype=np.intp)
-        for node in range(self.left.shape[0]):  # children are created after their parent
-            if self.left[node] >= 0:
-                depth[self.left[node]] = depth[self.right[node]] = depth[node] + 1
-        return int(depth.max())
-
     def add_to(self, X, out, column, scale=1.0):
         """``out[:, column] += scale * self(X)`` for float64 ``X`` (NaN: missing)."""
         predict_tree(X, self.feature, self.threshold, self.missing_left, self.left, self.right, self.value, out,

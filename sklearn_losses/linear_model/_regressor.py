@@ -4,8 +4,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from .._estimator import keeps_model_on_failure
-from .._targets import regression_targets
-from ..losses import get_loss
+from .._targets import regression_target_tags, regression_targets
 from ._base import _LinearModel, _Problem
 
 __all__ = ["LinearRegressor"]
@@ -232,12 +231,4 @@ class LinearRegressor(RegressorMixin, _LinearModel):
         return self.loss_.inverse_link(raw)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        try:
-            low = getattr(get_loss(self.loss).target_domain, "low", -np.inf)
-        except (TypeError, ValueError):
-            low = -np.inf
-        tags.target_tags.positive_only = low >= 0
-        return tags
+        return regression_target_tags(super().__sklearn_tags__(), self)
