@@ -1,16 +1,31 @@
-"""Gradient boosting with any loss against scikit-learn's HistGradientBoosting* and exact GradientBoosting.
+"""Gradient boosting with any loss against HistGradientBoosting*, LightGBM, XGBoost and exact GradientBoosting.
 
-Side by side in one run, same loss, iterations, leaves and learning rate:
+Side by side in one run, at the same number of trees (100), leaves (31),
+learning rate (0.1) and minimum leaf size (20), without early stopping:
 
-* held-out loss on diabetes (mean over 10 random 75/25 splits) and on
-  100,000 x 20 synthetic rows, for squared_error, absolute_error, quantile
-  (0.5 and 0.9), poisson and log_loss;
-* fit time at n = 100,000 (the best of ``--repeats`` fits each, after one
-  warm-up fit that compiles the kernels);
-* the quantile 0.9 loss against scikit-learn's exact GradientBoostingRegressor
-  at n = 100,000 (held-out pinball and fit time).
+1. **scikit-learn's HistGradientBoosting\\*** with the same loss:
+   held-out loss (mean over random 75/25 splits) on diabetes (10 splits),
+   statsmodels' RAND health-insurance data (``randhie``, 20,190 x 9, the
+   outpatient-visit counts; 5 splits) and 100,000 x 20 synthetic rows (1
+   split), for squared_error, absolute_error, quantile 0.5 and 0.9, poisson
+   and log_loss (the binary targets: diabetes above its median, any visit,
+   and a synthetic classification); fit times, and at n = 100,000 their
+   ratio (the best of ``--repeats`` fits, after a warm-up fit that compiles
+   the kernels).
+2. **LightGBM and XGBoost with the same loss as a custom objective** (their
+   documented way: a function returning gradient and hessian), for the
+   quantile 0.9 loss and a custom asymmetric cost (LINEX, ``exp(a e) - a e -
+   1`` with ``e = y - prediction``: under-forecasts cost exponentially, on
+   standardised targets), each started from 0 (a plain custom objective)
+   and from the loss's best constant (``init_score`` / ``base_margin`` from
+   :func:`~sklearn_losses.ensemble.as_lightgbm_objective`); for the quantile
+   also their built-in quantile objectives, for context.
+3. **scikit-learn's exact GradientBoostingRegressor** on the quantile 0.9
+   loss at n = 100,000: held-out pinball and fit time.
 
-Run: ``python benchmarks/bench_boosting.py [--repeats 2] [--skip-exact]``.
+Run: ``python benchmarks/bench_boosting.py [--repeats 2] [--skip-exact] [--skip-boosters]``
+(LightGBM, XGBoost and statsmodels come with the ``bench`` extra; a missing
+one is skipped and said so).
 """
 
 import argparse
@@ -22,21 +37,35 @@ from sklearn.ensemble import GradientBoostingRegressor as ExactGB
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import train_test_split
 
-from sklearn_losses.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
-from sklearn_losses.losses import get_loss
+from sklearn_losses.ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    as_lightgbm_objective,
+    as_xgboost_objective,
+)
+from sklearn_losses.losses import get_loss, make_loss
 
-CASES = [  # (our loss, scikit-learn's loss and parameters)
-    (get_loss("squared_error"), {"loss": "squared_error"}),
-    (get_loss("absolute_error"), {"loss": "absolute_error"}),
-    (get_loss("quantile", quantile=0.5), {"loss": "quantile", "quantile": 0.5}),
-    (get_loss("quantile", quantile=0.9), {"loss": "quantile", "quantile": 0.9}),
-    (get_loss("poisson"), {"loss": "poisson"}),
+TREES, LEAVES, RATE, MIN_LEAF = 100, 31, 0.1, 20
+SHARED = dict(max_iter=TREES, max_leaf_nodes=LEAVES, learning_rate=RATE, min_samples_leaf=MIN_LEAF,
+              early_stopping=False)
+REGRESSION = [  # (our loss, HistGradientBoostingRegressor's loss parameters)
+    ("squared_error", {}, {"loss": "squared_error"}),
+    ("absolute_error", {}, {"loss": "absolute_error"}),
+    ("quantile", {"quantile": 0.5}, {"loss": "quantile", "quantile": 0.5}),
+    ("quantile", {"quantile": 0.9}, {"loss": "quantile", "quantile": 0.9}),
+    ("poisson", {}, {"loss": "poisson"}),
 ]
-SHARED = dict(max_iter=100, max_leaf_nodes=31, learning_rate=0.1, early_stopping=False)
+SPLITS = {"diabetes": 10, "randhie": 5, "synthetic": 1}
+
+
+def linex(y, r, a=1.0):
+    """The custom asymmetric cost, written as a user would (``make_loss`` compiles and differentiates it)."""
+    e = y - r
+    return np.exp(a * e) - a * e - 1.0
 
 
 def timed(fit, repeats):
-    best = np.inf
+    best, model = np.inf, None
     for _ in range(repeats):
         start = time.perf_counter()
         model = fit()
@@ -44,66 +73,196 @@ def timed(fit, repeats):
     return model, best
 
 
-def held_out(loss, y, prediction):
-    return float(loss.loss(y, loss.link.link(np.atleast_1d(prediction)) if loss.link.name != "identity"
-                           else prediction))
-
-
-def regression_data(kind, seed):
+def load(kind, seed=0):
+    """``(X, y_regression, y_binary)``; None where the data's package is missing."""
     if kind == "diabetes":
-        return load_diabetes(return_X_y=True)
-    X, y = make_regression(100_000 // 3 * 4, 20, n_informative=10, noise=20, random_state=seed)
-    return X, y / np.std(y)
+        X, y = load_diabetes(return_X_y=True)
+        return X, y, (y > np.median(y)).astype(int)
+    if kind == "randhie":
+        try:
+            import statsmodels.api as sm
+        except ImportError:
+            return None
+        data = sm.datasets.randhie.load_pandas()
+        y = data.endog.to_numpy(dtype=float)
+        return data.exog.to_numpy(dtype=float), y, (y > 0).astype(int)
+    n = 100_000 * 4 // 3  # 100,000 training rows
+    X, y = make_regression(n, 20, n_informative=10, noise=20, random_state=seed)
+    y = y / np.std(y)
+    Xc, yc = make_classification(n, 20, n_informative=10, random_state=seed)
+    return (X, Xc), y, yc
 
 
-def positive(y, loss):
-    return np.exp(y / 2) if loss.link.name == "log" else y
+def regression_target(kind, y, name):
+    """Poisson needs non-negative targets: the synthetic ones are exponentiated (the real ones are counts or
+    positive already)."""
+    return np.exp(y / 2) if name == "poisson" and kind == "synthetic" else y
+
+
+def held_out(loss, y, raw):
+    return float(loss.loss(y, raw))
+
+
+def hgb_table(repeats):
+    print("1. HistGradientBoosting* with the same loss: held-out mean loss (lower is better), fit seconds")
+    print(f"{'data':<10} {'loss':<16} {'ours':>11} {'HGB':>11} {'better':>7} {'ours s':>8} {'HGB s':>8} "
+          f"{'ratio':>6}")
+    for kind in ("diabetes", "randhie", "synthetic"):
+        data = load(kind)
+        if data is None:
+            print(f"{kind:<10} skipped: statsmodels is not installed")
+            continue
+        X, y_reg, y_bin = data
+        Xr, Xc = X if kind == "synthetic" else (X, X)
+        cases = [(name, params, theirs, "regression") for name, params, theirs in REGRESSION]
+        cases.append(("log_loss", {}, {}, "classification"))
+        repeats_here = repeats if kind == "synthetic" else 1
+        for name, params, theirs, task in cases:
+            loss = get_loss(name, **params)
+            ours_v, their_v, ours_t, their_t, wins = [], [], [], [], 0
+            for seed in range(SPLITS[kind]):
+                if task == "regression":
+                    y = regression_target(kind, y_reg, name)
+                    Xa, Xb, ya, yb = train_test_split(Xr, y, test_size=0.25, random_state=seed)
+                    ours, t_ours = timed(lambda: GradientBoostingRegressor(loss, **SHARED).fit(Xa, ya),
+                                         repeats_here)
+                    ref, t_ref = timed(lambda: HistGradientBoostingRegressor(**theirs, **SHARED).fit(Xa, ya),
+                                       repeats_here)
+                    mine = held_out(loss, yb, loss.link.link(ours.predict(Xb)))
+                    other = held_out(loss, yb, loss.link.link(ref.predict(Xb)))
+                else:
+                    Xa, Xb, ya, yb = train_test_split(Xc, y_bin, test_size=0.25, random_state=seed, stratify=y_bin)
+                    ours, t_ours = timed(lambda: GradientBoostingClassifier(**SHARED).fit(Xa, ya), repeats_here)
+                    ref, t_ref = timed(lambda: HistGradientBoostingClassifier(**SHARED).fit(Xa, ya), repeats_here)
+                    mine = held_out(loss, yb, ours.decision_function(Xb))
+                    other = held_out(loss, yb, ref.decision_function(Xb))
+                ours_v.append(mine)
+                their_v.append(other)
+                wins += mine <= other * (1 + 1e-9)
+                ours_t.append(t_ours)
+                their_t.append(t_ref)
+            label = name + (f"({params['quantile']})" if "quantile" in params else "")
+            ratio = f"{np.mean(ours_t) / np.mean(their_t):>6.2f}" if kind == "synthetic" else f"{'':>6}"
+            print(f"{kind:<10} {label:<16} {np.mean(ours_v):>11.6g} {np.mean(their_v):>11.6g} "
+                  f"{wins:>3}/{SPLITS[kind]:<3} {np.mean(ours_t):>8.2f} {np.mean(their_t):>8.2f} {ratio}",
+                  flush=True)
+
+
+def booster_models(loss, alpha):
+    """``{label: fit(Xa, ya) -> raw prediction function}`` for LightGBM and XGBoost (those installed)."""
+    models = {}
+    try:
+        import lightgbm
+    except ImportError:
+        lightgbm = None
+    try:
+        import xgboost
+    except ImportError:
+        xgboost = None
+    if lightgbm is not None:
+        lgb_params = dict(n_estimators=TREES, num_leaves=LEAVES, learning_rate=RATE, min_child_samples=MIN_LEAF,
+                          min_child_weight=0.0, reg_lambda=0.0, max_bin=255, verbose=-1, n_jobs=2)
+
+        def lgb_custom(from_constant):
+            def fit(Xa, ya):
+                objective = as_lightgbm_objective(loss)
+                init = objective.init_score(ya) if from_constant else np.zeros(ya.shape[0])
+                model = lightgbm.LGBMRegressor(objective=objective, **lgb_params).fit(Xa, ya, init_score=init)
+                return lambda Xb: model.predict(Xb, raw_score=True) + init[0]
+            return fit
+
+        models["LightGBM custom, from 0"] = lgb_custom(False)
+        models["LightGBM custom, from best constant"] = lgb_custom(True)
+        if alpha is not None:
+            def lgb_builtin(Xa, ya):
+                model = lightgbm.LGBMRegressor(objective="quantile", alpha=alpha, **lgb_params).fit(Xa, ya)
+                return model.predict
+            models["LightGBM built-in quantile"] = lgb_builtin
+    if xgboost is not None:
+        xgb_params = dict(n_estimators=TREES, max_leaves=LEAVES, max_depth=0, grow_policy="lossguide",
+                          tree_method="hist", learning_rate=RATE, min_child_weight=0.0, reg_lambda=0.0,
+                          max_bin=256, n_jobs=2)
+
+        def xgb_custom(from_constant):
+            def fit(Xa, ya):
+                objective = as_xgboost_objective(loss)
+                init = objective.init_score(ya) if from_constant else np.zeros(ya.shape[0])
+                model = xgboost.XGBRegressor(objective=objective, base_score=0.0, **xgb_params)
+                model.fit(Xa, ya, base_margin=init)
+                return lambda Xb: model.predict(Xb, output_margin=True, base_margin=np.full(Xb.shape[0], init[0]))
+            return fit
+
+        models["XGBoost custom, from 0"] = xgb_custom(False)
+        models["XGBoost custom, from best constant"] = xgb_custom(True)
+        if alpha is not None:
+            def xgb_builtin(Xa, ya):
+                model = xgboost.XGBRegressor(objective="reg:quantileerror", quantile_alpha=alpha, **xgb_params)
+                return model.fit(Xa, ya).predict
+            models["XGBoost built-in quantile"] = xgb_builtin
+    if lightgbm is None or xgboost is None:
+        print("   (skipped: " + ", ".join(n for n, m in (("lightgbm", lightgbm), ("xgboost", xgboost)) if m is None)
+              + " not installed)")
+    return models
+
+
+def booster_table():
+    print("\n2. LightGBM and XGBoost with the same loss as a custom objective: held-out mean loss")
+    custom = make_loss(linex, name="linex", convex=True, a=1.0)
+    for label, loss, alpha in (("quantile(0.9)", get_loss("quantile", quantile=0.9), 0.9),
+                               ("custom LINEX", custom, None)):
+        models = booster_models(loss, alpha)
+        for kind in ("diabetes", "randhie", "synthetic"):
+            data = load(kind)
+            if data is None:
+                continue
+            X, y, _ = data
+            X = X[0] if kind == "synthetic" else X
+            results = {"ours (GradientBoostingRegressor)": []} | {name: [] for name in models}
+            for seed in range(SPLITS[kind]):
+                Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=seed)
+                if alpha is None:  # the exponential cost on standardised targets
+                    centre, scale = np.mean(ya), np.std(ya)
+                    ya, yb = (ya - centre) / scale, (yb - centre) / scale
+                ours = GradientBoostingRegressor(loss, **SHARED).fit(Xa, ya)
+                results["ours (GradientBoostingRegressor)"].append(held_out(loss, yb, ours.predict(Xb)))
+                for name, fit in models.items():
+                    results[name].append(held_out(loss, yb, fit(Xa, ya)(Xb)))
+            print(f"   {label} on {kind} ({SPLITS[kind]} split{'s' if SPLITS[kind] > 1 else ''}):")
+            best_other = min(np.mean(v) for n, v in results.items() if not n.startswith("ours"))
+            for name, values in results.items():
+                mark = ""
+                if name.startswith("ours"):
+                    mark = "  <- best" if np.mean(values) <= best_other else "  (not the best)"
+                print(f"      {name:<38} {np.mean(values):>11.6g}{mark}", flush=True)
+
+
+def exact_table():
+    print("\n3. scikit-learn's exact GradientBoostingRegressor, quantile 0.9, n = 100,000")
+    (X, _), y, _ = load("synthetic")
+    Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=0)
+    loss = get_loss("quantile", quantile=0.9)
+    ours, t_ours = timed(lambda: GradientBoostingRegressor(loss, **SHARED).fit(Xa, ya), 1)
+    exact, t_exact = timed(lambda: ExactGB(loss="quantile", alpha=0.9, n_estimators=TREES, max_leaf_nodes=LEAVES,
+                                           min_samples_leaf=MIN_LEAF, learning_rate=RATE).fit(Xa, ya), 1)
+    print(f"   ours: held-out pinball {loss.loss(yb, ours.predict(Xb)):.6g} in {t_ours:.2f} s; "
+          f"exact: {loss.loss(yb, exact.predict(Xb)):.6g} in {t_exact:.2f} s ({t_exact / t_ours:.1f}x faster)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--skip-exact", action="store_true")
+    parser.add_argument("--skip-boosters", action="store_true")
     args = parser.parse_args()
-    GradientBoostingRegressor(max_iter=2).fit(*load_diabetes(return_X_y=True))  # compile the kernels once
-    print(f"{'data':<10} {'loss':<16} {'ours':>10} {'HGB':>10} {'ours s':>8} {'HGB s':>8} {'ratio':>6}")
-    for kind in ("diabetes", "synthetic"):
-        for loss, theirs in CASES:
-            ours_values, their_values, ours_t, their_t = [], [], [], []
-            splits = range(10) if kind == "diabetes" else range(1)
-            for seed in splits:
-                X, y = regression_data(kind, seed)
-                y = positive(y, loss)
-                Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=seed)
-                repeats = args.repeats if kind == "synthetic" else 1
-                ours, t_ours = timed(lambda: GradientBoostingRegressor(loss, **SHARED).fit(Xa, ya), repeats)
-                ref, t_ref = timed(lambda: HistGradientBoostingRegressor(**theirs, **SHARED).fit(Xa, ya), repeats)
-                ours_values.append(held_out(loss, yb, ours.predict(Xb)))
-                their_values.append(held_out(loss, yb, ref.predict(Xb)))
-                ours_t.append(t_ours)
-                their_t.append(t_ref)
-            name = loss.__class__.__name__ + (f"({loss.quantile})" if hasattr(loss, "quantile") else "")
-            print(f"{kind:<10} {name:<16} {np.mean(ours_values):>10.5g} {np.mean(their_values):>10.5g} "
-                  f"{np.mean(ours_t):>8.2f} {np.mean(their_t):>8.2f} {np.mean(ours_t) / np.mean(their_t):>6.2f}")
-    X, y = make_classification(133_333, 20, n_informative=10, random_state=0)
-    Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=0)
-    ours, t_ours = timed(lambda: GradientBoostingClassifier(**SHARED).fit(Xa, ya), args.repeats)
-    ref, t_ref = timed(lambda: HistGradientBoostingClassifier(**SHARED).fit(Xa, ya), args.repeats)
-    log_loss = get_loss("log_loss")
-    print(f"{'synthetic':<10} {'LogLoss':<16} {log_loss.loss(yb, ours.decision_function(Xb)):>10.5g} "
-          f"{log_loss.loss(yb, ref.decision_function(Xb)):>10.5g} {t_ours:>8.2f} {t_ref:>8.2f} "
-          f"{t_ours / t_ref:>6.2f}")
+    X, y = load_diabetes(return_X_y=True)
+    for name in ("squared_error", "absolute_error", "poisson"):  # compile the kernels once, outside the timings
+        GradientBoostingRegressor(name, max_iter=2).fit(X, y)
+    GradientBoostingClassifier(max_iter=2).fit(X, y > 140)
+    hgb_table(args.repeats)
+    if not args.skip_boosters:
+        booster_table()
     if not args.skip_exact:
-        X, y = regression_data("synthetic", 0)
-        Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=0)
-        loss = get_loss("quantile", quantile=0.9)
-        ours, t_ours = timed(lambda: GradientBoostingRegressor(loss, **SHARED).fit(Xa, ya), 1)
-        start = time.perf_counter()
-        exact = ExactGB(loss="quantile", alpha=0.9, n_estimators=100, max_leaf_nodes=31, learning_rate=0.1).fit(Xa, ya)
-        t_exact = time.perf_counter() - start
-        print(f"exact GB quantile(0.9) n=100,000: ours {loss.loss(yb, ours.predict(Xb)):.5g} in {t_ours:.2f} s, "
-              f"scikit-learn's exact {loss.loss(yb, exact.predict(Xb)):.5g} in {t_exact:.2f} s "
-              f"({t_exact / t_ours:.1f}x)")
+        exact_table()
 
 
 if __name__ == "__main__":

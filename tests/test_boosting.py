@@ -84,6 +84,49 @@ def test_piecewise_leaves_are_exact_minimisers():
         assert objective(out[leaf]) <= best + 1e-12 * abs(best)
 
 
+def _sorted_minimiser(points, jumps, slope):
+    """NumPy reference of one leaf's piecewise-linear minimiser: walk the kinks in sorted order."""
+    tol = 1e-12 * (jumps.sum() + abs(slope))
+    if slope > tol:
+        return 0.0
+    if slope >= -tol:
+        return min(0.0, points.min())
+    distinct = np.unique(points)
+    after = slope + np.array([jumps[points == p].sum() for p in distinct]).cumsum()
+    first = np.flatnonzero(after >= -tol)
+    if first.size == 0:
+        return 0.0
+    q = first[0]
+    if after[q] > tol:
+        return distinct[q]
+    return 0.5 * (distinct[q] + distinct[q + 1]) if q + 1 < distinct.size else max(0.0, distinct[q])
+
+
+@pytest.mark.parametrize("name, params", [("absolute_error", {}), ("quantile", {"quantile": 0.3}),
+                                          ("epsilon_insensitive", {"epsilon": 0.5})])
+def test_piecewise_leaves_equal_the_sorted_walk_with_ties(name, params):
+    """Selection (not sorting) finds the same minimiser as walking the sorted kinks, ties and flat stretches
+    included (integer targets, even counts, zero weights); with unit weights the absolute error's leaf is
+    NumPy's median."""
+    loss = get_loss(name, **params)
+    rng = np.random.default_rng(1)
+    for trial in range(40):
+        n = int(rng.integers(1, 60))
+        y = rng.integers(-3, 4, n).astype(float)
+        raw = rng.integers(-2, 3, (n, 1)).astype(float)
+        w = rng.integers(0, 3, n).astype(float) if trial % 2 else np.ones(n)
+        rows = rng.permutation(n).astype(np.int32)
+        slopes, breaks = loss.linear_pieces(y)
+        out = np.empty(1)
+        piecewise_leaf_minimisers(rows, np.array([0]), np.array([n]), slopes, breaks, w, raw, 0, out)
+        points = (breaks - raw).ravel()
+        jumps = (w[:, None] * np.diff(slopes, axis=1)).ravel()
+        expected = _sorted_minimiser(points, jumps, float(w @ slopes[:, 0])) if jumps.sum() > 0 else 0.0
+        assert out[0] == expected
+        if name == "absolute_error" and trial % 2 == 0:
+            assert out[0] == np.median(y - raw[:, 0])
+
+
 def test_increasing_root_finds_each_minimiser():
     targets = np.array([3.0, -250.0, 0.0, 1e-3])
 
@@ -262,3 +305,24 @@ def test_lightgbm_objective_trains_when_installed(diabetes):
     model.fit(X, y, init_score=objective.init_score(y))
     prediction = model.predict(X, raw_score=True) + objective.init_score(y)
     assert 0.8 < np.mean(y <= prediction) < 1.0
+
+
+@fits
+@pytest.mark.parametrize("weighted", [False, True])
+def test_xgboost_objective_trains_when_installed(diabetes, weighted):
+    """XGBoost calls the objective with ``sample_weight`` by keyword, and only for weighted fits."""
+    xgboost = pytest.importorskip("xgboost")
+    from sklearn_losses.ensemble import as_xgboost_objective
+
+    X, y = diabetes
+    w = np.random.default_rng(0).integers(1, 3, y.shape[0]).astype(float) if weighted else None
+    objective = as_xgboost_objective(get_loss("quantile", quantile=0.9))
+    init = objective.init_score(y, w)
+    model = xgboost.XGBRegressor(objective=objective, base_score=0.0, n_estimators=50, tree_method="hist",
+                                 eval_metric=objective.eval_metric, n_jobs=1)
+    model.fit(X, y, sample_weight=w, base_margin=init, eval_set=[(X, y)], sample_weight_eval_set=None if w is None
+              else [w], base_margin_eval_set=[init], verbose=False)
+    prediction = model.predict(X, output_margin=True, base_margin=init)
+    assert 0.8 < np.average(y <= prediction, weights=w) < 1.0
+    assert model.evals_result()["validation_0"]["eval_metric"][-1] == pytest.approx(
+        objective.metric_value(y, prediction, w), rel=1e-5)

@@ -90,9 +90,10 @@ class LightGBMObjective(_BoosterObjective):
 
 
 class XGBoostObjective(_BoosterObjective):
-    """``objective=`` of ``xgboost.XGBRegressor`` / ``XGBClassifier``: ``(y_true, y_pred, sample_weight)``."""
+    """``objective=`` of ``xgboost.XGBRegressor`` / ``XGBClassifier``: ``(y_true, y_pred, sample_weight=None)``
+    (XGBoost passes ``sample_weight`` by keyword, and only when the fit has weights)."""
 
-    def __call__(self, y_true, y_pred, sample_weight):
+    def __call__(self, y_true, y_pred, sample_weight=None):
         return self.gradient_hessian(y_true, y_pred, sample_weight)
 
     def eval_metric(self, y_true, y_pred, sample_weight=None):

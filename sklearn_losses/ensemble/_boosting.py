@@ -161,7 +161,6 @@ class BaseGradientBoosting(BaseEstimator):
         vstart = [objective(yv, raw_valid, wv if weighted else None)] if has_valid and not warm else \
             ([self._baseline_validation_loss] if warm and has_valid else [])
         history = (vstart + vcurve) if has_valid else (start + curve)
-        rows = np.arange(Xt.shape[0], dtype=np.int32)  # 4-byte row indices: less to read per histogram row
         count = np.ascontiguousarray(wt)
         for iteration in range(len(predictors), self.max_iter):
             gradient, hessian = self._derivatives(loss, rule, yt, raw, sw, squeeze, width, wt)
@@ -170,6 +169,9 @@ class BaseGradientBoosting(BaseEstimator):
             for k in range(width):
                 g = np.ascontiguousarray(gradient[:, k])
                 h = np.ascontiguousarray(hessian[:, k]) if hessian is not None else count
+                # rows in order for each tree (4-byte indices: less to read per histogram row); the growth
+                # reorders them so that each leaf's rows are contiguous, still in increasing order
+                rows = np.arange(Xt.shape[0], dtype=np.int32)
                 tree, leaves = grow_tree(binned, binner, g, h, count, rows, params)
                 problem = LeafProblem(loss, yt, count, sw, snapshot, squeeze, self.l2_regularization,
                                       None if pieces is None else pieces[k])

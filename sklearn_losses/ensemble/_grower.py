@@ -91,6 +91,7 @@ class _Builder:
         self.binned, self.binner, self.params = binned, binner, params
         self.gradient, self.hessian, self.count = gradient, hessian, count
         self.hessian_scale = constant_ratio(hessian, count)
+        self.unit_count = bool(np.all(count == 1.0))
         self.n_bins = binner.n_bins_non_missing_
         self.n_features = binned.shape[1]
         self.groups = params.interaction_groups
@@ -109,7 +110,7 @@ class _Builder:
     def histogram(self, rows, node):
         node.hist = np.empty((self.n_features, self.binner.missing_bin_ + 1, 3))
         histograms(self.binned, rows[node.start:node.stop], self.gradient, self.hessian, self.count,
-                   self.hessian_scale, node.hist)
+                   self.hessian_scale, self.unit_count, node.hist)
 
     def splittable(self, node):
         p = self.params

@@ -28,43 +28,59 @@ __all__ = ["add_leaves", "best_splits", "bin_columns", "histograms", "piecewise_
 
 
 @njit(**PARALLEL_TREE_OPTIONS)
-def histograms(binned, rows, gradient, hessian, count, hessian_scale, out):
+def histograms(binned, rows, gradient, hessian, count, hessian_scale, unit_count, out):
     """Fill ``out[f, b]`` with the sums of ``gradient``, ``hessian`` and ``count`` over ``rows`` in bin ``b``
     of feature ``f`` (``count``: the sample weights, or ones).
 
     With ``hessian_scale > 0`` the hessian is that constant times ``count``
     (squared error; the weights of the gradient trees) and is not summed:
-    its bins are the scaled counts (a third less work per row).
+    its bins are the scaled counts. With ``unit_count`` every count is 1
+    and is not read. Each feature's sums go to a local buffer first (which
+    the compiler keeps apart from the inputs) and are copied out once.
     """
     m = rows.shape[0]
-    g = np.empty(m)
-    c = np.empty(m)
     constant = hessian_scale > 0.0
+    g = np.empty(m)
+    c = np.empty(0 if unit_count else m)
     h = np.empty(0 if constant else m)
     for k in range(m):  # gathered once, read by every feature
-        i = rows[k]
-        g[k] = gradient[i]
-        c[k] = count[i]
+        g[k] = gradient[rows[k]]
+    if not unit_count:
+        for k in range(m):
+            c[k] = count[rows[k]]
     if not constant:
         for k in range(m):
             h[k] = hessian[rows[k]]
+    n_bins = out.shape[1]
     for f in prange(binned.shape[1]):
-        hist = out[f]
-        hist[:, :] = 0.0
         column = binned[:, f]
-        if constant:
+        sums = np.zeros((n_bins, 3))
+        if constant and unit_count:
             for k in range(m):
                 b = column[rows[k]]
-                hist[b, 0] += g[k]
-                hist[b, 2] += c[k]
-            for b in range(hist.shape[0]):
-                hist[b, 1] = hessian_scale * hist[b, 2]
+                sums[b, 0] += g[k]
+                sums[b, 2] += 1.0
+        elif constant:
+            for k in range(m):
+                b = column[rows[k]]
+                sums[b, 0] += g[k]
+                sums[b, 2] += c[k]
+        elif unit_count:
+            for k in range(m):
+                b = column[rows[k]]
+                sums[b, 0] += g[k]
+                sums[b, 1] += h[k]
+                sums[b, 2] += 1.0
         else:
             for k in range(m):
                 b = column[rows[k]]
-                hist[b, 0] += g[k]
-                hist[b, 1] += h[k]
-                hist[b, 2] += c[k]
+                sums[b, 0] += g[k]
+                sums[b, 1] += h[k]
+                sums[b, 2] += c[k]
+        for b in range(n_bins):
+            out[f, b, 0] = sums[b, 0]
+            out[f, b, 1] = hessian_scale * sums[b, 2] if constant else sums[b, 1]
+            out[f, b, 2] = sums[b, 2]
 
 
 @njit(**PARALLEL_TREE_OPTIONS)
@@ -147,13 +163,13 @@ def best_splits(hist, n_bins, allowed, missing_bin, total, l2, min_leaf, min_hes
 def split_rows(binned, rows, start, stop, feature, bin_index, missing_left, missing_bin, buffer):
     """Reorder ``rows[start:stop]`` stably into the left rows then the right rows; returns where the right begin.
 
-    The slice is cut into blocks of at least 16,384 rows that are split
+    The slice is cut into blocks of at least 4,096 rows that are split
     side by side (into ``buffer``) and then copied back in order: left rows
     block after block, then right rows block after block.
     """
     column = binned[:, feature]
     m = stop - start
-    blocks = max(1, min(64, m // 16384))
+    blocks = max(1, min(64, m // 4096))
     size = (m + blocks - 1) // blocks
     n_left = np.zeros(blocks, dtype=np.intp)
     for blk in prange(blocks):
@@ -205,6 +221,58 @@ def add_leaves(rows, starts, stops, values, raw, column):
             raw[rows[k], column] += v
 
 
+@njit(**TREE_OPTIONS)
+def _first_crossing(points, jumps, slope, tol):
+    """The minimiser of a convex piecewise-linear function of ``v`` with slope ``slope`` before its kinks,
+    increasing by ``jumps[j] >= 0`` at ``points[j]``, and ``slope < -tol``.
+
+    The first kink group (equal points at once) after which the slope is at
+    least ``-tol`` is found by a three-way quickselect on the jump sums
+    (expected linear time; ``points`` and ``jumps`` are reordered): its point
+    when the slope turns positive there, the middle of the flat stretch up to
+    the next kink when it turns zero, and ``max(0, point)`` when that stretch
+    is unbounded. No such group (a slope negative without end): 0.
+    """
+    lo, hi, m = 0, points.shape[0], points.shape[0]
+    while lo < hi:
+        a, b, c = points[lo], points[(lo + hi) >> 1], points[hi - 1]
+        pivot = max(min(a, b), min(max(a, b), c))  # median of three
+        lt, i, gt = lo, lo, hi  # [lo, lt): below the pivot, [lt, i): equal, [gt, hi): above
+        while i < gt:
+            p = points[i]
+            if p < pivot:
+                points[i], points[lt] = points[lt], p
+                jumps[i], jumps[lt] = jumps[lt], jumps[i]
+                lt += 1
+                i += 1
+            elif p > pivot:
+                gt -= 1
+                points[i], points[gt] = points[gt], p
+                jumps[i], jumps[gt] = jumps[gt], jumps[i]
+            else:
+                i += 1
+        below = 0.0
+        for j in range(lo, lt):
+            below += jumps[j]
+        if lt > lo and slope + below >= -tol:  # the crossing is among the smaller points
+            hi = lt
+            continue
+        slope += below
+        for j in range(lt, gt):
+            slope += jumps[j]
+        if slope >= -tol:  # the crossing is at the pivot
+            if slope > tol:
+                return pivot
+            if gt < m:  # flat up to the next kink: the smallest point above the pivot
+                nxt = points[gt]
+                for j in range(gt + 1, m):
+                    nxt = min(nxt, points[j])
+                return 0.5 * (pivot + nxt)
+            return max(0.0, pivot)
+        lo = gt
+    return 0.0
+
+
 @njit(**PARALLEL_TREE_OPTIONS)
 def piecewise_leaf_minimisers(rows, starts, stops, slopes, breaks, weight, raw, column, out):
     """For each leaf, the shift ``v`` minimising ``sum_i w_i l_i(raw[i] + v)`` over its rows (exact).
@@ -214,9 +282,10 @@ def piecewise_leaf_minimisers(rows, starts, stops, slopes, breaks, weight, raw, 
     :meth:`linear_pieces`). The summed slope in ``v`` starts at
     ``sum w_i slopes[i, 0]`` and increases by ``w_i (slopes[i, k+1] -
     slopes[i, k])`` at ``breaks[i, k] - raw[i]``; the minimiser is where it
-    turns positive. Where it is zero on a stretch, every point of the
-    stretch minimises: a bounded stretch gives its middle (the median
-    convention), an unbounded one its point nearest 0 (the smallest step).
+    turns positive (a weighted quantile of the kinks, found by selection,
+    not sorting). Where it is zero on a stretch, every point of the stretch
+    minimises: a bounded stretch gives its middle (the median convention),
+    an unbounded one its point nearest 0 (the smallest step).
     """
     n_pieces = breaks.shape[1]
     for leaf in prange(starts.shape[0]):
@@ -238,32 +307,12 @@ def piecewise_leaf_minimisers(rows, starts, stops, slopes, breaks, weight, raw, 
         tol = 1e-12 * (scale + abs(slope))
         value = 0.0
         if m > 0 and scale > 0.0:
-            order = np.argsort(points, kind="mergesort")
             if slope > tol:  # increasing everywhere (a loss unbounded below): no finite minimiser, no step
                 value = 0.0
             elif slope >= -tol:  # flat up to the first break: the point of (-inf, first] nearest 0
-                value = min(0.0, points[order[0]])
+                value = min(0.0, points.min())
             else:
-                found = False
-                q = 0
-                while q < m:
-                    point = points[order[q]]
-                    while q < m and points[order[q]] == point:  # every kink at this point at once
-                        slope += jumps[order[q]]
-                        q += 1
-                    if slope > tol:
-                        value = point
-                        found = True
-                        break
-                    if slope >= -tol:
-                        if q < m:  # flat up to the next kink
-                            value = 0.5 * (point + points[order[q]])
-                        else:  # flat from the last kink on: the point of [last, inf) nearest 0
-                            value = max(0.0, point)
-                        found = True
-                        break
-                if not found:  # decreasing without end (a loss unbounded below): no step
-                    value = 0.0
+                value = _first_crossing(points, jumps, slope, tol)
         out[leaf] = value
 
 
