@@ -174,7 +174,7 @@ class BaseGradientBoosting(BaseEstimator):
                 rows = np.arange(Xt.shape[0], dtype=np.int32)
                 tree, leaves = grow_tree(binned, binner, g, h, count, rows, params)
                 problem = LeafProblem(loss, yt, count, sw, snapshot, squeeze, self.l2_regularization,
-                                      None if pieces is None else pieces[k])
+                                      None if pieces is None else pieces[k], self.learning_rate)
                 values = leaf_values(problem, rule, k, rows, leaves) * self.learning_rate
                 if not np.all(np.isfinite(values)):
                     raise ValueError(f"{type(self).__name__}: leaf values of iteration {iteration + 1} are not "

@@ -4,9 +4,9 @@
 rule               losses                          splits on / leaf value
 =================  ==============================  =====================================================
 ``"newton"``       ``hessian="exact"``, twice      gradient and hessian / Newton step ``-G / (H + l2)``
-                   differentiable (squared error,
-                   log loss, Poisson, cross-
-                   entropy, ...)
+                   differentiable (squared error,  (where the shrunk step does not lower the leaf's
+                   log loss, Poisson, cross-       loss, as far out on an exponential tail, the line
+                   entropy, ...)                   search below)
 ``"pieces"``       piecewise linear (absolute      gradient, unit hessian / the exact minimiser of the
                    error, pinball, epsilon-        leaf's loss from its linear pieces (a weighted
                    insensitive, hinge)             quantile of the residuals)
@@ -58,9 +58,20 @@ def split_hessian(loss, rule, hessian, weight):
 class LeafProblem:
     """What setting one tree's leaf values needs: the loss, targets, weights, current raw predictions."""
 
-    def __init__(self, loss, y, weight, sample_weight, raw, squeeze, l2, pieces=None):
+    def __init__(self, loss, y, weight, sample_weight, raw, squeeze, l2, pieces=None, learning_rate=1.0):
         self.loss, self.y, self.weight, self.sample_weight = loss, y, weight, sample_weight
         self.raw, self.squeeze, self.l2, self.pieces = raw, squeeze, l2, pieces
+        self.learning_rate = learning_rate
+
+    def _values(self, raw):
+        r = raw[:, 0] if self.squeeze else raw
+        value = self.loss.loss(self.y, r, self.sample_weight, reduction="none", check_input=False)
+        return np.asarray(value).reshape(raw.shape[0], -1)
+
+    def values_of(self, raw, column):
+        """Each sample's loss as far as output ``column`` enters it (a row loss: the row's loss)."""
+        value = self._values(raw)
+        return value[:, column] if value.shape[1] > 1 else value[:, 0]
 
     def _gradient(self, raw, reduction="none"):
         r = raw[:, 0] if self.squeeze else raw
@@ -78,26 +89,18 @@ def leaf_values(problem, rule, column, rows, leaves):
     l2 = problem.l2
     with np.errstate(divide="ignore", invalid="ignore"):
         newton = np.where(sums[:, 1] + l2 > 0, -sums[:, 0] / (sums[:, 1] + l2), 0.0)
-    if rule == "newton":
-        return newton
     starts = np.array([leaf[1] for leaf in leaves], dtype=np.intp)
     stops = np.array([leaf[2] for leaf in leaves], dtype=np.intp)
+    if rule == "newton":
+        return _safeguarded_newton(problem, column, rows, starts, stops, newton, sums)
     if rule == "pieces":
         slopes, breaks = problem.pieces
         out = np.empty(len(leaves))
         piecewise_leaf_minimisers(rows, starts, stops, slopes, breaks, problem.weight, problem.raw, column, out)
         return out
-    leaf_of_row = np.empty(problem.raw.shape[0], dtype=np.intp)
-    for index, (start, stop) in enumerate(zip(starts, stops)):
-        leaf_of_row[rows[start:stop]] = index
+    leaf_of_row = _leaf_of_row(problem, rows, starts, stops)
     if rule == "search":
-        def derivative(v):
-            trial = problem.raw.copy()
-            trial[:, column] += v[leaf_of_row]
-            g = problem._gradient(trial)[:, column]
-            return np.bincount(leaf_of_row, weights=g, minlength=v.shape[0]) + l2 * v
-
-        return increasing_root(derivative, newton, sums[:, 0])
+        return _line_search(problem, column, leaf_of_row, newton, sums)
     # batch: one step size for the whole tree along its leaves' mean negative gradients
     direction = newton[leaf_of_row]
     if not np.any(direction):
@@ -111,6 +114,45 @@ def leaf_values(problem, rule, column, rows, leaves):
 
     alpha = increasing_root(slope, np.ones(1), slope(np.zeros(1)))
     return alpha[0] * newton
+
+
+def _leaf_of_row(problem, rows, starts, stops):
+    leaf_of_row = np.empty(problem.raw.shape[0], dtype=np.intp)
+    for index, (start, stop) in enumerate(zip(starts, stops)):
+        leaf_of_row[rows[start:stop]] = index
+    return leaf_of_row
+
+
+def _line_search(problem, column, leaf_of_row, newton, sums, only=None):
+    """Each leaf's minimiser of its loss (plus ``l2 v^2 / 2``), started at the Newton step; with ``only``
+    (a mask of leaves) the other leaves keep their Newton step."""
+    l2 = problem.l2
+    selected = np.ones(newton.shape[0], dtype=bool) if only is None else only
+
+    def derivative(v):
+        trial = problem.raw.copy()
+        trial[:, column] += np.where(selected, v, 0.0)[leaf_of_row]
+        g = problem._gradient(trial)[:, column]
+        return np.where(selected, np.bincount(leaf_of_row, weights=g, minlength=v.shape[0]) + l2 * v, 0.0)
+
+    found = increasing_root(derivative, newton, np.where(selected, sums[:, 0], 0.0))
+    return np.where(selected, found, newton)
+
+
+def _safeguarded_newton(problem, column, rows, starts, stops, newton, sums):
+    """Newton steps, except in leaves where the shrunk step (times the learning rate) does not lower the
+    leaf's loss: there the loss is far from quadratic (an exponential tail, where the hessian is tiny and
+    the step huge) and the leaf gets the line search's minimiser instead."""
+    leaf_of_row = _leaf_of_row(problem, rows, starts, stops)
+    trial = problem.raw.copy()
+    trial[:, column] += problem.learning_rate * newton[leaf_of_row]
+    with np.errstate(all="ignore"):
+        before = np.bincount(leaf_of_row, weights=problem.values_of(problem.raw, column), minlength=len(newton))
+        after = np.bincount(leaf_of_row, weights=problem.values_of(trial, column), minlength=len(newton))
+        worse = ~(after <= before + 1e-12 * np.abs(before))
+    if not worse.any():
+        return newton
+    return _line_search(problem, column, leaf_of_row, newton, sums, only=worse)
 
 
 def increasing_root(derivative, start, d0, max_expand=60, max_iter=60, rtol=1e-10):
