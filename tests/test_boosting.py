@@ -344,3 +344,64 @@ def test_xgboost_objective_trains_when_installed(diabetes, weighted):
     assert 0.8 < np.average(y <= prediction, weights=w) < 1.0
     assert model.evals_result()["validation_0"]["eval_metric"][-1] == pytest.approx(
         objective.metric_value(y, prediction, w), rel=1e-5)
+
+
+def _categorical_data(n=3000, seed=0):
+    """A target that depends on a set of categories (no threshold on the codes separates it) plus noise."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 12, n).astype(float)
+    x = rng.standard_normal(n)
+    effect = np.isin(codes, [1, 4, 6, 9, 11]) * 3.0
+    y = effect + 0.5 * x + 0.3 * rng.standard_normal(n)
+    return np.column_stack([codes, x]), y
+
+
+@fits
+def test_categorical_splits_match_histgradientboosting():
+    """Category sets by Fisher's ordering: the same fit as scikit-learn's categorical support, and a set
+    split finds in one tree what threshold splits on the codes need many for."""
+    X, y = _categorical_data()
+    shared = dict(max_iter=30, max_leaf_nodes=8, early_stopping=False)
+    ours = GradientBoostingRegressor(categorical_features=[0], **shared).fit(X, y)
+    theirs = HistGradientBoostingRegressor(categorical_features=[0], **shared).fit(X, y)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-5, atol=1e-5)
+    stump = dict(max_iter=1, max_leaf_nodes=2, learning_rate=1.0, early_stopping=False)
+    categorical = GradientBoostingRegressor(categorical_features=[True, False], **stump).fit(X, y)
+    numeric = GradientBoostingRegressor(categorical_features=None, **stump).fit(X, y)
+    assert np.mean((categorical.predict(X) - y) ** 2) < 0.5 * np.mean((numeric.predict(X) - y) ** 2)
+
+
+@fits
+def test_categorical_missing_negative_and_unseen_codes_follow_the_missing_side():
+    X, y = _categorical_data()
+    X[::7, 0] = np.nan
+    model = GradientBoostingRegressor(categorical_features=[0], max_iter=5, early_stopping=False).fit(X, y)
+    probe = np.array([[np.nan, 0.0], [-1.0, 0.0], [200.0, 0.0], [2.5, 0.0]])
+    prediction = model.predict(probe)
+    assert np.all(prediction == prediction[0])  # each is "missing"
+    with pytest.raises(ValueError, match="categorical_features: feature 0 has the code 311"):
+        GradientBoostingRegressor(categorical_features=[0], max_iter=2).fit(np.column_stack([X[:, 0] + 300, X[:, 1]]), y)
+    with pytest.raises(ValueError, match="integer category codes"):
+        GradientBoostingRegressor(categorical_features=[0], max_iter=2).fit(X + 0.5, y)
+    for bad, message in (([5], r"\[0, 1\]"), ([True], "one entry per feature"), (["a"], "feature names")):
+        with pytest.raises(ValueError, match=message):
+            GradientBoostingRegressor(categorical_features=bad, max_iter=2).fit(X, y)
+
+
+@fits
+def test_categorical_features_from_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    X, y = _categorical_data()
+    names = np.array(list("abcdefghijkl"))
+    frame = pd.DataFrame({"colour": pd.Categorical(names[X[:, 0].astype(int)]), "x": X[:, 1]})
+    by_dtype = GradientBoostingClassifier(max_iter=10, early_stopping=False).fit(frame, y > 1.5)
+    by_codes = GradientBoostingClassifier(categorical_features=["colour"], max_iter=10, early_stopping=False).fit(
+        pd.DataFrame({"colour": X[:, 0], "x": X[:, 1]}), y > 1.5)
+    np.testing.assert_allclose(by_dtype.predict_proba(frame),
+                               by_codes.predict_proba(pd.DataFrame({"colour": X[:, 0], "x": X[:, 1]})))
+    # a frame at predict time with other (or reordered) categories: codes are fit's; unseen are missing
+    shuffled = frame.assign(colour=pd.Categorical(frame["colour"].astype(str), categories=names[::-1]))
+    np.testing.assert_allclose(by_dtype.predict_proba(shuffled), by_dtype.predict_proba(frame))
+    unseen = frame.iloc[:3].assign(colour=pd.Categorical(["zzz"] * 3))
+    missing = frame.iloc[:3].assign(colour=pd.Categorical([np.nan] * 3, categories=names))
+    np.testing.assert_allclose(by_dtype.predict_proba(unseen), by_dtype.predict_proba(missing))

@@ -6,8 +6,11 @@ when the feature has at most ``max_bins`` distinct values, one bin per value
 bins are quantiles of a subsample of ``subsample`` rows. A value ``x`` falls
 in bin ``i`` exactly when ``thresholds[i - 1] < x <= thresholds[i]``, so a
 split "bin <= b" is the split "x <= thresholds[b]" on the raw values.
-Missing values (NaN) go to bin ``max_bins``. These are the conventions of
-scikit-learn's ``HistGradientBoosting*`` (its ``_BinMapper``).
+Missing values (NaN) go to bin ``max_bins``. A categorical feature's values
+are category codes, non-negative integers below ``max_bins``: each category
+seen in fit gets a bin of its own (in increasing order of the codes), and
+negative codes, unseen codes and NaN are missing. These are the conventions
+of scikit-learn's ``HistGradientBoosting*`` (its ``_BinMapper``).
 """
 
 import os
@@ -38,6 +41,20 @@ def _thresholds(column, max_bins):
     return np.unique(thresholds)
 
 
+def _categories(column, max_bins, feature):
+    """The sorted category codes of one categorical feature (negative codes and NaN are missing)."""
+    values = column[~np.isnan(column)]
+    values = values[values >= 0]
+    if np.any(values != np.floor(values)):
+        raise ValueError(f"categorical_features: feature {feature} must hold integer category codes; got "
+                         f"{values[values != np.floor(values)][0]!r}.")
+    if values.size and values.max() >= max_bins:
+        raise ValueError(f"categorical_features: feature {feature} has the code {values.max():g}; category "
+                         f"codes must be below max_bins={max_bins} (encode them as 0, 1, ... first, e.g. "
+                         "with OrdinalEncoder).")
+    return np.unique(values)
+
+
 class BinMapper:
     """Quantile bins of each feature, fitted on (a subsample of) the training data.
 
@@ -50,6 +67,8 @@ class BinMapper:
         Rows used to find the quantiles (all rows when None or fewer).
     random_state : numpy Generator
         Draws the subsample.
+    categorical : ndarray of bool of shape (n_features,), default=None
+        The categorical features (none when None).
 
     Attributes
     ----------
@@ -59,12 +78,16 @@ class BinMapper:
         Bins holding values of each feature (``len(thresholds) + 1``).
     missing_bin_ : int
         The bin of missing values (``max_bins``).
+    is_categorical_ : ndarray of bool of shape (n_features,)
+    categories_ : list of ndarray or None
+        Each categorical feature's codes in bin order (None for the others).
     """
 
-    def __init__(self, max_bins=255, subsample=200_000, random_state=None):
+    def __init__(self, max_bins=255, subsample=200_000, random_state=None, categorical=None):
         self.max_bins = max_bins
         self.subsample = subsample
         self.random_state = random_state
+        self.categorical = categorical
 
     def fit(self, X):
         rows = X
@@ -73,9 +96,18 @@ class BinMapper:
             rows = X[np.sort(rng.choice(X.shape[0], self.subsample, replace=False))]
         columns = np.asfortranarray(rows)
         # NumPy's sorts release the GIL: the features are binned side by side
+        categorical = np.zeros(X.shape[1], dtype=bool) if self.categorical is None else np.asarray(self.categorical)
+        self.is_categorical_ = categorical
+        self.categories_ = [_categories(X[:, j], self.max_bins, j) if categorical[j] else None
+                            for j in range(X.shape[1])]  # every row: a code is either known or missing
+
+        def thresholds(j):
+            return np.empty(0) if categorical[j] else _thresholds(columns[:, j], self.max_bins)
+
         with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, X.shape[1]))) as pool:
-            self.thresholds_ = list(pool.map(lambda j: _thresholds(columns[:, j], self.max_bins), range(X.shape[1])))
-        self.n_bins_non_missing_ = np.array([t.shape[0] + 1 for t in self.thresholds_], dtype=np.intp)
+            self.thresholds_ = list(pool.map(thresholds, range(X.shape[1])))
+        self.n_bins_non_missing_ = np.array([max(1, c.shape[0]) if c is not None else t.shape[0] + 1
+                                             for t, c in zip(self.thresholds_, self.categories_)], dtype=np.intp)
         self.missing_bin_ = self.max_bins
         return self
 
@@ -85,9 +117,28 @@ class BinMapper:
         offsets = np.concatenate([[0], np.cumsum([t.shape[0] for t in self.thresholds_])]).astype(np.intp)
         flat = np.concatenate(self.thresholds_ + [np.empty(0)]).astype(np.float64)
         bin_columns(X, flat, offsets, self.missing_bin_, binned)
+        for j in np.flatnonzero(self.is_categorical_):
+            binned[:, j] = self.category_bins(j)[self.codes(X[:, j])]
         return binned
 
+    def codes(self, column):
+        """Each value's index into :meth:`category_bins`: its code, or ``max_bins`` when it is missing."""
+        with np.errstate(invalid="ignore"):
+            valid = (column >= 0) & (column < self.max_bins) & (column == np.floor(column))
+        return np.where(valid, np.nan_to_num(column, nan=0.0), self.max_bins).astype(np.intp)
+
+    def category_bins(self, feature):
+        """``table[code]``: the bin of each code below ``max_bins`` (the missing bin when unseen), then the
+        missing bin."""
+        table = np.full(self.max_bins + 1, self.missing_bin_, dtype=np.uint8)
+        known = self.categories_[feature]
+        table[known.astype(np.intp)] = np.arange(known.shape[0])
+        return table
+
     def upper_edge(self, feature, bin_index):
-        """The raw threshold of the split "bin <= bin_index" of ``feature`` (+inf for its last bin)."""
+        """The raw threshold of the split "bin <= bin_index" of ``feature`` (+inf for its last bin; NaN for a
+        categorical feature)."""
+        if self.is_categorical_[feature]:
+            return np.nan
         thresholds = self.thresholds_[feature]
         return float(thresholds[bin_index]) if bin_index < thresholds.shape[0] else np.inf

@@ -62,6 +62,57 @@ def interaction_groups(interaction_cst, n_features):
     return [np.array(sorted(group), dtype=np.intp) for group in groups]
 
 
+def category_columns(X):
+    """The names of a DataFrame's ``category``-dtype columns (none for other inputs)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return []
+    return [c for c, dtype in zip(X.columns, dtypes) if getattr(dtype, "name", "") == "category"]
+
+
+def categorical_mask(spec, n_features, feature_names, from_dtype):
+    """``categorical_features`` (scikit-learn's meanings) as a boolean mask over the features.
+
+    None: no categorical feature; ``"from_dtype"``: the DataFrame's
+    ``category`` columns (``from_dtype``, a mask); a boolean mask; integer
+    indices; or feature names (when fitted on a DataFrame).
+    """
+    name = "categorical_features"
+    if spec is None:
+        return np.zeros(n_features, dtype=bool)
+    if isinstance(spec, str):
+        return np.asarray(from_dtype, dtype=bool)
+    values = np.asarray(spec)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional; got shape {values.shape}.")
+    mask = np.zeros(n_features, dtype=bool)
+    if values.size == 0:
+        return mask
+    if values.dtype.kind == "b":
+        if values.shape[0] != n_features:
+            raise ValueError(f"{name}: a boolean mask needs one entry per feature ({n_features}); got "
+                             f"{values.shape[0]}.")
+        return values.astype(bool)
+    if values.dtype.kind in "iu":
+        bad = values[(values < 0) | (values >= n_features)]
+        if bad.size:
+            raise ValueError(f"{name}: feature indices must be in [0, {n_features - 1}]; got {bad.tolist()}.")
+        mask[values] = True
+        return mask
+    if values.dtype.kind in "UO":
+        if feature_names is None:
+            raise ValueError(f"{name}: feature names need X as a DataFrame with string column names; got "
+                             f"{values.tolist()}.")
+        index = {str(n): i for i, n in enumerate(feature_names)}
+        unknown = [str(v) for v in values if str(v) not in index]
+        if unknown:
+            raise ValueError(f"{name}: {unknown} are not among the feature names {list(index)}.")
+        mask[[index[str(v)] for v in values]] = True
+        return mask
+    raise ValueError(f"{name} must be None, 'from_dtype', a boolean mask, integer indices or feature names; "
+                     f"got {spec!r}.")
+
+
 class BaseGradientBoosting(BaseEstimator):
     """Histogram gradient boosting on any loss; see the regressor's and classifier's docstrings."""
 
@@ -77,6 +128,7 @@ class BaseGradientBoosting(BaseEstimator):
         "l2_regularization": [Interval(Real, 0, None, closed="left")],
         "max_bins": [Interval(Integral, 2, 255, closed="both")],
         "interaction_cst": [list, tuple, StrOptions({"pairwise", "no_interactions"}), None],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "warm_start": ["boolean"],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), Interval(Integral, 1, None, closed="left"),
@@ -89,7 +141,24 @@ class BaseGradientBoosting(BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def _check_X(self, X, reset):
-        return validate_data(self, X, dtype=np.float64, order="C", ensure_all_finite="allow-nan", reset=reset)
+        return validate_data(self, self._category_codes(X, reset=False), dtype=np.float64, order="C",
+                             ensure_all_finite="allow-nan", reset=reset)
+
+    def _category_codes(self, X, reset):
+        """A DataFrame's ``category`` columns as their codes in fit's categories (NaN: missing or unseen)."""
+        columns = category_columns(X)
+        if reset:
+            self._frame_categories = {c: X[c].cat.categories for c in columns}
+        known = getattr(self, "_frame_categories", {})
+        columns = [c for c in columns if c in known]
+        if not columns:
+            return X
+        X = X.copy()
+        for c in columns:
+            codes = known[c].get_indexer(np.asarray(X[c], dtype=object)).astype(np.float64)
+            codes[codes < 0] = np.nan
+            X[c] = codes
+        return X
 
     @keeps_model_on_failure
     def fit(self, X, y, sample_weight=None):
@@ -109,8 +178,12 @@ class BaseGradientBoosting(BaseEstimator):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "_predictors")
+        from_dtype = [c in set(category_columns(X)) for c in getattr(X, "columns", [])]
+        X = self._category_codes(X, reset=not warm)
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_all_finite="allow-nan",
                              multi_output=True, y_numeric=self._y_numeric, reset=not warm)
+        categorical = categorical_mask(self.categorical_features, X.shape[1], getattr(self, "feature_names_in_", None),
+                                       from_dtype or np.zeros(X.shape[1], dtype=bool))
         loss = resolve_loss(self, self.loss)
         if warm and type(loss) is not type(self.loss_):
             raise ValueError(f"warm_start: loss={self.loss!r} differs from the fitted loss "
@@ -136,7 +209,8 @@ class BaseGradientBoosting(BaseEstimator):
             predictors = list(self._predictors)
         else:
             keep = wt > 0
-            binner = BinMapper(self.max_bins, random_state=np.random.default_rng(seed)).fit(Xt[keep])
+            binner = BinMapper(self.max_bins, random_state=np.random.default_rng(seed),
+                               categorical=categorical).fit(Xt[keep])
             baseline = self._start(loss, yt, wt if weighted else None, self._n_classes_for(loss, fitted), width,
                                    squeeze)
             predictors = []

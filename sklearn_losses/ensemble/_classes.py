@@ -35,6 +35,15 @@ _COMMON_DOC = """
     max_bins : int, default=255
         Bins for the non-missing values of each feature (quantiles of up to
         200,000 rows); missing values get a bin of their own.
+    categorical_features : array-like of {bool, int, str}, "from_dtype" or None, default="from_dtype"
+        The categorical features (scikit-learn's meaning): a boolean mask,
+        integer indices, feature names, or ``"from_dtype"``: the columns of
+        a DataFrame with the ``category`` dtype (their categories are
+        encoded by their order in fit). A categorical feature's values are
+        non-negative integer codes below ``max_bins``; a split sends a set
+        of categories left (Fisher's ordering by gradient over hessian, as
+        LightGBM does), and negative codes, NaN and categories unseen in fit
+        are missing values.
     interaction_cst : {"pairwise", "no_interactions"} or sequence of lists of int, default=None
         Groups of features allowed to interact (scikit-learn's meaning): the
         features along a branch all belong to one group; the features no
@@ -116,7 +125,8 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
     _tasks = ("regression", "distribution")
 
     def __init__(self, loss="squared_error", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, max_depth=None,
-                 min_samples_leaf=20, l2_regularization=0.0, max_bins=255, interaction_cst=None, warm_start=False,
+                 min_samples_leaf=20, l2_regularization=0.0, max_bins=255, categorical_features="from_dtype",
+                 interaction_cst=None, warm_start=False,
                  early_stopping="auto", validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, verbose=0,
                  random_state=None):
         self.loss = loss
@@ -127,6 +137,7 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
         self.interaction_cst = interaction_cst
         self.warm_start = warm_start
         self.early_stopping = early_stopping
@@ -205,7 +216,8 @@ class GradientBoostingClassifier(ScoreClassifierMixin, ClassifierMixin, BaseGrad
     }
 
     def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, max_depth=None,
-                 min_samples_leaf=20, l2_regularization=0.0, max_bins=255, interaction_cst=None, warm_start=False,
+                 min_samples_leaf=20, l2_regularization=0.0, max_bins=255, categorical_features="from_dtype",
+                 interaction_cst=None, warm_start=False,
                  early_stopping="auto", validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, verbose=0,
                  random_state=None, class_weight=None):
         self.loss = loss
@@ -216,6 +228,7 @@ class GradientBoostingClassifier(ScoreClassifierMixin, ClassifierMixin, BaseGrad
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
         self.interaction_cst = interaction_cst
         self.warm_start = warm_start
         self.early_stopping = early_stopping

@@ -13,7 +13,7 @@ import heapq
 
 import numpy as np
 
-from ._tree_kernels import best_splits, histograms, predict_tree, split_rows
+from ._tree_kernels import best_categorical_splits, best_splits, histograms, predict_tree, split_rows
 
 __all__ = ["GrowthParams", "Tree", "grow_tree"]
 
@@ -41,6 +41,11 @@ class Tree:
     feature, threshold, missing_left, left, right : ndarrays of shape (n_nodes,)
         The split of each node: rows with ``X[:, feature] <= threshold`` go
         left, missing values go left when ``missing_left`` is 1.
+    category_table : ndarray of shape (n_nodes,)
+        For a categorical split, its row of ``tables`` (else -1).
+    tables : ndarray of uint8 of shape (n_categorical_splits, max_bins)
+        ``tables[t, code]`` is 1 when the category ``code`` goes left
+        (unseen codes follow the missing values).
     value : ndarray of shape (n_nodes,)
         Leaf values (learning rate included).
     gain : ndarray of shape (n_nodes,)
@@ -49,7 +54,10 @@ class Tree:
         Training rows in each node.
     """
 
-    def __init__(self, feature, threshold, missing_left, left, right, value, gain, n_samples):
+    def __init__(self, feature, threshold, missing_left, left, right, value, gain, n_samples, category_table,
+                 tables):
+        self.category_table = category_table
+        self.tables = tables
         self.feature = feature
         self.threshold = threshold
         self.missing_left = missing_left
@@ -61,8 +69,8 @@ class Tree:
 
     def add_to(self, X, out, column, scale=1.0):
         """``out[:, column] += scale * self(X)`` for float64 ``X`` (NaN: missing)."""
-        predict_tree(X, self.feature, self.threshold, self.missing_left, self.left, self.right, self.value, out,
-                     column, scale)
+        predict_tree(X, self.feature, self.threshold, self.missing_left, self.left, self.right, self.value,
+                     self.category_table, self.tables, out, column, scale)
 
 
 def constant_ratio(hessian, count):
@@ -96,14 +104,21 @@ class _Builder:
         self.n_features = binned.shape[1]
         self.groups = params.interaction_groups
         self.nodes = {"feature": [], "threshold": [], "missing_left": [], "left": [], "right": [], "gain": [],
-                      "n_samples": []}
+                      "n_samples": [], "category_table": []}
+        self.tables = []
         self.splits = np.empty((self.n_features, 6))
         self.everything = np.ones(self.n_features, dtype=np.bool_)
+        self.categorical = binner.is_categorical_
+        self.has_categorical = bool(self.categorical.any())
+        if self.has_categorical:
+            self.numerical = ~self.categorical
+            self.category_splits = np.empty((self.n_features, 6))
+            self.category_left = np.zeros((self.n_features, binner.missing_bin_ + 1), dtype=np.uint8)
 
     def new_node(self, start, stop, depth, sums, groups):
         index = len(self.nodes["left"])
         for key, initial in (("feature", 0), ("threshold", np.inf), ("missing_left", 0), ("left", -1),
-                             ("right", -1), ("gain", 0.0), ("n_samples", stop - start)):
+                             ("right", -1), ("gain", 0.0), ("n_samples", stop - start), ("category_table", -1)):
             self.nodes[key].append(initial)
         return _Node(start, stop, depth, sums, groups, index)
 
@@ -126,15 +141,39 @@ class _Builder:
         return mask
 
     def find_split(self, node):
-        """Set ``node.split`` to (gain, feature, bin, missing_left, left sums) or leave it None."""
+        """Set ``node.split`` to (gain, feature, bin, missing_left, left sums, bins going left) or leave it
+        None."""
         p = self.params
-        best_splits(node.hist, self.n_bins, self.allowed(node), self.binner.missing_bin_, node.sums,
-                    p.l2_regularization, p.min_samples_leaf, p.min_hessian, self.splits)
-        feature = int(np.argmax(self.splits[:, 0]))
-        gain = self.splits[feature, 0]
+        missing = self.binner.missing_bin_
+        allowed = self.allowed(node)
+        args = (missing, node.sums, p.l2_regularization, p.min_samples_leaf, p.min_hessian)
+        if self.has_categorical:
+            best_splits(node.hist, self.n_bins, allowed & self.numerical, *args, self.splits)
+            best_categorical_splits(node.hist, self.n_bins, allowed & self.categorical, *args, self.category_splits,
+                                    self.category_left)
+            splits = np.where(self.categorical[:, None], self.category_splits, self.splits)
+        else:
+            best_splits(node.hist, self.n_bins, allowed, *args, self.splits)
+            splits = self.splits
+        feature = int(np.argmax(splits[:, 0]))
+        gain = splits[feature, 0]
         if gain > 1e-12 * abs(node.sums[0] * node.sums[0] / (node.sums[1] + p.l2_regularization) + 1e-300):
-            s = self.splits[feature]
-            node.split = (gain, feature, int(s[1]), int(s[2]), np.array([s[3], s[4], s[5]]))
+            s = splits[feature]
+            if self.categorical[feature]:
+                goes_left = self.category_left[feature].copy()
+            else:
+                goes_left = np.zeros(missing + 1, dtype=np.uint8)
+                goes_left[:int(s[1]) + 1] = 1
+                goes_left[missing] = int(s[2])
+            node.split = (gain, feature, int(s[1]), int(s[2]), np.array([s[3], s[4], s[5]]), goes_left)
+
+    def category_table(self, feature, goes_left, missing_left):
+        """The prediction table of a categorical split: each code's side (unseen codes: the missing side)."""
+        table = np.full(self.binner.max_bins, missing_left, dtype=np.uint8)
+        known = self.binner.categories_[feature].astype(np.intp)
+        table[known] = goes_left[np.arange(known.shape[0])]
+        self.tables.append(table)
+        return len(self.tables) - 1
 
 
 def grow_tree(binned, binner, gradient, hessian, count, rows, params):
@@ -166,9 +205,8 @@ def grow_tree(binned, binner, gradient, hessian, count, rows, params):
     n_leaves = 1
     while heap and (max_leaves is None or n_leaves < max_leaves):
         _, _, node = heapq.heappop(heap)
-        gain, feature, bin_index, missing_left, left_sums = node.split
-        mid = split_rows(binned, rows, node.start, node.stop, feature, bin_index, missing_left,
-                         binner.missing_bin_, buffer)
+        gain, feature, bin_index, missing_left, left_sums, goes_left = node.split
+        mid = split_rows(binned, rows, node.start, node.stop, feature, goes_left, buffer)
         if b.groups is None:
             groups = None
         else:
@@ -178,6 +216,8 @@ def grow_tree(binned, binner, gradient, hessian, count, rows, params):
         i = node.index
         b.nodes["feature"][i] = feature
         b.nodes["threshold"][i] = binner.upper_edge(feature, bin_index)
+        if b.categorical[feature]:
+            b.nodes["category_table"][i] = b.category_table(feature, goes_left, missing_left)
         b.nodes["missing_left"][i] = missing_left
         b.nodes["left"][i], b.nodes["right"][i] = left.index, right.index
         b.nodes["gain"][i] = gain
@@ -210,5 +250,7 @@ def grow_tree(binned, binner, gradient, hessian, count, rows, params):
         value=np.zeros(len(nodes["left"])),
         gain=np.asarray(nodes["gain"], dtype=np.float64),
         n_samples=np.asarray(nodes["n_samples"], dtype=np.intp),
+        category_table=np.asarray(nodes["category_table"], dtype=np.intp),
+        tables=np.array(b.tables, dtype=np.uint8).reshape(len(b.tables), binner.max_bins),
     )
     return tree, [(leaf.index, leaf.start, leaf.stop, leaf.sums) for leaf in leaves]

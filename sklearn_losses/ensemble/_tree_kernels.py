@@ -24,7 +24,8 @@ def _parallel_range():
     global prange
     from numba import prange
 
-__all__ = ["add_leaves", "best_splits", "bin_columns", "histograms", "piecewise_leaf_minimisers", "predict_tree", "split_rows"]
+__all__ = ["add_leaves", "best_categorical_splits", "best_splits", "bin_columns", "histograms", "piecewise_leaf_minimisers",
+           "predict_tree", "split_rows"]
 
 
 @njit(**PARALLEL_TREE_OPTIONS)
@@ -159,10 +160,86 @@ def best_splits(hist, n_bins, allowed, missing_bin, total, l2, min_leaf, min_hes
         out[f, 5] = cl_best
 
 
+#: A category takes part in a split search with at least this many rows (weights), and its
+#: gradient-to-hessian ratio is smoothed by as much hessian: LightGBM's and scikit-learn's constants.
+MIN_CATEGORY_SUPPORT = 10.0
+CATEGORY_SMOOTHING = 10.0
+#: At most this many categories on the smaller-ratio or larger-ratio side of a categorical split.
+MAX_CATEGORIES_LEFT = 32
+
+
 @njit(**PARALLEL_TREE_OPTIONS)
-def split_rows(binned, rows, start, stop, feature, bin_index, missing_left, missing_bin, buffer):
+def best_categorical_splits(hist, n_bins, allowed, missing_bin, total, l2, min_leaf, min_hessian, out, goes_left):
+    """Each categorical feature's best split of a node into a set of categories and the rest.
+
+    Fisher's ordering (as LightGBM and scikit-learn's histogram boosting
+    do): the categories with enough support (and the missing values, as one
+    more category) are sorted by ``G / (H + smoothing)``; the split sends the
+    first ``k`` of that order left, or the last ``k``, for the best ``k`` up
+    to ``MAX_CATEGORIES_LEFT`` and half the categories. ``out[f]`` is as in
+    :func:`best_splits` (its bin column holds ``k``) and ``goes_left[f]``
+    marks the bins sent left; categories without support go right.
+    """
+    G, H, C = total[0], total[1], total[2]
+    parent = G * G / (H + l2)
+    for f in prange(hist.shape[0]):
+        out[f, 0] = -1.0
+        out[f, 1] = -1
+        out[f, 2] = 0
+        goes_left[f, :] = 0
+        if not allowed[f]:
+            continue
+        nb = n_bins[f]
+        used = np.empty(nb + 1, dtype=np.intp)
+        ratio = np.empty(nb + 1)
+        n_used = 0
+        for b in range(nb + 1):
+            bin_index = b if b < nb else missing_bin
+            if hist[f, bin_index, 2] >= MIN_CATEGORY_SUPPORT:
+                used[n_used] = bin_index
+                ratio[n_used] = hist[f, bin_index, 0] / (hist[f, bin_index, 1] + CATEGORY_SMOOTHING)
+                n_used += 1
+        if n_used == 0:
+            continue
+        order = np.argsort(ratio[:n_used], kind="mergesort")
+        most = min(MAX_CATEGORIES_LEFT, (n_used + 1) // 2)
+        best, best_k, best_direction = -1.0, 0, 0
+        gl_best, hl_best, cl_best = 0.0, 0.0, 0.0
+        for direction in range(2):  # 0: the smallest ratios go left; 1: the largest
+            sg, sh, sc = 0.0, 0.0, 0.0
+            for k in range(most):
+                b = used[order[k]] if direction == 0 else used[order[n_used - 1 - k]]
+                sg += hist[f, b, 0]
+                sh += hist[f, b, 1]
+                sc += hist[f, b, 2]
+                if sc < min_leaf or sh < min_hessian:
+                    continue
+                if C - sc < min_leaf or H - sh < min_hessian:
+                    break
+                gain = sg * sg / (sh + l2) + (G - sg) * (G - sg) / (H - sh + l2) - parent
+                if gain > best:
+                    best, best_k, best_direction = gain, k + 1, direction
+                    gl_best, hl_best, cl_best = sg, sh, sc
+        if best_k == 0:
+            continue
+        for k in range(best_k):
+            b = used[order[k]] if best_direction == 0 else used[order[n_used - 1 - k]]
+            goes_left[f, b] = 1
+        out[f, 0] = best
+        out[f, 1] = best_k
+        out[f, 2] = goes_left[f, missing_bin]
+        out[f, 3] = gl_best
+        out[f, 4] = hl_best
+        out[f, 5] = cl_best
+
+
+@njit(**PARALLEL_TREE_OPTIONS)
+def split_rows(binned, rows, start, stop, feature, goes_left, buffer):
     """Reorder ``rows[start:stop]`` stably into the left rows then the right rows; returns where the right begin.
 
+    A row goes left when ``goes_left[bin]`` is 1 for its bin of ``feature``
+    (a threshold split: the bins up to the threshold, and the missing bin
+    when missing values go left; a categorical split: its left categories).
     The slice is cut into blocks of at least 4,096 rows that are split
     side by side (into ``buffer``) and then copied back in order: left rows
     block after block, then right rows block after block.
@@ -179,8 +256,7 @@ def split_rows(binned, rows, start, stop, feature, bin_index, missing_left, miss
         right = hi
         for k in range(lo, hi):  # lefts from the block's front, rights from its back (reversed)
             i = rows[k]
-            b = column[i]
-            if (b == missing_bin and missing_left == 1) or (b != missing_bin and b <= bin_index):
+            if goes_left[column[i]]:
                 buffer[left] = i
                 left += 1
             else:
@@ -317,13 +393,25 @@ def piecewise_leaf_minimisers(rows, starts, stops, slopes, breaks, weight, raw, 
 
 
 @njit(**PARALLEL_TREE_OPTIONS)
-def predict_tree(X, feature, threshold, missing_left, left, right, value, out, column, scale):
-    """``out[i, column] += scale * tree(X[i])`` for the tree in node arrays (``left[node] < 0``: a leaf)."""
+def predict_tree(X, feature, threshold, missing_left, left, right, value, category_table, tables, out, column, scale):
+    """``out[i, column] += scale * tree(X[i])`` for the tree in node arrays (``left[node] < 0``: a leaf).
+
+    A node with ``category_table[node] >= 0`` splits on categories: a value
+    ``c`` (a non-negative integer below ``tables.shape[1]``) goes left when
+    ``tables[category_table[node], c]`` is 1; other values are missing.
+    """
+    n_codes = tables.shape[1]
     for i in prange(X.shape[0]):
         node = 0
         while left[node] >= 0:
             x = X[i, feature[node]]
-            if x != x:
+            t = category_table[node]
+            if t >= 0:
+                if x >= 0 and x < n_codes and x == np.floor(x):
+                    node = left[node] if tables[t, int(x)] else right[node]
+                else:
+                    node = left[node] if missing_left[node] else right[node]
+            elif x != x:
                 node = left[node] if missing_left[node] else right[node]
             elif x <= threshold[node]:
                 node = left[node]
