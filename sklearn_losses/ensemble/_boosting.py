@@ -23,7 +23,7 @@ from .._targets import resolve_loss
 from ..losses import BaseLoss
 from ..solvers._objective import flat_start, start_constant
 from ._binning import BinMapper
-from ._grower import GrowthParams, grow_tree
+from ._grower import GrowthParams, constant_ratio, grow_tree
 from ._leaves import LeafProblem, leaf_rule, leaf_values, split_hessian
 from ._tree_kernels import add_leaves
 
@@ -249,6 +249,7 @@ class BaseGradientBoosting(BaseEstimator):
                 tree, leaves = grow_tree(binned, binner, g, h, count, rows, params)
                 problem = LeafProblem(loss, yt, count, sw, snapshot, squeeze, self.l2_regularization,
                                       None if pieces is None else pieces[k], self.learning_rate)
+                problem.quadratic = rule == "newton" and constant_ratio(h, count) > 0
                 values = leaf_values(problem, rule, k, rows, leaves) * self.learning_rate
                 if not np.all(np.isfinite(values)):
                     raise ValueError(f"{type(self).__name__}: leaf values of iteration {iteration + 1} are not "

@@ -30,7 +30,7 @@ hessian sum).
 
 import numpy as np
 
-from ._tree_kernels import piecewise_leaf_minimisers
+from ._tree_kernels import add_leaves, piecewise_leaf_minimisers
 
 __all__ = ["leaf_rule", "leaf_values", "split_hessian"]
 
@@ -62,6 +62,7 @@ class LeafProblem:
         self.loss, self.y, self.weight, self.sample_weight = loss, y, weight, sample_weight
         self.raw, self.squeeze, self.l2, self.pieces = raw, squeeze, l2, pieces
         self.learning_rate = learning_rate
+        self.quadratic = False  # set by the caller when the hessian is a constant times the weights
 
     def _values(self, raw):
         r = raw[:, 0] if self.squeeze else raw
@@ -92,6 +93,8 @@ def leaf_values(problem, rule, column, rows, leaves):
     starts = np.array([leaf[1] for leaf in leaves], dtype=np.intp)
     stops = np.array([leaf[2] for leaf in leaves], dtype=np.intp)
     if rule == "newton":
+        if problem.quadratic:  # a constant hessian: the Newton step is the leaf's exact minimiser
+            return newton
         return _safeguarded_newton(problem, column, rows, starts, stops, newton, sums)
     if rule == "pieces":
         slopes, breaks = problem.pieces
@@ -117,10 +120,20 @@ def leaf_values(problem, rule, column, rows, leaves):
 
 
 def _leaf_of_row(problem, rows, starts, stops):
+    """Each row's leaf (its index in ``starts``): the leaves are contiguous slices of ``rows``."""
+    by_start = np.argsort(starts, kind="stable")
     leaf_of_row = np.empty(problem.raw.shape[0], dtype=np.intp)
-    for index, (start, stop) in enumerate(zip(starts, stops)):
-        leaf_of_row[rows[start:stop]] = index
+    leaf_of_row[rows[starts[by_start[0]]:stops[by_start[-1]]]] = np.repeat(by_start, (stops - starts)[by_start])
     return leaf_of_row
+
+
+def _leaf_sums(values, rows, starts, stops):
+    """``sum(values[rows[start:stop]])`` of each leaf (no leaf is empty)."""
+    by_start = np.argsort(starts, kind="stable")
+    sums = np.empty(starts.shape[0])
+    sums[by_start] = np.add.reduceat(values[rows[starts[by_start[0]]:stops[by_start[-1]]]],
+                                     starts[by_start] - starts[by_start[0]])
+    return sums
 
 
 def _line_search(problem, column, leaf_of_row, newton, sums, only=None):
@@ -143,16 +156,15 @@ def _safeguarded_newton(problem, column, rows, starts, stops, newton, sums):
     """Newton steps, except in leaves where the shrunk step (times the learning rate) does not lower the
     leaf's loss: there the loss is far from quadratic (an exponential tail, where the hessian is tiny and
     the step huge) and the leaf gets the line search's minimiser instead."""
-    leaf_of_row = _leaf_of_row(problem, rows, starts, stops)
     trial = problem.raw.copy()
-    trial[:, column] += problem.learning_rate * newton[leaf_of_row]
+    add_leaves(rows, starts, stops, problem.learning_rate * newton, trial, column)
     with np.errstate(all="ignore"):
-        before = np.bincount(leaf_of_row, weights=problem.values_of(problem.raw, column), minlength=len(newton))
-        after = np.bincount(leaf_of_row, weights=problem.values_of(trial, column), minlength=len(newton))
+        before = _leaf_sums(problem.values_of(problem.raw, column), rows, starts, stops)
+        after = _leaf_sums(problem.values_of(trial, column), rows, starts, stops)
         worse = ~(after <= before + 1e-12 * np.abs(before))
     if not worse.any():
         return newton
-    return _line_search(problem, column, leaf_of_row, newton, sums, only=worse)
+    return _line_search(problem, column, _leaf_of_row(problem, rows, starts, stops), newton, sums, only=worse)
 
 
 def increasing_root(derivative, start, d0, max_expand=60, max_iter=60, rtol=1e-10):
