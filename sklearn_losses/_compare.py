@@ -17,7 +17,7 @@ from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ._targets import loss_kind
 from .datasets import load_copenhagen_housing
@@ -372,9 +372,27 @@ def _estimator(family, loss, data, random_state):
         cls = MLPRegressor if task == "regression" else MLPClassifier
         model = cls(loss, hidden_layer_sizes=(32,), max_iter=300, learning_rate_init=0.01,
                     random_state=random_state)
+    elif family == "boosting":
+        from .ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+
+        cls = GradientBoostingRegressor if task == "regression" else GradientBoostingClassifier
+        # trees need no scaling and take missing values and category codes natively (the codes come last)
+        n_numeric = data.X.shape[1] - len(data.categorical)
+        model = cls(loss, categorical_features=list(range(n_numeric, data.X.shape[1])) or None,
+                    random_state=random_state)
+        return make_pipeline(_tree_preprocessor(data), model)
     else:
-        raise ValueError(f"--estimator: unknown family {family!r}; choose linear, svm or mlp.")
+        raise ValueError(f"--estimator: unknown family {family!r}; choose linear, svm, mlp or boosting.")
     return make_pipeline(_preprocessor(data), model)
+
+
+def _tree_preprocessor(data):
+    """Numeric columns as they are (NaN included); categorical ones as integer codes, unknown or missing: -1."""
+    if not data.categorical:
+        return "passthrough"
+    numeric = [j for j in range(data.X.shape[1]) if j not in data.categorical]
+    codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
+    return ColumnTransformer([("numeric", "passthrough", numeric), ("categorical", codes, data.categorical)])
 
 
 def _ordinal_estimator(family, loss, data, random_state):

@@ -346,7 +346,7 @@ def _parser():
                          help="kind of target (ordinal: ordered classes; see --class-order)")
     compare.add_argument("--class-order", metavar="A,B,C", help="ordinal targets: the classes from lowest to "
                                                                 "highest, comma-separated (default: sorted labels)")
-    compare.add_argument("--estimator", choices=("linear", "svm", "mlp"), default="linear")
+    compare.add_argument("--estimator", choices=("linear", "svm", "mlp", "boosting"), default="linear")
     compare.add_argument("--losses", nargs="+", metavar="LOSS",
                          help="losses to compare, e.g. huber:delta=0.5 quantile:quantile=0.9 (default: a "
                               "sensible set for the task)")
