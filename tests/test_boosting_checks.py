@@ -35,9 +35,9 @@ TREE_FAILURES = {
 
 def expected_failures(estimator):
     loss = get_loss(estimator.loss)
-    one_vs_rest = loss.task == "binary" and not isinstance(loss, Focal)  # focal passes: its leaves are searched
+    one_vs_rest = loss.task == "binary"  # the check's 3 classes: one tree per class on 15 rows, many ties
     failures = dict(TREE_FAILURES) if one_vs_rest or loss is CUSTOM else {}
-    if one_vs_rest and loss.link.name == "logit":
+    if one_vs_rest and loss.link.name == "logit" and not isinstance(loss, Focal):
         failures["check_classifiers_train"] = (
             "one-vs-rest scores of two classes that are 1 ulp apart give probabilities that are apart and "
             "log-probabilities that are equal, so the check's argsort of the two differs on the tied row")

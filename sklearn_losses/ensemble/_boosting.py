@@ -24,7 +24,7 @@ from ..losses import BaseLoss
 from ..solvers._objective import flat_start, start_constant
 from ._binning import BinMapper
 from ._grower import GrowthParams, constant_ratio, grow_tree
-from ._leaves import LeafProblem, leaf_rule, leaf_values, split_hessian
+from ._leaves import LeafProblem, leaf_rule, leaf_values, left_slopes, split_hessian
 from ._tree_kernels import add_leaves
 
 __all__ = ["BaseGradientBoosting"]
@@ -237,7 +237,7 @@ class BaseGradientBoosting(BaseEstimator):
         history = (vstart + vcurve) if has_valid else (start + curve)
         count = np.ascontiguousarray(wt)
         for iteration in range(len(predictors), self.max_iter):
-            gradient, hessian = self._derivatives(loss, rule, yt, raw, sw, squeeze, width, wt)
+            gradient, hessian = self._derivatives(loss, rule, yt, raw, sw, squeeze, width, wt, pieces)
             trees = []
             snapshot = raw.copy() if width > 1 else raw
             for k in range(width):
@@ -327,10 +327,13 @@ class BaseGradientBoosting(BaseEstimator):
         return objective
 
     @staticmethod
-    def _derivatives(loss, rule, y, raw, weight, squeeze, width, count):
+    def _derivatives(loss, rule, y, raw, weight, squeeze, width, count, pieces=None):
         """``(gradient, hessian)`` as (n, width) arrays; hessian None where the split search uses the weights."""
         r = raw[:, 0] if squeeze else raw
         n = raw.shape[0]
+        if rule == "pieces":
+            g = np.column_stack([left_slopes(*pieces[k], raw[:, k]) for k in range(width)])
+            return g if weight is None else g * weight[:, None], None
         if rule == "batch":
             g = loss.gradient(y, r, weight, reduction="mean", check_input=False)
             return np.asarray(g).reshape(n, width) * n, None

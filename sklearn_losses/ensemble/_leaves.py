@@ -7,7 +7,7 @@ rule               losses                          splits on / leaf value
                    differentiable (squared error,  (where the shrunk step does not lower the leaf's
                    log loss, Poisson, cross-       loss, as far out on an exponential tail, the line
                    entropy, ...)                   search below)
-``"pieces"``       piecewise linear (absolute      gradient, unit hessian / the exact minimiser of the
+``"pieces"``       piecewise linear (absolute      slope, unit hessian / the exact minimiser of the
                    error, pinball, epsilon-        leaf's loss from its linear pieces (a weighted
                    insensitive, hinge)             quantile of the residuals)
 ``"search"``       ``hessian="indefinite"`` (focal, gradient and the positive part of the hessian, or
@@ -32,7 +32,7 @@ import numpy as np
 
 from ._tree_kernels import add_leaves, piecewise_leaf_minimisers
 
-__all__ = ["leaf_rule", "leaf_values", "split_hessian"]
+__all__ = ["leaf_rule", "leaf_values", "left_slopes", "split_hessian"]
 
 
 def leaf_rule(loss):
@@ -44,6 +44,16 @@ def leaf_rule(loss):
     if loss.piecewise_linear and loss.structure == "elementwise":
         return "pieces"
     return "search"
+
+
+def left_slopes(slopes, breaks, raw):
+    """Each sample's slope just left of ``raw`` for a piecewise-linear loss (``linear_pieces``): its
+    gradient, and at a kink the one-sided derivative from below (scikit-learn's convention for the
+    absolute error). The split search of the piecewise rule uses these rather than the loss's gradient,
+    which is 0 at a kink: every sample takes part, also the ones a previous leaf (a quantile of the
+    residuals) fitted exactly, which are many when the targets have ties."""
+    side = (breaks < raw[:, None]).sum(axis=1)
+    return np.take_along_axis(slopes, side[:, None], axis=1)[:, 0]
 
 
 def split_hessian(loss, rule, hessian, weight):

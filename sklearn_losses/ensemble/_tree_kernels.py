@@ -108,20 +108,32 @@ def bin_columns(X, thresholds, offsets, missing_bin, out):
             out[i, f] = lo - lo0
 
 
+@njit(**TREE_OPTIONS)
+def _gain(g_left, h_left, G, H, l2, parent):
+    """The loss reduction of a split: the node's loss ``parent`` minus its children's, each ``G v`` at
+    its value ``v = -G / (H + l2)``."""
+    g_right = G - g_left
+    v_left = -g_left / (h_left + l2 + 1e-15)
+    v_right = -g_right / (H - h_left + l2 + 1e-15)
+    return parent - g_left * v_left - g_right * v_right
+
+
 @njit(**PARALLEL_TREE_OPTIONS)
 def best_splits(hist, n_bins, allowed, missing_bin, total, l2, min_leaf, min_hessian, out):
     """Each feature's best split of a node: ``out[f] = (gain, bin, missing_left, G_left, H_left, n_left)``.
 
     Rows with ``bin <= out[f, 1]`` go left, and missing values go left when
     ``out[f, 2]`` is 1. The gain is ``G_L^2/(H_L+l2) + G_R^2/(H_R+l2) -
-    G^2/(H+l2)``; a side needs ``min_leaf`` rows and a hessian sum of
+    G^2/(H+l2)``, evaluated as scikit-learn's histogram boosting does (the
+    node's loss minus each child's ``G v`` at its value ``v``), so that
+    splits of equal gain tie-break alike; a side needs ``min_leaf`` rows and a hessian sum of
     ``min_hessian``. Features with ``allowed[f]`` false, or without a valid
     split, get gain -1. When the node has missing values, both directions
     are tried (and "missing against the rest"); otherwise missing values of
     later data follow the larger child.
     """
     G, H, C = total[0], total[1], total[2]
-    parent = G * G / (H + l2)
+    parent = G * (-G / (H + l2 + 1e-15))  # the node's loss -G^2/(H + l2)
     for f in prange(hist.shape[0]):
         best, best_bin, best_left = -1.0, -1, 0
         gl_best, hl_best, cl_best = 0.0, 0.0, 0.0
@@ -144,7 +156,7 @@ def best_splits(hist, n_bins, allowed, missing_bin, total, l2, min_leaf, min_hes
                         break
                     if H - sh < min_hessian:
                         continue
-                    gain = sg * sg / (sh + l2) + (G - sg) * (G - sg) / (H - sh + l2) - parent
+                    gain = _gain(sg, sh, G, H, l2, parent)
                     if gain > best:
                         best, best_bin, best_left = gain, b, direction
                         gl_best, hl_best, cl_best = sg, sh, sc
@@ -181,7 +193,7 @@ def best_categorical_splits(hist, n_bins, allowed, missing_bin, total, l2, min_l
     marks the bins sent left; categories without support go right.
     """
     G, H, C = total[0], total[1], total[2]
-    parent = G * G / (H + l2)
+    parent = G * (-G / (H + l2 + 1e-15))  # the node's loss -G^2/(H + l2)
     for f in prange(hist.shape[0]):
         out[f, 0] = -1.0
         out[f, 1] = -1
@@ -216,7 +228,7 @@ def best_categorical_splits(hist, n_bins, allowed, missing_bin, total, l2, min_l
                     continue
                 if C - sc < min_leaf or H - sh < min_hessian:
                     break
-                gain = sg * sg / (sh + l2) + (G - sg) * (G - sg) / (H - sh + l2) - parent
+                gain = _gain(sg, sh, G, H, l2, parent)
                 if gain > best:
                     best, best_k, best_direction = gain, k + 1, direction
                     gl_best, hl_best, cl_best = sg, sh, sc
