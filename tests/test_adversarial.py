@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
 
+from sklearn_losses.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 from sklearn_losses.linear_model import LinearClassifier, LinearRegressor, OrdinalClassifier
 from sklearn_losses.neural_network import MLPClassifier, MLPOrdinalClassifier, MLPRegressor
 from sklearn_losses.svm import SVMClassifier, SVMRegressor
@@ -35,6 +36,8 @@ ESTIMATORS = {
     "OrdinalClassifier": OrdinalClassifier(classes=["low", "mid", "high"]),
     "MLPOrdinalClassifier": MLPOrdinalClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0,
                                                  classes=["low", "mid", "high"]),
+    "GradientBoostingRegressor": GradientBoostingRegressor(max_iter=10, min_samples_leaf=5),
+    "GradientBoostingClassifier": GradientBoostingClassifier(max_iter=10, min_samples_leaf=5),
 }
 
 #: Losses of each task that every estimator of that task takes.
@@ -81,6 +84,15 @@ def _cases():
 def _make(name, loss=None):
     estimator = clone(ESTIMATORS[name])
     return estimator if loss is None else estimator.set_params(loss=loss)
+
+
+def _allows_nan(estimator):
+    """Whether X may hold NaN (the trees give missing values a bin of their own): then inf is the bad value."""
+    return estimator.__sklearn_tags__().input_tags.allow_nan
+
+
+def _bad_value(estimator):
+    return np.inf if _allows_nan(estimator) else np.nan
 
 
 def _output(estimator, X):
@@ -159,7 +171,7 @@ def test_bad_class_weight_entry_is_refused_naming_class_weight(name, bad):
 
 
 # ----------------------------------------------------------------- bad inputs
-def _bad_inputs(task):
+def _bad_inputs(task, allow_nan=False):
     X, y = _data(task)
     with_nan = X.copy()
     with_nan[5, 1] = np.nan
@@ -169,7 +181,7 @@ def _bad_inputs(task):
     if task == "regression":
         y_nan[4] = np.nan
     return {
-        "X with NaN": (with_nan, y),
+        **({} if allow_nan else {"X with NaN": (with_nan, y)}),
         "X with inf": (with_inf, y),
         "y of another length": (X, y[:-3]),
         "X of one dimension": (X[:, 0], y),
@@ -182,7 +194,7 @@ def _bad_inputs(task):
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_bad_input_is_a_clear_error(name):
     estimator = _make(name)
-    for label, (X, y) in _bad_inputs(_task(estimator)).items():
+    for label, (X, y) in _bad_inputs(_task(estimator), _allows_nan(estimator)).items():
         with pytest.raises(ValueError):
             clone(estimator).fit(X, y)
     assert True  # every case above raised ValueError (a crash or a silent fit fails the test)
@@ -219,20 +231,23 @@ def test_non_finite_prediction_input_is_refused(name):
     X, y = _data(_task(estimator))
     estimator.fit(X, y)
     bad = X.copy()
-    bad[0, 0] = np.nan
+    bad[0, 0] = _bad_value(estimator)
     with pytest.raises(ValueError):
         estimator.predict(bad)
+    if _allows_nan(estimator):  # NaN is a missing value: a finite prediction
+        bad[0, 0] = np.nan
+        assert np.all(np.isfinite(_output(estimator, bad)))
     with pytest.raises(ValueError, match="features"):
         estimator.predict(X[:, :-1])
 
 
 # --------------------------------------------------------------- failed refits
-def _failures(task):
+def _failures(task, bad_value=np.nan):
     X, y = _data(task, seed=1)
     nan_X = X.copy()
-    nan_X[0, 0] = np.nan
+    nan_X[0, 0] = bad_value
     return {
-        "NaN in X": (dict(), (nan_X, y), {}),
+        "non-finite X": (dict(), (nan_X, y), {}),
         "wrong-task loss": (dict(loss=WRONG_TASK[task]), (X, y), {}),
         "negative weight": (dict(), (X, y), dict(sample_weight=-np.ones(len(y)))),
         "weights summing to zero": (dict(), (X, y), dict(sample_weight=np.zeros(len(y)))),
@@ -250,7 +265,7 @@ def test_a_failed_refit_keeps_the_previous_model(name, loss):
     before_out = _output(estimator, X)
     before = _fitted_state(estimator)
     params = estimator.get_params()
-    for label, (new_params, args, kwargs) in _failures(task).items():
+    for label, (new_params, args, kwargs) in _failures(task, _bad_value(estimator)).items():
         if label == "one class or constant" and task == "regression":
             # another number of features is a valid refit: the model changes; refit the original after
             continue
@@ -300,8 +315,10 @@ def test_memory_layout_does_not_change_the_result(name):
 
 #: Estimators that keep float32 end to end (as Ridge, LogisticRegression, SGD and
 #: scikit-learn's MLP); the kernel SVMs work in float64, as SVC, and so does the
-#: linear ordinal model (as statsmodels' OrderedModel and mord).
-FLOAT32 = [name for name in ESTIMATORS if not name.startswith("SVM") and name != "OrdinalClassifier"]
+#: linear ordinal model (as statsmodels' OrderedModel and mord), and the boosted
+#: trees (as HistGradientBoosting*: their thresholds and leaf values are float64).
+FLOAT32 = [name for name in ESTIMATORS if not name.startswith(("SVM", "GradientBoosting"))
+           and name != "OrdinalClassifier"]
 
 
 @pytest.mark.parametrize("name", FLOAT32)
@@ -522,9 +539,12 @@ def test_overlap_and_box_estimators_refuse_bad_input_and_keep_the_model(name):
     with pytest.raises(ValueError, match=f"loss='{wrong}'"):
         clone(estimator).set_params(loss=wrong).fit(X, y)
     bad = X.copy()
-    bad[0, 0] = np.nan
+    bad[0, 0] = _bad_value(estimator)
     with pytest.raises(ValueError):
         estimator.predict(bad)
+    if _allows_nan(estimator):  # NaN is a missing value: a finite prediction
+        bad[0, 0] = np.nan
+        assert np.all(np.isfinite(_output(estimator, bad)))
 
 
 @pytest.mark.parametrize("name", OVERLAP_ESTIMATORS)
