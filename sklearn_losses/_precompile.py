@@ -23,7 +23,7 @@ from .losses._base import LABEL_TASKS
 __all__ = ["FAMILIES", "cache_locations", "precompile"]
 
 #: Estimator families and the default loss of each of their estimators.
-FAMILIES = ("linear", "svm", "mlp")
+FAMILIES = ("linear", "svm", "mlp", "boosting")
 
 
 def cache_locations():
@@ -37,12 +37,14 @@ def cache_locations():
 
 def _default_losses(families):
     from ._compare import DEFAULT_LOSSES
+    from .ensemble import GradientBoostingClassifier, GradientBoostingRegressor
     from .linear_model import LinearClassifier, LinearRegressor, OrdinalClassifier
     from .neural_network import MLPClassifier, MLPOrdinalClassifier, MLPRegressor
     from .svm import SVMClassifier, SVMRegressor
 
     estimators = {"linear": (LinearRegressor, LinearClassifier, OrdinalClassifier),
-                  "svm": (SVMRegressor, SVMClassifier), "mlp": (MLPRegressor, MLPClassifier, MLPOrdinalClassifier)}
+                  "svm": (SVMRegressor, SVMClassifier), "mlp": (MLPRegressor, MLPClassifier, MLPOrdinalClassifier),
+                  "boosting": (GradientBoostingRegressor, GradientBoostingClassifier)}
     names = []
     for family in families:
         names += [cls().get_params()["loss"] for cls in estimators[family]]
@@ -125,6 +127,11 @@ def _estimator(family, loss, task):
         from .svm import SVMClassifier, SVMRegressor
 
         return (SVMRegressor if task in ("regression", "distribution") else SVMClassifier)(loss)
+    if family == "boosting":
+        from .ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+
+        cls = GradientBoostingRegressor if task in ("regression", "distribution") else GradientBoostingClassifier
+        return cls(loss, max_iter=3, early_stopping=False)
     from .neural_network import MLPClassifier, MLPRegressor
 
     cls = MLPRegressor if task in ("regression", "distribution") else MLPClassifier
@@ -188,8 +195,8 @@ def precompile(estimators=None, losses=None, *, jobs=1, threaded=True, weighted=
     Parameters
     ----------
     estimators : str or list of str, default=None
-        Estimator families among ``"linear"``, ``"svm"``, ``"mlp"``; None:
-        all three. Each family's regressor and classifier are fitted, as the
+        Estimator families among ``"linear"``, ``"svm"``, ``"mlp"``,
+        ``"boosting"``; None: all of them. Each family's regressor and classifier are fitted, as the
         loss's task requires.
     losses : "default", "all" or list of str, default=None
         Registered loss names. None or ``"default"``: the estimators' default

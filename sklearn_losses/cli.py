@@ -372,7 +372,7 @@ def _parser():
     plot.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"), help="limits of the loss axis")
     plot.add_argument("--logy", action="store_true", help="a logarithmic loss axis (symmetric log near 0)")
     pre = commands.add_parser("precompile", help="compile kernels into the cache ahead of need")
-    pre.add_argument("--estimators", nargs="+", choices=("linear", "svm", "mlp"), default=None,
+    pre.add_argument("--estimators", nargs="+", choices=("linear", "svm", "mlp", "boosting"), default=None,
                      help="estimator families (default: all)")
     pre.add_argument("--losses", nargs="+", metavar="LOSS", default=None,
                      help="registered loss names, 'default' (the estimators' defaults and compare's candidates; "

@@ -106,8 +106,8 @@ def test_precompile_leaves_nothing_to_compile(tmp_path):
     """After ``precompile``, a fresh process's fits compile nothing: numba's compile events (cache misses) are none."""
     _python("""
 from sklearn_losses import precompile
-rows = precompile(estimators=["linear", "svm"], losses=["squared_error", "hinge"], threaded=False)
-assert [r["skipped"] for r in rows] == [None] * 4, rows
+rows = precompile(estimators=["linear", "svm", "boosting"], losses=["squared_error", "hinge"], threaded=False)
+assert [r["skipped"] for r in rows] == [None] * 6, rows
 """, tmp_path)
     out = _python(_RECORD_COMPILES + """
 from sklearn.datasets import load_breast_cancer, load_diabetes
@@ -122,6 +122,8 @@ Xc, yc = load_breast_cancer(return_X_y=True)
 Xc = (Xc - Xc.mean(0)) / Xc.std(0)
 SVMClassifier().fit(Xc, yc).score(Xc, yc)
 SVMClassifier().fit(Xc, yc, sample_weight=np.linspace(0.5, 1.5, Xc.shape[0])).decision_function(Xc)
+from sklearn_losses.ensemble import GradientBoostingClassifier
+GradientBoostingClassifier("hinge", max_iter=5).fit(Xc, yc).decision_function(Xc)
 print("RESULT" + json.dumps(compiled))
 """, tmp_path)
     compiled = json.loads(out.split("RESULT")[1])
