@@ -171,9 +171,9 @@ def test_batch_loss_and_focal_and_custom_train():
 @fits
 def test_newton_leaves_fall_back_to_the_line_search_on_an_exponential_tail():
     """LINEX from its best constant on heavy-tailed targets: most residuals sit far out on the flat side,
-    where the hessian is tiny and the Newton step huge (XGBoost and LightGBM take it and diverge); the
-    leaves whose shrunk Newton step would raise their loss get the line search's minimiser, and every
-    iteration lowers the training loss."""
+    where the hessian is tiny and the Newton step huge (XGBoost and LightGBM take it and diverge); an
+    iteration whose Newton leaves would raise the training loss gets the line search's leaves instead, so
+    every iteration lowers it."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((2000, 3))
     y = rng.standard_exponential(2000) ** 2 * (1 + (X[:, 0] > 0))

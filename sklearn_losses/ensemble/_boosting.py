@@ -238,8 +238,8 @@ class BaseGradientBoosting(BaseEstimator):
         count = np.ascontiguousarray(wt)
         for iteration in range(len(predictors), self.max_iter):
             gradient, hessian = self._derivatives(loss, rule, yt, raw, sw, squeeze, width, wt, pieces)
-            trees = []
             snapshot = raw.copy() if width > 1 else raw
+            grown = []
             for k in range(width):
                 g = np.ascontiguousarray(gradient[:, k])
                 h = np.ascontiguousarray(hessian[:, k]) if hessian is not None else count
@@ -248,21 +248,23 @@ class BaseGradientBoosting(BaseEstimator):
                 rows = np.arange(Xt.shape[0], dtype=np.int32)
                 tree, leaves = grow_tree(binned, binner, g, h, count, rows, params)
                 problem = LeafProblem(loss, yt, count, sw, snapshot, squeeze, self.l2_regularization,
-                                      None if pieces is None else pieces[k], self.learning_rate)
-                problem.quadratic = rule == "newton" and constant_ratio(h, count) > 0
-                values = leaf_values(problem, rule, k, rows, leaves) * self.learning_rate
-                if not np.all(np.isfinite(values)):
-                    raise ValueError(f"{type(self).__name__}: leaf values of iteration {iteration + 1} are not "
-                                     f"finite with loss {type(loss).__name__}; lower learning_rate or check the "
-                                     "targets' scale.")
-                nodes = np.array([leaf[0] for leaf in leaves], dtype=np.intp)
-                tree.value[nodes] = values
-                starts = np.array([leaf[1] for leaf in leaves], dtype=np.intp)
-                stops = np.array([leaf[2] for leaf in leaves], dtype=np.intp)
-                add_leaves(rows, starts, stops, values, raw, k)
-                trees.append(tree)
+                                      None if pieces is None else pieces[k])
+                grown.append((tree, leaves, rows, problem, constant_ratio(h, count) > 0))
+            # Newton leaves are safeguarded: where the iteration raises the training loss (a loss far from
+            # quadratic over the step, as on an exponential tail where the hessian is tiny and the step huge),
+            # its leaves are set again by the line search, which minimises each leaf's loss
+            guarded = rule == "newton" and not all(entry[4] for entry in grown)
+            before = raw.copy() if guarded else None
+            self._set_leaves(grown, rule, raw, iteration, loss)
+            value = objective(yt, raw, sw)
+            previous = curve[-1] if curve else start[0]
+            if guarded and not value <= previous + 1e-12 * abs(previous):
+                raw[...] = before
+                self._set_leaves(grown, "search", raw, iteration, loss)
+                value = objective(yt, raw, sw)
+            trees = [entry[0] for entry in grown]
             predictors.append(trees)
-            curve.append(objective(yt, raw, sw))
+            curve.append(value)
             if not np.isfinite(curve[-1]):
                 raise ValueError(f"{type(self).__name__}: the training loss is not finite after iteration "
                                  f"{iteration + 1} ({type(loss).__name__}); lower learning_rate.")
@@ -290,6 +292,18 @@ class BaseGradientBoosting(BaseEstimator):
         self.do_early_stopping_ = bool(early)
         self._set_fitted(fitted)
         return self
+
+    def _set_leaves(self, grown, rule, raw, iteration, loss):
+        """Set the leaf values of each grown tree by ``rule`` (times the learning rate) and add them to ``raw``."""
+        for k, (tree, leaves, rows, problem, _) in enumerate(grown):
+            values = leaf_values(problem, rule, k, rows, leaves) * self.learning_rate
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"{type(self).__name__}: leaf values of iteration {iteration + 1} are not "
+                                 f"finite with loss {type(loss).__name__}; lower learning_rate or check the "
+                                 "targets' scale.")
+            tree.value[np.array([leaf[0] for leaf in leaves], dtype=np.intp)] = values
+            add_leaves(rows, np.array([leaf[1] for leaf in leaves], dtype=np.intp),
+                       np.array([leaf[2] for leaf in leaves], dtype=np.intp), values, raw, k)
 
     @staticmethod
     def _start(loss, y, weight, n_classes, width, squeeze):

@@ -4,9 +4,9 @@
 rule               losses                          splits on / leaf value
 =================  ==============================  =====================================================
 ``"newton"``       ``hessian="exact"``, twice      gradient and hessian / Newton step ``-G / (H + l2)``
-                   differentiable (squared error,  (where the shrunk step does not lower the leaf's
-                   log loss, Poisson, cross-       loss, as far out on an exponential tail, the line
-                   entropy, ...)                   search below)
+                   differentiable (squared error,  (in an iteration that would raise the training loss,
+                   log loss, Poisson, cross-       as far out on an exponential tail, the line search
+                   entropy, ...)                   below; see the boosting loop)
 ``"pieces"``       piecewise linear (absolute      slope, unit hessian / the exact minimiser of the
                    error, pinball, epsilon-        leaf's loss from its linear pieces (a weighted
                    insensitive, hinge)             quantile of the residuals)
@@ -30,7 +30,7 @@ hessian sum).
 
 import numpy as np
 
-from ._tree_kernels import add_leaves, piecewise_leaf_minimisers
+from ._tree_kernels import piecewise_leaf_minimisers
 
 __all__ = ["leaf_rule", "leaf_values", "left_slopes", "split_hessian"]
 
@@ -68,21 +68,9 @@ def split_hessian(loss, rule, hessian, weight):
 class LeafProblem:
     """What setting one tree's leaf values needs: the loss, targets, weights, current raw predictions."""
 
-    def __init__(self, loss, y, weight, sample_weight, raw, squeeze, l2, pieces=None, learning_rate=1.0):
+    def __init__(self, loss, y, weight, sample_weight, raw, squeeze, l2, pieces=None):
         self.loss, self.y, self.weight, self.sample_weight = loss, y, weight, sample_weight
         self.raw, self.squeeze, self.l2, self.pieces = raw, squeeze, l2, pieces
-        self.learning_rate = learning_rate
-        self.quadratic = False  # set by the caller when the hessian is a constant times the weights
-
-    def _values(self, raw):
-        r = raw[:, 0] if self.squeeze else raw
-        value = self.loss.loss(self.y, r, self.sample_weight, reduction="none", check_input=False)
-        return np.asarray(value).reshape(raw.shape[0], -1)
-
-    def values_of(self, raw, column):
-        """Each sample's loss as far as output ``column`` enters it (a row loss: the row's loss)."""
-        value = self._values(raw)
-        return value[:, column] if value.shape[1] > 1 else value[:, 0]
 
     def _gradient(self, raw, reduction="none"):
         r = raw[:, 0] if self.squeeze else raw
@@ -103,9 +91,7 @@ def leaf_values(problem, rule, column, rows, leaves):
     starts = np.array([leaf[1] for leaf in leaves], dtype=np.intp)
     stops = np.array([leaf[2] for leaf in leaves], dtype=np.intp)
     if rule == "newton":
-        if problem.quadratic:  # a constant hessian: the Newton step is the leaf's exact minimiser
-            return newton
-        return _safeguarded_newton(problem, column, rows, starts, stops, newton, sums)
+        return newton
     if rule == "pieces":
         slopes, breaks = problem.pieces
         out = np.empty(len(leaves))
@@ -137,44 +123,17 @@ def _leaf_of_row(problem, rows, starts, stops):
     return leaf_of_row
 
 
-def _leaf_sums(values, rows, starts, stops):
-    """``sum(values[rows[start:stop]])`` of each leaf (no leaf is empty)."""
-    by_start = np.argsort(starts, kind="stable")
-    sums = np.empty(starts.shape[0])
-    sums[by_start] = np.add.reduceat(values[rows[starts[by_start[0]]:stops[by_start[-1]]]],
-                                     starts[by_start] - starts[by_start[0]])
-    return sums
-
-
-def _line_search(problem, column, leaf_of_row, newton, sums, only=None):
-    """Each leaf's minimiser of its loss (plus ``l2 v^2 / 2``), started at the Newton step; with ``only``
-    (a mask of leaves) the other leaves keep their Newton step."""
+def _line_search(problem, column, leaf_of_row, newton, sums):
+    """Each leaf's minimiser of its loss (plus ``l2 v^2 / 2``), started at the Newton step."""
     l2 = problem.l2
-    selected = np.ones(newton.shape[0], dtype=bool) if only is None else only
 
     def derivative(v):
         trial = problem.raw.copy()
-        trial[:, column] += np.where(selected, v, 0.0)[leaf_of_row]
+        trial[:, column] += v[leaf_of_row]
         g = problem._gradient(trial)[:, column]
-        return np.where(selected, np.bincount(leaf_of_row, weights=g, minlength=v.shape[0]) + l2 * v, 0.0)
+        return np.bincount(leaf_of_row, weights=g, minlength=v.shape[0]) + l2 * v
 
-    found = increasing_root(derivative, newton, np.where(selected, sums[:, 0], 0.0))
-    return np.where(selected, found, newton)
-
-
-def _safeguarded_newton(problem, column, rows, starts, stops, newton, sums):
-    """Newton steps, except in leaves where the shrunk step (times the learning rate) does not lower the
-    leaf's loss: there the loss is far from quadratic (an exponential tail, where the hessian is tiny and
-    the step huge) and the leaf gets the line search's minimiser instead."""
-    trial = problem.raw.copy()
-    add_leaves(rows, starts, stops, problem.learning_rate * newton, trial, column)
-    with np.errstate(all="ignore"):
-        before = _leaf_sums(problem.values_of(problem.raw, column), rows, starts, stops)
-        after = _leaf_sums(problem.values_of(trial, column), rows, starts, stops)
-        worse = ~(after <= before + 1e-12 * np.abs(before))
-    if not worse.any():
-        return newton
-    return _line_search(problem, column, _leaf_of_row(problem, rows, starts, stops), newton, sums, only=worse)
+    return increasing_root(derivative, newton, sums[:, 0])
 
 
 def increasing_root(derivative, start, d0, max_expand=60, max_iter=60, rtol=1e-10):
