@@ -355,6 +355,10 @@ class BaseGradientBoosting(BaseEstimator):
             g, h = loss.gradient_hessian(y, r, weight, reduction="none", check_input=False)
             h = split_hessian(loss, rule, np.asarray(h).reshape(n, width), count)
             return np.asarray(g).reshape(n, width), h
+        if not loss.differentiable and loss.structure == "elementwise":
+            # at a kink, the one-sided derivative from below (as the piecewise rule's slopes): samples that a
+            # line-searched leaf left exactly at a kink still take part in the split search
+            r = r - 1e-9 * (1.0 + np.abs(r))
         g = loss.gradient(y, r, weight, reduction="none", check_input=False)
         return np.asarray(g).reshape(n, width), None
 
