@@ -405,3 +405,35 @@ def test_categorical_features_from_a_dataframe():
     unseen = frame.iloc[:3].assign(colour=pd.Categorical(["zzz"] * 3))
     missing = frame.iloc[:3].assign(colour=pd.Categorical([np.nan] * 3, categories=names))
     np.testing.assert_allclose(by_dtype.predict_proba(unseen), by_dtype.predict_proba(missing))
+
+
+@fits
+def test_categorical_models_pickle_warm_start_and_predict_from_threads():
+    X, y = _categorical_data()
+    model = GradientBoostingRegressor(categorical_features=[0], max_iter=5, early_stopping=False).fit(X, y)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), model.predict(X))
+    model.set_params(max_iter=8, warm_start=True).fit(X, y)
+    fresh = GradientBoostingRegressor(categorical_features=[0], max_iter=8, early_stopping=False).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), fresh.predict(X), rtol=1e-12)
+    serial = model.predict(X)
+    results = [None] * 4
+
+    def work(i):
+        results[i] = model.predict(X)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_array_equal(r, serial)
+
+
+def test_too_many_categories_name_the_feature_and_max_bins():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.standard_normal(600),
+                          "id": pd.Categorical([f"c{i}" for i in rng.integers(0, 300, 600)])})
+    with pytest.raises(ValueError, match=r"feature 1 .* at most max_bins=255 categories"):
+        GradientBoostingRegressor(max_iter=2).fit(frame, rng.standard_normal(600))

@@ -49,9 +49,9 @@ def _categories(column, max_bins, feature):
         raise ValueError(f"categorical_features: feature {feature} must hold integer category codes; got "
                          f"{values[values != np.floor(values)][0]!r}.")
     if values.size and values.max() >= max_bins:
-        raise ValueError(f"categorical_features: feature {feature} has the code {values.max():g}; category "
-                         f"codes must be below max_bins={max_bins} (encode them as 0, 1, ... first, e.g. "
-                         "with OrdinalEncoder).")
+        raise ValueError(f"categorical_features: feature {feature} has the code {values.max():g}; a categorical "
+                         f"feature takes at most max_bins={max_bins} categories, coded 0 to {max_bins - 1} (encode "
+                         "them so first, e.g. with OrdinalEncoder, or treat the feature as numeric).")
     return np.unique(values)
 
 
