@@ -58,6 +58,26 @@ def test_leaf_rules_follow_the_declarations():
     assert leaf_rule(get_loss("huber")) == "search"  # exact hessian, but zero beyond delta
     assert leaf_rule(get_loss("focal")) == "search"  # indefinite
     assert leaf_rule(get_loss("soft_f1")) == "batch"
+    assert leaf_rule(get_loss("poisson")) == "newton"  # log link: the IRLS step
+    assert leaf_rule(get_loss("linex")) == "search"  # exponential in an identity-linked raw: Newton is biased
+    assert leaf_rule(make_loss(linex, name="linex_declared", growth="exponential")) == "search"
+
+
+@fits
+def test_linex_leaves_are_the_closed_form_minimisers():
+    """One tree, learning rate 1: each leaf is log(mean exp(a e)) / a of its residuals (NumPy reference), not
+    the biased Newton step (1 - 1/m) / a."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 2))
+    y = X[:, 0] + 0.5 * rng.standard_normal(400)
+    loss = get_loss("linex", a=1.0)
+    model = GradientBoostingRegressor(loss, max_iter=1, learning_rate=1.0, max_leaf_nodes=4,
+                                      early_stopping=False).fit(X, y)
+    prediction = model.predict(X)
+    base = model._baseline_prediction[0]
+    for value in np.unique(prediction):
+        e = y[prediction == value] - base
+        np.testing.assert_allclose(value - base, np.log(np.mean(np.exp(e))), rtol=1e-7)
 
 
 def test_piecewise_leaves_are_exact_minimisers():

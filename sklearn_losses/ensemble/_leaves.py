@@ -14,7 +14,9 @@ rule               losses                          splits on / leaf value
                    non-convex custom losses), not  unit hessian / a line search on the leaf's loss,
                    twice differentiable (Huber,    started at the Newton step: a root of its
                    squared hinge, ...), no hessian derivative, found by bracketing and safeguarded
-                                                   regula falsi
+                   or exponential growth in an     regula falsi
+                   identity-linked raw prediction
+                   (LINEX, exponential loss)
 ``"batch"``        batch losses (soft F1, Dice,    gradient, unit hessian / the leaves' mean negative
                    Lovasz, ...)                    gradient, times one step size found by a line search
                                                    on the batch objective
@@ -39,11 +41,19 @@ def leaf_rule(loss):
     """The rule (see the module's table) for ``loss``, from its declared properties."""
     if loss.structure == "batch":
         return "batch"
-    if loss.hessian == "exact" and loss.twice_differentiable:
+    if loss.hessian == "exact" and loss.twice_differentiable and not _newton_biased(loss):
         return "newton"
     if loss.piecewise_linear and loss.structure == "elementwise":
         return "pieces"
     return "search"
+
+
+def _newton_biased(loss):
+    """Whether Newton steps are biased leaves for ``loss``: it grows exponentially in an identity-linked raw
+    prediction (LINEX, the exponential loss), where a leaf's Newton step ``1 - 1/m`` falls short of its
+    minimiser ``log m`` (LINEX, ``m`` the mean of ``exp(a e)``) on every side. Log-link deviances (Poisson,
+    gamma) grow exponentially too, but there the Newton step is the IRLS step every booster takes."""
+    return loss.growth == "exponential" and loss.link.name == "identity"
 
 
 def left_slopes(slopes, breaks, raw):
