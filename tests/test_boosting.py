@@ -297,13 +297,18 @@ def test_a_failed_fit_keeps_the_model(diabetes):
 def test_predictions_from_threads_equal_serial_ones(diabetes):
     X, y = diabetes
     model = GradientBoostingRegressor(max_iter=20).fit(X, y)
+    _assert_threads_predict_as_serial(model, X)
+
+
+def _assert_threads_predict_as_serial(model, X, n_threads=4):
+    """Predictions from ``n_threads`` threads at once equal the serial prediction, bit for bit."""
     expected = model.predict(X)
-    results = [None] * 4
+    results = [None] * n_threads
 
     def run(i):
         results[i] = model.predict(X)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
@@ -435,19 +440,7 @@ def test_categorical_models_pickle_warm_start_and_predict_from_threads():
     model.set_params(max_iter=8, warm_start=True).fit(X, y)
     fresh = GradientBoostingRegressor(categorical_features=[0], max_iter=8, early_stopping=False).fit(X, y)
     np.testing.assert_allclose(model.predict(X), fresh.predict(X), rtol=1e-12)
-    serial = model.predict(X)
-    results = [None] * 4
-
-    def work(i):
-        results[i] = model.predict(X)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
-        np.testing.assert_array_equal(r, serial)
+    _assert_threads_predict_as_serial(model, X)
 
 
 def test_too_many_categories_name_the_feature_and_max_bins():

@@ -178,7 +178,8 @@ class BaseGradientBoosting(BaseEstimator):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "_predictors")
-        from_dtype = [c in set(category_columns(X)) for c in getattr(X, "columns", [])]
+        by_dtype = set(category_columns(X))
+        from_dtype = [c in by_dtype for c in getattr(X, "columns", [])]
         X = self._category_codes(X, reset=not warm)
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_all_finite="allow-nan",
                              multi_output=True, y_numeric=self._y_numeric, reset=not warm)
@@ -246,10 +247,11 @@ class BaseGradientBoosting(BaseEstimator):
                 # rows in order for each tree (4-byte indices: less to read per histogram row); the growth
                 # reorders them so that each leaf's rows are contiguous, still in increasing order
                 rows = np.arange(Xt.shape[0], dtype=np.int32)
-                tree, leaves = grow_tree(binned, binner, g, h, count, rows, params)
+                scale = constant_ratio(h, count)  # > 0: a constant hessian (then the Newton step is exact)
+                tree, leaves = grow_tree(binned, binner, g, h, count, rows, params, scale)
                 problem = LeafProblem(loss, yt, count, sw, snapshot, squeeze, self.l2_regularization,
                                       None if pieces is None else pieces[k])
-                grown.append((tree, leaves, rows, problem, constant_ratio(h, count) > 0))
+                grown.append((tree, leaves, rows, problem, scale > 0))
             # Newton leaves are safeguarded: where the iteration raises the training loss (a loss far from
             # quadratic over the step, as on an exponential tail where the hessian is tiny and the step huge),
             # its leaves are set again by the line search, which minimises each leaf's loss

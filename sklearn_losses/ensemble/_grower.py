@@ -95,10 +95,10 @@ class _Node:
 class _Builder:
     """Growth state: the node arrays as lists, and what the split search needs."""
 
-    def __init__(self, binned, binner, gradient, hessian, count, params):
+    def __init__(self, binned, binner, gradient, hessian, count, params, hessian_scale=None):
         self.binned, self.binner, self.params = binned, binner, params
         self.gradient, self.hessian, self.count = gradient, hessian, count
-        self.hessian_scale = constant_ratio(hessian, count)
+        self.hessian_scale = constant_ratio(hessian, count) if hessian_scale is None else hessian_scale
         self.unit_count = bool(np.all(count == 1.0))
         self.n_bins = binner.n_bins_non_missing_
         self.n_features = binned.shape[1]
@@ -176,7 +176,7 @@ class _Builder:
         return len(self.tables) - 1
 
 
-def grow_tree(binned, binner, gradient, hessian, count, rows, params):
+def grow_tree(binned, binner, gradient, hessian, count, rows, params, hessian_scale=None):
     """Grow one tree on the rows ``rows`` (reordered in place: each leaf's rows end up contiguous).
 
     ``count`` is what ``min_samples_leaf`` counts: the sample weights (ones
@@ -186,7 +186,7 @@ def grow_tree(binned, binner, gradient, hessian, count, rows, params):
     start, stop, sums)``, ``sums = (G, H, n)``; the tree's leaf values are
     zero until the caller sets them (:func:`set_leaf_values`).
     """
-    b = _Builder(binned, binner, gradient, hessian, count, params)
+    b = _Builder(binned, binner, gradient, hessian, count, params, hessian_scale)
     all_groups = None if b.groups is None else tuple(range(len(b.groups)))
     root = b.new_node(0, rows.shape[0], 0, None, all_groups)
     b.histogram(rows, root)

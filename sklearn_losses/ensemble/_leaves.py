@@ -98,10 +98,10 @@ def leaf_values(problem, rule, column, rows, leaves):
     l2 = problem.l2
     with np.errstate(divide="ignore", invalid="ignore"):
         newton = np.where(sums[:, 1] + l2 > 0, -sums[:, 0] / (sums[:, 1] + l2), 0.0)
-    starts = np.array([leaf[1] for leaf in leaves], dtype=np.intp)
-    stops = np.array([leaf[2] for leaf in leaves], dtype=np.intp)
     if rule == "newton":
         return newton
+    starts = np.array([leaf[1] for leaf in leaves], dtype=np.intp)
+    stops = np.array([leaf[2] for leaf in leaves], dtype=np.intp)
     if rule == "pieces":
         slopes, breaks = problem.pieces
         out = np.empty(len(leaves))
