@@ -13,6 +13,7 @@ from .asymmetric import LINEX, Expectile, Quantile
 from .binary import Exponential, Focal, Hinge, LogLoss, ModifiedHuber, SquaredHinge
 from .deviance import Gamma, Poisson, Tweedie
 from .distribution import KLDivergence, SoftCrossEntropy
+from .embedding import Contrastive, NTXent, SupCon, TripletMargin
 from .multiclass import CrossEntropy, MulticlassFocal, MulticlassHinge
 from .ordinal import CORAL, CORN, AllThreshold, CumulativeLink, ImmediateThreshold
 from .boxes import CIoU, DIoU, GIoU
@@ -28,6 +29,7 @@ __all__ = [
     "BaseLoss",
     "BatchLoss",
     "CIoU",
+    "Contrastive",
     "CORAL",
     "CORN",
     "CrossEntropy",
@@ -55,6 +57,7 @@ __all__ = [
     "ModifiedHuber",
     "MulticlassFocal",
     "MulticlassHinge",
+    "NTXent",
     "NonFiniteLossError",
     "PerOutput",
     "Poisson",
@@ -69,6 +72,8 @@ __all__ = [
     "SquaredEpsilonInsensitive",
     "SquaredError",
     "SquaredHinge",
+    "SupCon",
+    "TripletMargin",
     "Tversky",
     "Tweedie",
     "WeightedSum",

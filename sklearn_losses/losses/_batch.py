@@ -173,8 +173,8 @@ class BatchLoss(BaseLoss):
 
     def _reduce(self, reduction, w, n):
         if reduction == "none":
-            raise ValueError(f"{type(self).__name__} is a loss of the whole batch (structure='batch'): it has no "
-                             "per-sample values; use reduction='mean' or 'sum'.")
+            raise ValueError(f"{type(self).__name__} is a loss of the whole batch (structure={self.structure!r}): it "
+                             "has no per-sample values; use reduction='mean' or 'sum'.")
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be one of ('mean', 'sum', 'none'); got {reduction!r}.")
         if reduction == "mean":
