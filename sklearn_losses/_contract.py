@@ -9,7 +9,7 @@ import numpy as np
 
 from .losses._base import HESSIANS, STRUCTURES
 
-__all__ = ["check_baseline", "check_batch_loss", "check_declarations"]
+__all__ = ["check_baseline", "check_batch_loss", "check_declarations", "check_pairwise_loss"]
 
 
 def check_declarations(loss, y, raw, fail):
@@ -203,6 +203,87 @@ def _check_batch(loss, y, raw, w, extremes, rtol, fail):
             if np.isnan(v) or np.any(np.isnan(g)):
                 fail(f"NaN at raw_prediction = {r!r}")
     v32, g32 = loss.loss_gradient(y.astype(np.float32), raw.astype(np.float32), w)
+    if g32.dtype != np.float32:
+        fail(f"float32 input gives a {g32.dtype} gradient")
+    _close("float32 value", v32, value, 1e-5, fail)
+
+
+def check_pairwise_loss(loss, y, raw, w, extremes, fail):
+    """The contract of a ``structure="pairwise"`` loss (an embedding loss of labels ``y`` and embeddings ``raw``).
+
+    The batch gradient against finite differences; invariance to permuting
+    the samples and to renaming the labels; the weight semantics of
+    :mod:`sklearn_losses.losses._pairwise` (unit weights are no weights,
+    scaling every weight changes nothing, a zero weight removes the sample);
+    ``sum = W * mean``; loss 0 and gradient 0 for a batch without pairs; no
+    NaN at extreme or degenerate embeddings; float32 in, float32 out; no
+    best constant (``baseline_prediction`` refuses, naming the loss).
+    """
+    n = raw.shape[0]
+    name = type(loss).__name__
+    for call in (lambda: loss.loss(y, raw, reduction="none"), lambda: loss.baseline_prediction(y)):
+        try:
+            call()
+        except ValueError as exc:
+            if name not in str(exc):
+                fail(f"the error does not name the loss: {exc}")
+        else:
+            fail("reduction='none' and baseline_prediction must raise ValueError for a pairwise loss")
+    for weights in (None, w):
+        total = n if weights is None else weights.sum()
+        mean, grad = loss.loss_gradient(y, raw, weights)
+        _close("loss vs loss_gradient", loss.loss(y, raw, weights), mean, 1e-13, fail)
+        _close("__call__ vs loss", loss(y, raw, sample_weight=weights), mean, 1e-13, fail)
+        _close("gradient vs loss_gradient", loss.gradient(y, raw, weights), grad, 1e-13, fail, 1e-300)
+        _close("sum = total weight * mean", loss.loss(y, raw, weights, "sum"), total * mean, 1e-12, fail)
+        _close("sum gradient = total weight * mean gradient", loss.gradient(y, raw, weights, "sum"), total * grad,
+               1e-12, fail, 1e-300)
+        out = np.full(raw.shape, np.nan)
+        loss.loss_gradient(y, raw, weights, gradient_out=out)
+        _close("gradient_out", out, grad, 1e-13, fail, 1e-300)
+    value, grad = loss.loss_gradient(y, raw, w)
+    # central differences with a small step: margins and miners make the loss piecewise
+    fd = np.empty(raw.shape)
+    for i in np.ndindex(raw.shape):
+        h = 1e-7 * (1.0 + abs(raw[i]))
+        up, down = raw.copy(), raw.copy()
+        up[i] += h
+        down[i] -= h
+        fd[i] = (loss.loss(y, up, w) - loss.loss(y, down, w)) / (up[i] - down[i])
+    _close("gradient vs finite differences", grad, fd, 1e-5, fail, 1e-6 * (1 + np.max(np.abs(fd))))
+    order = np.random.default_rng(1).permutation(n)
+    v2, g2 = loss.loss_gradient(y[order], raw[order], w[order])
+    _close("permutation invariance (value)", v2, value, 1e-12, fail)
+    _close("permutation invariance (gradient)", g2, grad[order], 1e-9, fail, 1e-14 * (1 + np.max(np.abs(grad))))
+    relabelled = 7.0 - 3.0 * np.asarray(y, dtype=float)
+    v3, g3 = loss.loss_gradient(relabelled, raw, w)
+    _close("invariance to renaming the labels (value)", v3, value, 1e-12, fail)
+    _close("invariance to renaming the labels (gradient)", g3, grad, 1e-12, fail, 1e-300)
+    _close("unit weights equal no weights", loss.loss(y, raw, np.ones(n)), loss.loss(y, raw), 1e-13, fail)
+    _close("mean invariant to scaling the weights", loss.loss(y, raw, 3.5 * w), value, 1e-12, fail)
+    dropped = np.arange(n) % 5 == 0
+    zeroed = np.where(dropped, 0.0, w)
+    vz, gz = loss.loss_gradient(y, raw, zeroed)
+    vd, gd = loss.loss_gradient(y[~dropped], raw[~dropped], w[~dropped])
+    _close("a zero weight removes the sample (value)", vz, vd, 1e-12, fail)
+    _close("a zero weight removes the sample (gradient)", gz[~dropped], gd, 1e-12, fail, 1e-300)
+    if np.any(gz[dropped] != 0.0):
+        fail("a sample of weight 0 has a non-zero gradient")
+    for what, (yy, rr) in {"one sample": (y[:1], raw[:1]),
+                           "one class": (np.zeros(n), raw)}.items():
+        v, g = loss.loss_gradient(yy, rr)
+        if what == "one sample" and (v != 0.0 or np.any(g != 0.0)):
+            fail(f"a batch of {what} (no pair) must have loss 0 and gradient 0; got {v!r}")
+        if not (np.isfinite(v) and np.all(np.isfinite(g))):
+            fail(f"a batch of {what} gives a non-finite loss or gradient")
+    with np.errstate(all="ignore"):
+        degenerate = [np.zeros(raw.shape), np.ones(raw.shape), 1e300 * raw, 1e-300 * raw]
+        for rr in degenerate + [np.full(raw.shape, r) for r in extremes]:
+            v, g = loss.loss_gradient(y, rr, w)
+            if np.isnan(v) or np.any(np.isnan(g)) or (getattr(loss, "normalize", True) and not
+                                                      (np.isfinite(v) and np.all(np.isfinite(g)))):
+                fail(f"a non-finite loss or gradient at embeddings {rr[0]!r}, ...")
+    v32, g32 = loss.loss_gradient(y, raw.astype(np.float32), w)
     if g32.dtype != np.float32:
         fail(f"float32 input gives a {g32.dtype} gradient")
     _close("float32 value", v32, value, 1e-5, fail)

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import expit, log_softmax, ndtr, softmax
 
 from ._reference_overlap import BOX_VALUES, OVERLAP_VALUES
+from ._reference_embedding import EMBEDDING_VALUES
 from .losses import get_loss
 
 __all__ = ["REFERENCE_BATCH_VALUES", "REFERENCE_VALUES", "REFERENCE_LOSS_GRADIENTS"]
@@ -197,6 +198,7 @@ def _soft_f_beta(loss, y, z, w=None):
 REFERENCE_BATCH_VALUES = {
     "soft_f1": _soft_f_beta,
     **OVERLAP_VALUES,
+    **EMBEDDING_VALUES,
 }
 
 

@@ -109,6 +109,7 @@ class LossCurveDisplay:
 _MARGIN = "margin z of the true class"
 _ORDINAL = "latent score f (thresholds -1, 1; the middle class true)"
 _BOX = "horizontal offset of a unit box from its target"
+_EMBEDDING = "angle of the negative (anchor at 0, positive at 0.5 rad, unit circle)"
 
 
 def _per_point(loss, y, raw):
@@ -135,7 +136,10 @@ def _shape(loss, x):
     theta``); the gradient is the derivative in ``f``. Box losses: a unit
     box moved sideways by ``x`` from its target; the gradient is the
     derivative in ``x``. Overlap losses, like binary ones, on batches of one
-    positive sample.
+    positive sample. Embedding losses: a batch of three unit vectors in the
+    plane, an anchor at angle 0 and a positive of its class at 0.5 rad, and a
+    negative of another class at angle ``x``; the value is the batch mean and
+    the gradient the derivative in ``x``.
     """
     n = x.shape[0]
     if loss.link.name == "box":  # a unit box moved sideways from its target
@@ -164,6 +168,14 @@ def _shape(loss, x):
         raw = np.column_stack([x + 1.0, x - 1.0])
         value, grad = _per_point(loss, np.ones(n), raw)
         return value, grad.sum(axis=1), _ORDINAL
+    if loss.task == "embedding":
+        y = np.array([0.0, 0.0, 1.0])
+        value, grad = np.empty(n), np.empty(n)
+        for i, angle in enumerate(x):
+            raw = np.array([[1.0, 0.0], [np.cos(0.5), np.sin(0.5)], [np.cos(angle), np.sin(angle)]])
+            value[i], g = loss.loss_gradient(y, raw)
+            grad[i] = g[2] @ np.array([-np.sin(angle), np.cos(angle)])
+        return value, grad, _EMBEDDING
     raise ValueError(f"LossShapeDisplay cannot draw {type(loss).__name__} (task {loss.task!r}).")
 
 

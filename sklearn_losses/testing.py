@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 from sklearn.base import clone
 
-from ._contract import check_baseline, check_batch_loss, check_declarations
+from ._contract import check_baseline, check_batch_loss, check_declarations, check_pairwise_loss
 from .losses import get_loss
 from .losses._base import allow_non_finite
 
@@ -44,6 +44,8 @@ def _sample(loss, rng, n_samples, n_classes):
             return y, loss.raw_domain.sample(rng, n_samples, columns)
         return y, 2.0 * rng.normal(size=(n_samples, columns))
     y = loss.target_domain.sample(rng, n_samples)
+    if loss.structure == "pairwise":  # labels and embeddings of 3 components
+        return y, rng.normal(size=(n_samples, 3))
     if loss.task != "regression":
         return y, 2.0 * rng.normal(size=n_samples)
     if loss.link.name == "log":
@@ -359,6 +361,11 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
       finite differences, permutation invariance, ``sum = W * mean``,
       integer weights equal repeated samples, statistics that add up over
       chunks (decomposable losses), no NaN at extreme inputs, float32;
+    * pairwise losses (``structure="pairwise"``, embeddings): the batch
+      gradient against finite differences, invariance to permutations and
+      to renaming the labels, the weight semantics (a zero weight removes a
+      sample, scaling the weights changes nothing), loss 0 without pairs, no
+      NaN at extreme or degenerate embeddings, float32;
     * ``baseline_prediction`` is the best constant: no constant nearby or
       far does better, and integer weights equal repeated samples;
     * a declared piecewise-linear structure (``linear_pieces``) equals the
@@ -384,6 +391,9 @@ def check_loss(loss, *, n_samples=60, n_classes=4, random_state=0, rtol=5e-6):
     w = rng.uniform(0.2, 3.0, size=n_samples)
     _check_params_protocol(loss)
     check_declarations(loss, y, raw, lambda message: _fail(loss, message))
+    if loss.structure == "pairwise":
+        check_pairwise_loss(loss, y, raw, w, _EXTREMES, lambda message: _fail(loss, message))
+        return
     if loss.structure == "batch":
         check_batch_loss(loss, y, raw, w, _EXTREMES, rtol, lambda message: _fail(loss, message))
         check_baseline(loss, y, w, n_classes, lambda message: _fail(loss, message))

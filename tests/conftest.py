@@ -6,6 +6,7 @@ from sklearn_losses.losses import (
     AllThreshold, CumulativeLink, ImmediateThreshold, SquaredHinge,
     LINEX, CrossEntropy, EpsilonInsensitive, Expectile, Focal, GeneralRobust, Hinge, Huber,
     LogLoss, MulticlassFocal, MulticlassHinge, PseudoHuber, Quantile, SmoothL1, SoftF1, Tweedie,
+    Contrastive, NTXent, SupCon, TripletMargin,
     CIoU, DIoU, FocalTversky, GIoU, LovaszSoftmax, SoftDice, SoftFBeta, SoftJaccard, Tversky,
 )
 
@@ -49,6 +50,15 @@ EXTRA_CASES = [
     AllThreshold(base="hinge", threshold_weights="squared"),
     AllThreshold(base=SquaredHinge(), threshold_weights="absolute"),
     ImmediateThreshold(base="hinge"),
+    Contrastive(pos_margin=0.1, neg_margin=0.8, average="all"),
+    Contrastive(pos_margin=-0.9, neg_margin=-0.2, distance="cosine", normalize=False),
+    *(TripletMargin(mining=m) for m in ("hard", "semihard", "batch_hard")),
+    TripletMargin(margin=0.3, mining="semihard", mining_margin=0.5, average="all", distance="cosine"),
+    TripletMargin(mining_margin=np.inf, average="all", normalize=False),
+    NTXent(temperature=0.5, distance="euclidean", average="nonzero"),
+    NTXent(normalize=False),
+    SupCon(temperature=0.3, average="all", distance="euclidean"),
+    SupCon(normalize=False),
 ]
 
 DEFAULT_CASES = [info.cls() for info in available_losses()]

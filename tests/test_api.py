@@ -26,7 +26,8 @@ from .conftest import DEFAULT_CASES, case_id
 # -- registry --------------------------------------------------------------------------
 def test_registry_lists_the_catalogue():
     names = {info.name for info in available_losses()}
-    assert len(names) == 41
+    assert len(names) == 45
+    assert {info.name for info in available_losses(task="embedding")} == {"contrastive", "triplet", "ntxent", "supcon"}
     assert {info.name for info in available_losses(task="ordinal")} == {
         "cumulative_link", "all_threshold", "immediate_threshold", "coral", "corn"}
     assert {"huber", "quantile", "focal", "cross_entropy", "kl_divergence", "tweedie"} <= names

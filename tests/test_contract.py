@@ -27,8 +27,8 @@ def test_every_loss_has_a_reference(name):
 
 @pytest.mark.parametrize("loss", ALL_CASES, ids=case_id)
 def test_values_match_numpy_reference(loss, rng):
-    y, raw = _sample(loss, rng, 200, 5)
-    if loss.structure == "batch":
+    y, raw = _sample(loss, rng, 60 if loss.structure == "pairwise" else 200, 5)
+    if loss.structure in ("batch", "pairwise"):
         w = rng.uniform(0.2, 3.0, raw.shape[0])
         for weights in (None, w):
             expected = REFERENCE_BATCH_VALUES[loss.name](loss, y, raw, weights)
@@ -46,7 +46,7 @@ def test_no_nan_anywhere(loss, raw, seed):
     y, sample = _sample(loss, rng, 8, 3)
     raw_array = np.full_like(sample, raw)
     with np.errstate(all="ignore"):
-        value, grad = loss.loss_gradient(y, raw_array, reduction="mean" if loss.structure == "batch" else "none")
+        value, grad = loss.loss_gradient(y, raw_array, reduction="mean" if loss.structure in ("batch", "pairwise") else "none")
     assert not np.any(np.isnan(value)) and not np.any(np.isnan(grad))
 
 
@@ -211,7 +211,7 @@ def test_default_hessian_follows_the_per_sample_functions():
     assert get_loss("multiclass_focal").hessian == "none"
     with pytest.raises(ValueError, match=r"declares no hessian \(hessian='none'\)"):
         _NoHessianClaim().gradient_hessian(np.zeros(3), np.ones(3))
-    assert {info.properties["structure"] for info in available_losses()} == {"elementwise", "row", "batch"}
+    assert {info.properties["structure"] for info in available_losses()} == {"elementwise", "row", "batch", "pairwise"}
 
 
 def test_solvers_name_the_declaration_they_miss():

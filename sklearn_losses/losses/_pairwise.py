@@ -46,6 +46,10 @@ BLOCK_ENTRIES = 1 << 18
 #: Smallest norm a row is divided by (``torch.nn.functional.normalize``'s eps).
 NORM_EPS = 1e-12
 
+#: Largest magnitude of a dissimilarity (unnormalised embeddings only): beyond it the loss would overflow, so the
+#: dissimilarities are capped there (and their derivative is 0), which keeps the loss finite.
+DELTA_CAP = 1e150
+
 #: Squared distances below this fraction of the squared norms are recomputed from the differences
 #: (the Gram form ``|a|^2 + |b|^2 - 2 a.b`` cancels there).
 _CANCELLATION = 1e-6
@@ -78,8 +82,15 @@ class EmbeddingLabels:
 
 
 def normalize_rows(raw):
-    """``(e, norms)``: the rows divided by ``max(||r_i||, NORM_EPS)``, and those divisors."""
-    norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", raw, raw)), NORM_EPS)
+    """``(e, norms)``: the rows divided by ``max(||r_i||, NORM_EPS)``, and those divisors.
+
+    The norms are computed on rows scaled by their largest entry, so rows of
+    any finite magnitude normalise without overflow.
+    """
+    top = np.max(np.abs(raw), axis=1)
+    top = np.where(top > 0.0, top, 1.0)
+    scaled = raw / top[:, None]
+    norms = np.maximum(top * np.sqrt(np.einsum("ij,ij->i", scaled, scaled)), NORM_EPS)
     return raw / norms[:, None], norms
 
 
@@ -167,6 +178,16 @@ class PairwiseLoss(BatchLoss):
         grad[rows] += q.sum(axis=1)[:, None] * block - q @ e
         grad += q.sum(axis=0)[:, None] * e - q.T @ block
 
+    def _geometry(self, x):
+        """``(e, scale, norms)``: the embeddings the dissimilarities are computed from, ``e * scale`` being the
+        (normalised) embeddings; ``norms`` the normalisation's divisors (None without normalisation)."""
+        if self.normalize:
+            e, norms = normalize_rows(x)
+            return e, 1.0, norms
+        top = float(np.max(np.abs(x)))
+        scale = 2.0 ** (int(np.frexp(top)[1]) - 1) if top > 0.0 else 1.0  # a power of two: exact
+        return x / scale, scale, None
+
     # ------------------------------------------------------------ the loss
     def _terms(self, delta, positive, negative, w_anchor, w, anchors, gradient):  # pragma: no cover - abstract
         """For the anchors of a block: ``(sums, normalisers, coefficients)``.
@@ -197,7 +218,10 @@ class PairwiseLoss(BatchLoss):
         m = labels.size
         if m < 2 or (self._needs_negatives and np.all(labels == labels[0])):
             return 0.0, (out if gradient else None)
-        e, norms = normalize_rows(x) if self.normalize else (x, None)
+        e, scale, norms = self._geometry(x)
+        # delta = delta(e) * scale (euclidean) or * scale^2 (cosine); its derivative in e * scale is
+        # d delta(e) / d e times 1 or scale
+        back = 1.0 if self.distance == "euclidean" else scale
         self._context = self._prepare(labels, weights)
         sq_norms = np.einsum("ij,ij->i", e, e)
         sums, normalisers = np.zeros(self.n_parts), np.zeros(self.n_parts)
@@ -206,7 +230,15 @@ class PairwiseLoss(BatchLoss):
         for start in range(0, m, step):
             rows = slice(start, min(start + step, m))
             anchors = np.arange(rows.start, rows.stop)
-            delta = self._dissimilarity(e, rows, sq_norms)
+            unit_delta = self._dissimilarity(e, rows, sq_norms)
+            capped = None
+            if scale == 1.0:
+                delta = unit_delta
+            else:
+                with np.errstate(over="ignore"):
+                    delta = unit_delta * scale * back
+                capped = np.abs(delta) > DELTA_CAP
+                delta = np.clip(delta, -DELTA_CAP, DELTA_CAP)
             positive = labels[anchors, None] == labels[None, :]
             positive[anchors - start, anchors] = False
             negative = labels[anchors, None] != labels[None, :]
@@ -216,13 +248,16 @@ class PairwiseLoss(BatchLoss):
             if gradient:
                 for part, coefficient in enumerate(coefficients):
                     if coefficient is not None:
-                        self._backward_block(e, rows, delta, coefficient, grads[part])
+                        if capped is not None:
+                            coefficient = np.where(capped, 0.0, coefficient)
+                        with np.errstate(over="ignore", invalid="ignore"):
+                            self._backward_block(e, rows, unit_delta, coefficient * back, grads[part])
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(normalisers > 0.0, 1.0 / np.where(normalisers > 0.0, normalisers, 1.0), 0.0)
-        value = float(np.dot(sums, scale))
+            inverse = np.where(normalisers > 0.0, 1.0 / np.where(normalisers > 0.0, normalisers, 1.0), 0.0)
+        value = float(np.dot(sums, inverse))
         if not gradient:
             return value, None
-        grad_e = sum(g * s for g, s in zip(grads, scale))
+        grad_e = sum(g * s for g, s in zip(grads, inverse))
         grad_x = _normalize_backward(e, norms, grad_e) if self.normalize else grad_e
         out[keep] = grad_x
         return value, out
