@@ -141,7 +141,10 @@ class PairwiseLoss(BatchLoss):
         y = np.asarray(y_true)
         if y.dtype.kind not in "fiub":  # string labels: any labels name classes
             y = np.unique(y, return_inverse=True)[1].reshape(y.shape)
-        return super()._inputs(y, raw_prediction, sample_weight, check_input)
+        y, raw, w, dtype = super()._inputs(y, raw_prediction, sample_weight, check_input)
+        if not np.all(np.isfinite(raw)):  # O(n d) against the O(n^2 d) loss; a NaN would vanish in the masks
+            raise ValueError(f"{type(self).__name__}: raw_prediction (the embeddings) contains NaN or infinity.")
+        return y, raw, w, dtype
 
     def baseline_prediction(self, y_true, sample_weight=None, n_classes=None):
         """Not defined: an embedding loss compares samples with each other, so no constant embedding is a
