@@ -81,6 +81,9 @@ def test_blocks_of_anchors_give_the_same_result(loss, rng, monkeypatch):
     np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-10, atol=1e-16)
 
 
+# n=4000 in pure Python (NUMBA_DISABLE_JIT=1) took the triplet case 19 minutes;
+# the memory bound is a property of the compiled kernels' blocking.
+@pytest.mark.slow_in_python
 @pytest.mark.parametrize("loss", [Contrastive(), TripletMargin(), SupCon()], ids=lambda l: type(l).__name__)
 def test_memory_is_bounded_for_a_large_batch(loss, rng):
     n, d = 4000, 8  # all triplets would be 4000^3 / 4 doubles; a full distance matrix 128 MB
