@@ -13,7 +13,9 @@ def pca_directions(X, n_components):
     """The ``n_components`` leading principal directions of ``X`` (rows, unit norm), completed to any number up
     to the number of features by the remaining eigenvectors of the covariance (so one sample or constant
     features still give a full-rank start)."""
-    centred = X - X.mean(axis=0)
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    centred = X / (top if np.isfinite(top) and top > 0 else 1.0)  # the directions do not depend on the scale
+    centred = centred - centred.mean(axis=0)
     _, vectors = np.linalg.eigh(centred.T @ centred)
     directions = vectors[:, ::-1].T[:n_components]
     # a deterministic sign, as scikit-learn's PCA (svd_flip): each direction's largest entry positive
