@@ -99,7 +99,7 @@ class LinearEmbedding(_Embedding):
         minibatches).
     validation_loss_curve_ : list of float or None
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, when X has feature names
 
     Examples
     --------

@@ -38,18 +38,35 @@ class MLPEmbedding(_Embedding):
         Strength of the L2 penalty on the coefficients.
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         See :class:`LinearEmbedding`.
-    batch_size, samples_per_class, learning_rate_init, max_iter, tol, n_iter_no_change, early_stopping, \
-validation_fraction, normalize_output, shuffle, warm_start, random_state, verbose
-        As in :class:`LinearEmbedding` (``learning_rate_init`` defaults to
-        0.001, as scikit-learn's MLP).
+    batch_size : int or "auto", default="auto"
+    samples_per_class : int or None, default=None
+    learning_rate_init : float, default=0.001
+        As scikit-learn's MLP.
+    max_iter : int, default=200
+    tol : float, default=1e-5
+    n_iter_no_change : int, default=10
+    early_stopping : bool, default=False
+    validation_fraction : float, default=0.1
+    normalize_output : bool or "auto", default="auto"
+    shuffle : bool, default=True
+    warm_start : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+        These as in :class:`LinearEmbedding`.
 
     Attributes
     ----------
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape (fan_in, fan_out): the weights of layer ``i``.
     intercepts_ : list of ndarray
-    loss_, solver_, n_iter_, loss_curve_, validation_loss_curve_, n_features_in_, feature_names_in_
-        As in :class:`LinearEmbedding`.
+    loss_ : embedding loss
+    solver_ : str
+    n_iter_ : int
+    loss_curve_ : list of float
+    validation_loss_curve_ : list of float or None
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when X has feature names
+        These as in :class:`LinearEmbedding`.
     """
 
     _parameter_constraints = {**_Embedding._parameter_constraints,
