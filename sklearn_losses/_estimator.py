@@ -8,6 +8,8 @@
 * :func:`keeps_model_on_failure`: wraps ``fit`` and ``partial_fit`` so that a
   call that raises, for any reason (bad input, divergence, an interrupted
   fit), leaves every attribute as it was before the call.
+* :class:`NamedLossParamsMixin`: ``set_params(loss__<parameter>=...)`` works
+  when ``loss`` is a name too (a grid search over a loss's parameters).
 """
 
 import functools
@@ -17,7 +19,7 @@ import numpy as np
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["check_sample_weight", "class_sample_weight", "keeps_model_on_failure"]
+__all__ = ["NamedLossParamsMixin", "check_sample_weight", "class_sample_weight", "keeps_model_on_failure"]
 
 
 def check_sample_weight(sample_weight, X, dtype=np.float64):
@@ -63,3 +65,25 @@ def keeps_model_on_failure(method):
 
     return wrapper
 
+
+
+class NamedLossParamsMixin:
+    """``set_params(loss__<parameter>=...)`` for a ``loss`` given by name as well as by instance.
+
+    scikit-learn's ``set_params`` reaches a nested parameter through the
+    object that holds it, so ``loss__delta`` needs ``loss`` to be a loss
+    instance; with ``loss="huber"`` it would fail on the string. Here a name
+    (the current ``loss``, or one set in the same call) is first replaced by
+    its instance, ``get_loss(name)`` (the loss's default parameters), so
+    ``GridSearchCV(make_pipeline(..., LinearRegressor("huber")), {"linearregressor__loss__delta": [...]})``
+    works as with ``loss=Huber()``.
+    """
+
+    def set_params(self, **params):
+        if any(key.startswith("loss__") for key in params):
+            named = params.get("loss", getattr(self, "loss", None))
+            if isinstance(named, str):
+                from .losses import get_loss
+
+                params = {**params, "loss": get_loss(named)}
+        return super().set_params(**params)

@@ -12,6 +12,11 @@ from sklearn.base import clone
 from sklearn.metrics import mean_squared_error
 
 from sklearn_losses import available_losses, get_loss
+from sklearn_losses.embedding import LinearEmbedding
+from sklearn_losses.ensemble import GradientBoostingRegressor
+from sklearn_losses.linear_model import LinearClassifier, LinearRegressor, OrdinalClassifier
+from sklearn_losses.neural_network import MLPRegressor
+from sklearn_losses.svm import SVMRegressor
 from sklearn_losses.losses import (
     LINEX, BaseLoss, CrossEntropy, Focal, Huber, KLDivergence, LogLoss, MulticlassFocal,
     MulticlassHinge, Poisson, Quantile, SquaredError, Tweedie,
@@ -252,3 +257,22 @@ def test_kernel_spec_validates_its_functions():
         KernelSpec("elementwise", lambda y, r: 0.0, _squared_gradient)
     with pytest.raises(ValueError, match="prepare applies to 'elementwise'"):
         KernelSpec("row", _squared_value, loss_gradient=_squared_gradient, prepare=_squared_value)
+
+
+@pytest.mark.parametrize("make, key, value", [
+    (lambda: LinearRegressor("huber"), "loss__delta", 2.0),
+    (lambda: LinearClassifier("focal"), "loss__gamma", 1.0),
+    (lambda: OrdinalClassifier("all_threshold"), "loss__threshold_weights", "ordinal"),
+    (lambda: SVMRegressor(), "loss__epsilon", 0.3),
+    (lambda: MLPRegressor(loss="huber"), "loss__delta", 2.0),
+    (lambda: GradientBoostingRegressor("quantile"), "loss__quantile", 0.9),
+    (lambda: LinearEmbedding("triplet"), "loss__margin", 0.5),
+], ids=["linear", "classifier", "ordinal", "svm", "mlp", "boosting", "embedding"])
+def test_a_loss_given_by_name_takes_its_parameters_through_set_params(make, key, value):
+    """``loss__<parameter>`` (a grid search over a loss's parameters) works with ``loss="huber"`` as with
+    ``loss=Huber()``: the name becomes the loss's instance."""
+    estimator = make().set_params(**{key: value})
+    assert not isinstance(estimator.loss, str)
+    assert clone(estimator).get_params()[key] == value
+    both = clone(make()).set_params(loss=make().loss, **{key: value})  # a name and its parameter in one call
+    assert both.get_params()[key] == value

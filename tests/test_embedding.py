@@ -249,7 +249,7 @@ def test_same_seed_gives_the_same_model_and_float32_stays_float32():
 @pytest.mark.slow_in_python
 def test_grid_search_over_the_loss_margin_in_a_pipeline():
     X, y = _data(n=160)
-    pipe = make_pipeline(StandardScaler(), LinearEmbedding(TripletMargin(), 2, max_iter=100, learning_rate_init=0.05,
+    pipe = make_pipeline(StandardScaler(), LinearEmbedding("triplet", 2, max_iter=100, learning_rate_init=0.05,
                                                            random_state=0), KNeighborsClassifier(3))
     search = GridSearchCV(pipe, {"linearembedding__loss__margin": [0.1, 0.5]}, cv=2).fit(X, y)
     assert search.best_params_["linearembedding__loss__margin"] in (0.1, 0.5)

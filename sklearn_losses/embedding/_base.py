@@ -32,7 +32,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import check_sample_weight, keeps_model_on_failure
+from .._estimator import NamedLossParamsMixin, check_sample_weight, keeps_model_on_failure
 from .._targets import resolve_loss
 from ..losses import BaseLoss
 from ..losses._pairwise import normalize_rows
@@ -54,7 +54,7 @@ START_ROWS = 4096
 STOCHASTIC = ("adam", "sgd")
 
 
-class _Embedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _Embedding(NamedLossParamsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base of the embedding estimators; subclasses define the model (``_make_model``, ``_initial_theta``)
     and the fitted attributes (``_set_fitted``)."""
 

@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import check_sample_weight, keeps_model_on_failure
+from .._estimator import NamedLossParamsMixin, check_sample_weight, keeps_model_on_failure
 from .._targets import resolve_loss
 from ..losses import BaseLoss
 from ..solvers._objective import flat_start, start_constant
@@ -113,7 +113,7 @@ def categorical_mask(spec, n_features, feature_names, from_dtype):
                      f"got {spec!r}.")
 
 
-class BaseGradientBoosting(BaseEstimator):
+class BaseGradientBoosting(NamedLossParamsMixin, BaseEstimator):
     """Histogram gradient boosting on any loss; see the regressor's and classifier's docstrings."""
 
     _y_numeric = True

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import check_sample_weight
+from .._estimator import NamedLossParamsMixin, check_sample_weight
 from .._targets import resolve_loss
 from ..losses import BaseLoss
 from ..penalties import get_penalty
@@ -59,7 +59,7 @@ class _Problem:
         self.loss, self.y, self.n_outputs, self.penalty_scale = loss, y, n_outputs, penalty_scale
 
 
-class _LinearModel(BaseEstimator):
+class _LinearModel(NamedLossParamsMixin, BaseEstimator):
     """Base of :class:`LinearRegressor` and :class:`LinearClassifier`."""
 
     _parameter_constraints = {

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import check_sample_weight, class_sample_weight, keeps_model_on_failure
+from .._estimator import NamedLossParamsMixin, check_sample_weight, class_sample_weight, keeps_model_on_failure
 from .._targets import ordinal_classes, resolve_loss
 from ..losses import BaseLoss, get_loss
 from ..penalties import get_penalty
@@ -208,7 +208,7 @@ class OrdinalPredictionMixin:
                              f"(link {loss.link.name}) has none: use prediction='median'.")
 
 
-class OrdinalClassifier(OrdinalPredictionMixin, ClassifierMixin, BaseEstimator):
+class OrdinalClassifier(NamedLossParamsMixin, OrdinalPredictionMixin, ClassifierMixin, BaseEstimator):
     r"""Linear ordinal regression with any ordinal loss: ratings, grades and severities.
 
     Minimises

@@ -19,7 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from .._estimator import check_sample_weight, keeps_model_on_failure
+from .._estimator import NamedLossParamsMixin, check_sample_weight, keeps_model_on_failure
 from ..losses import BaseLoss
 from ..solvers._objective import flat_start, start_constant
 from ..solvers._optim import Progress, validation_split
@@ -54,7 +54,7 @@ class _StreamingClassifierMixin:
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(NamedLossParamsMixin, BaseEstimator):
     """Base of the MLP estimators: parameters, validation, the fit driver and prediction."""
 
     _parameter_constraints = {

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .._estimator import check_sample_weight
+from .._estimator import NamedLossParamsMixin, check_sample_weight
 from .._targets import resolve_loss
 from ..losses import NonFiniteLossError, get_loss
 from ..solvers.dcd import balance
@@ -77,7 +77,7 @@ def _stopped(solver, n_iter, max_iter, tol):
     return f"{solver} reached max_iter={max_iter} before the tolerance tol={tol:g}; increase max_iter"
 
 
-class _KernelSVM(BaseEstimator):
+class _KernelSVM(NamedLossParamsMixin, BaseEstimator):
     """Kernel, C, tolerances and the per-problem solvers."""
 
     _parameter_constraints = {
