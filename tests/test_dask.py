@@ -208,3 +208,28 @@ def test_in_memory_input_is_the_in_memory_estimator():
     a = LinearClassifier("focal").fit(data["X"], data["binary"])
     b = memory.LinearClassifier("focal").fit(data["X"], data["binary"])
     np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+def test_each_block_task_uses_its_share_of_the_cores(client, monkeypatch):
+    from sklearn_losses.dask._objective import THREADS_VARIABLE, numba_threads, threads_per_task, usable_cores
+
+    import numba
+
+    assert threads_per_task(client) == max(1, usable_cores() // 2)  # two workers of one thread on this host
+    monkeypatch.setenv(THREADS_VARIABLE, "3")
+    assert threads_per_task(client) == 3
+    monkeypatch.setenv(THREADS_VARIABLE, "0")
+    with pytest.raises(ValueError, match=THREADS_VARIABLE):
+        threads_per_task(client)
+    before = numba.get_num_threads()
+    with numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+
+
+def test_precompile_runs_on_every_worker(client):
+    from sklearn_losses import precompile
+
+    reports = client.run(precompile, estimators="linear", losses=["huber"], threaded=False, weighted=False)
+    assert len(reports) == 2
+    assert all(any(item["loss"] == "huber" for item in report) for report in reports.values())

@@ -21,7 +21,7 @@ from .._targets import probabilistic, regression_targets, resolve_loss
 from ..linear_model._base import _mean_curve
 from ..penalties import get_penalty
 from ..solvers import SOLVERS
-from ._objective import DaskObjective, Targets, block_statistics
+from ._objective import DaskObjective, Targets, block_statistics, threads_per_task
 
 __all__ = ["LinearClassifier", "LinearRegressor", "is_dask_collection"]
 
@@ -129,12 +129,13 @@ class _DaskFitMixin:
         _check_n_features(self, Xa, reset=True)
         problems, fitted = self._dask_problems(ya, loss)
         results = []
+        threads = threads_per_task()
         for prepare, n_outputs in problems:
             n, total, y_sample, w_sample = block_statistics(blocks, prepare)
             if n == 0:
                 raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
             objective = DaskObjective(loss, blocks, prepare, self.fit_intercept, n_outputs, Xa.shape[1], n,
-                                      total, y_sample, w_sample)
+                                      total, y_sample, w_sample, threads)
             theta0 = objective.start()
             theta, n_iter, converged, curve = info.func(objective, penalty, theta0, max_iter=self.max_iter,
                                                         tol=self.tol, verbose=self.verbose)

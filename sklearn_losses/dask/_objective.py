@@ -11,18 +11,82 @@ task runs and dropped after, so the collection may exceed the cluster's
 memory. The reduction's order is fixed by the blocks' order, so a fit gives
 the same result on any number of workers.
 
+Threads: a block's kernels may be threaded (blocks of 200,000 entries or
+more), and every worker thread runs a task, so a task uses its share of the
+host's cores, ``cores // threads of the workers on that host``
+(:func:`threads_per_task`; numba's thread count is set per calling thread);
+the environment variable ``SKLEARN_LOSSES_DASK_THREADS`` overrides it. Two
+workers of one thread each on two cores then run one numba thread each
+instead of two.
+
 ``prepare`` maps a block's raw labels and weights to the problem's targets
 and weights (a classifier's class encoding and ``class_weight``): it runs on
 the workers, so it is a picklable object (:class:`Targets`).
 """
 
 import math
+import os
+from contextlib import contextmanager
 
 import numpy as np
 
 from ..solvers._objective import START_SAMPLES, LinearObjective, flat_start, start_constant
 
-__all__ = ["DaskObjective", "Targets", "block_statistics", "tree_sum"]
+__all__ = ["DaskObjective", "Targets", "block_statistics", "numba_threads", "threads_per_task", "tree_sum"]
+
+#: Environment variable that fixes the numba threads of each block task (an integer).
+THREADS_VARIABLE = "SKLEARN_LOSSES_DASK_THREADS"
+
+
+def usable_cores():
+    """Cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_task(client=None):
+    """Numba threads per block task: ``$SKLEARN_LOSSES_DASK_THREADS``, else the smallest share of a host's
+    cores among the hosts of ``client``'s workers (its cores over the threads of its workers); 1 without a
+    distributed client (dask's local scheduler already runs a task per core)."""
+    if os.environ.get(THREADS_VARIABLE):
+        value = int(os.environ[THREADS_VARIABLE])
+        if value < 1:
+            raise ValueError(f"{THREADS_VARIABLE} must be a positive integer; got {value}.")
+        return value
+    if client is None:
+        try:
+            from distributed import default_client
+
+            client = default_client()
+        except (ImportError, ValueError):  # no distributed client: the local scheduler
+            return 1
+    workers = client.scheduler_info()["workers"]
+    if not workers:
+        return 1
+    cores = client.run(usable_cores)
+    hosts = {}
+    for address, info in workers.items():
+        threads, host_cores = hosts.get(info["host"], (0, cores.get(address, 1)))
+        hosts[info["host"]] = (threads + int(info["nthreads"]), host_cores)
+    return max(1, min(host_cores // max(threads, 1) for threads, host_cores in hosts.values()))
+
+
+@contextmanager
+def numba_threads(n):
+    """Run the block with ``n`` numba threads (numba's setting is per calling thread), then restore it."""
+    import numba
+
+    if n is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 class Targets:
@@ -58,7 +122,7 @@ class Targets:
         return encoded.astype(np.float64), w
 
 
-def _block_sums(X, y, w, theta, loss, prepare, fit_intercept, n_outputs):
+def _block_sums(X, y, w, theta, loss, prepare, fit_intercept, n_outputs, threads=None):
     """``(sum_i w_i loss_i, its gradient in theta, sum_i w_i)`` over one row block."""
     n_params = theta.size
     X = np.ascontiguousarray(X)
@@ -66,7 +130,8 @@ def _block_sums(X, y, w, theta, loss, prepare, fit_intercept, n_outputs):
     total = float(X.shape[0] if w is None else np.sum(w))
     if X.shape[0] == 0 or not total > 0:
         return 0.0, np.zeros(n_params), 0.0
-    value, grad = LinearObjective(loss, X, y, w, fit_intercept, n_outputs).loss_gradient(theta)
+    with numba_threads(threads):
+        value, grad = LinearObjective(loss, X, y, w, fit_intercept, n_outputs).loss_gradient(theta)
     return value * total, grad * total, total
 
 
@@ -125,7 +190,7 @@ class DaskObjective:
     has_epoch_kernel = False
 
     def __init__(self, loss, blocks, prepare, fit_intercept, n_outputs, n_features, n_samples, total_weight,
-                 y_sample, w_sample):
+                 y_sample, w_sample, threads=None):
         if not total_weight > 0:
             raise ValueError("sample_weight sums to zero: the weighted mean loss is undefined.")
         self.loss, self.blocks, self.prepare = loss, blocks, prepare
@@ -133,6 +198,7 @@ class DaskObjective:
         self.n_samples, self.total_weight = n_samples, total_weight
         self._y_sample, self._w_sample = y_sample, w_sample
         self.sample_weight = None
+        self.threads = threads
         self.n_evaluations = 0
         self._start = None
 
@@ -147,7 +213,7 @@ class DaskObjective:
             raise ValueError("A distributed objective evaluates the whole collection (no minibatches).")
         theta = np.asarray(theta, dtype=np.float64)
         block = dask.delayed(_block_sums, pure=True)
-        parts = [block(X, y, w, theta, self.loss, self.prepare, self.fit_intercept, self.n_outputs)
+        parts = [block(X, y, w, theta, self.loss, self.prepare, self.fit_intercept, self.n_outputs, self.threads)
                  for X, y, w in self.blocks]
         value, grad, _ = dask.compute(tree_sum(parts))[0]
         self.n_evaluations += 1
