@@ -233,3 +233,66 @@ def test_precompile_runs_on_every_worker(client):
     reports = client.run(precompile, estimators="linear", losses=["huber"], threaded=False, weighted=False)
     assert len(reports) == 2
     assert all(any(item["loss"] == "huber" for item in report) for report in reports.values())
+
+
+JOBLIB_SCRIPT = '''
+import joblib
+import numpy as np
+from distributed import Client, LocalCluster
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_losses.linear_model import LinearRegressor
+from sklearn_losses.losses import make_loss
+
+
+def cost(y, r, under=2.0):  # defined in __main__: it must travel to the workers by value
+    e = y - r
+    return under * e * e if e > 0 else e * e
+
+
+if __name__ == "__main__":
+    loss = make_loss(cost, name="cost", under=2.0)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(400)
+    grid = {"loss__under": [1.0, 4.0]}
+    serial = GridSearchCV(LinearRegressor(loss), grid, cv=3).fit(X, y).cv_results_["mean_test_score"]
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster):
+        with joblib.parallel_backend("dask"):
+            search = GridSearchCV(LinearRegressor(loss), grid, cv=3, n_jobs=-1).fit(X, y)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], serial, rtol=1e-12)
+    print("same scores", search.best_params_)
+'''
+
+
+def test_joblib_dask_backend_runs_a_grid_search_with_a_custom_loss_from_main(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "search.py"
+    script.write_text(JOBLIB_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "same scores" in done.stdout
+
+
+def _numba_threads_here():
+    import numba
+
+    return numba.get_num_threads()
+
+
+def test_worker_processes_take_numba_threads_from_the_spawn_environment_and_joblib():
+    """What the user guide says for in-memory fits inside workers: dask's pre-spawn environment fixes numba's
+    threads of its worker processes, and joblib's ``inner_max_num_threads`` those of loky's workers."""
+    import dask
+    from joblib import Parallel, delayed, parallel_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}):
+            with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster, \
+                    distributed.Client(cluster) as client:
+                assert set(client.run(_numba_threads_here).values()) == {1}
+    with parallel_config("loky", inner_max_num_threads=1):
+        assert Parallel(n_jobs=2)(delayed(_numba_threads_here)() for _ in range(2)) == [1, 1]
