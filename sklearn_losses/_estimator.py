@@ -7,7 +7,9 @@
   (a dict or ``"balanced"``), refused when an entry is negative or not finite.
 * :func:`keeps_model_on_failure`: wraps ``fit`` and ``partial_fit`` so that a
   call that raises, for any reason (bad input, divergence, an interrupted
-  fit), leaves every attribute as it was before the call.
+  fit), leaves every attribute as it was before the call; inside a Dask
+  worker's task the call runs with that task's share of the host's cores as
+  numba threads (:mod:`._workers`).
 * :class:`NamedLossParamsMixin`: ``set_params(loss__<parameter>=...)`` works
   when ``loss`` is a name too (a grid search over a loss's parameters).
 """
@@ -18,6 +20,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
+
+from ._workers import numba_threads, worker_numba_threads
 
 __all__ = ["NamedLossParamsMixin", "check_sample_weight", "class_sample_weight", "keeps_model_on_failure"]
 
@@ -57,7 +61,8 @@ def keeps_model_on_failure(method):
     def wrapper(self, *args, **kwargs):
         state = dict(self.__dict__)
         try:
-            return method(self, *args, **kwargs)
+            with numba_threads(worker_numba_threads()):  # in a Dask worker's task: its share of the cores
+                return method(self, *args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)

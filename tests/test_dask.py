@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from sklearn_losses._estimator import keeps_model_on_failure
 from sklearn_losses.losses import make_loss
 from sklearn_losses import linear_model as memory
 
@@ -242,6 +243,7 @@ from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_losses.linear_model import LinearRegressor
+from sklearn_losses._estimator import keeps_model_on_failure
 from sklearn_losses.losses import make_loss
 
 
@@ -296,3 +298,29 @@ def test_worker_processes_take_numba_threads_from_the_spawn_environment_and_jobl
                 assert set(client.run(_numba_threads_here).values()) == {1}
     with parallel_config("loky", inner_max_num_threads=1):
         assert Parallel(n_jobs=2)(delayed(_numba_threads_here)() for _ in range(2)) == [1, 1]
+
+
+class _RecordingRegressor(memory.LinearRegressor):
+    """Records numba's thread count while its (decorated) fit runs."""
+
+    @keeps_model_on_failure
+    def fit(self, X, y, sample_weight=None):
+        import numba
+
+        self.numba_threads_ = numba.get_num_threads()
+        return super().fit(X, y, sample_weight)
+
+
+def _fit_in_a_task(X, y):
+    return _RecordingRegressor("huber").fit(X, y).numba_threads_
+
+
+def test_an_in_memory_fit_inside_a_worker_task_uses_the_task_share(client):
+    import numba
+
+    from sklearn_losses._workers import usable_cores
+
+    X = np.random.default_rng(0).standard_normal((300, 3))
+    in_task = client.submit(_fit_in_a_task, X, X[:, 0], pure=False).result()
+    assert in_task == max(1, usable_cores() // 2)  # two one-thread workers on this host
+    assert _RecordingRegressor("huber").fit(X, X[:, 0]).numba_threads_ == numba.get_num_threads()  # no cap here

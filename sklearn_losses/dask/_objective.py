@@ -25,69 +25,13 @@ the workers, so it is a picklable object (:class:`Targets`).
 """
 
 import math
-import os
-from contextlib import contextmanager
 
 import numpy as np
 
+from .._workers import THREADS_VARIABLE, numba_threads, threads_per_task, usable_cores  # noqa: F401 (re-exported)
 from ..solvers._objective import START_SAMPLES, LinearObjective, flat_start, start_constant
 
 __all__ = ["DaskObjective", "Targets", "block_statistics", "numba_threads", "threads_per_task", "tree_sum"]
-
-#: Environment variable that fixes the numba threads of each block task (an integer).
-THREADS_VARIABLE = "SKLEARN_LOSSES_DASK_THREADS"
-
-
-def usable_cores():
-    """Cores this process may run on (its CPU affinity where the platform tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-def threads_per_task(client=None):
-    """Numba threads per block task: ``$SKLEARN_LOSSES_DASK_THREADS``, else the smallest share of a host's
-    cores among the hosts of ``client``'s workers (its cores over the threads of its workers); 1 without a
-    distributed client (dask's local scheduler already runs a task per core)."""
-    if os.environ.get(THREADS_VARIABLE):
-        value = int(os.environ[THREADS_VARIABLE])
-        if value < 1:
-            raise ValueError(f"{THREADS_VARIABLE} must be a positive integer; got {value}.")
-        return value
-    if client is None:
-        try:
-            from distributed import default_client
-
-            client = default_client()
-        except (ImportError, ValueError):  # no distributed client: the local scheduler
-            return 1
-    workers = client.scheduler_info()["workers"]
-    if not workers:
-        return 1
-    cores = client.run(usable_cores)
-    hosts = {}
-    for address, info in workers.items():
-        threads, host_cores = hosts.get(info["host"], (0, cores.get(address, 1)))
-        hosts[info["host"]] = (threads + int(info["nthreads"]), host_cores)
-    return max(1, min(host_cores // max(threads, 1) for threads, host_cores in hosts.values()))
-
-
-@contextmanager
-def numba_threads(n):
-    """Run the block with ``n`` numba threads (numba's setting is per calling thread), then restore it."""
-    import numba
-
-    if n is None:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
 
 class Targets:
     """A problem's targets and weights from a block's labels and weights (picklable: runs on the workers).
