@@ -284,18 +284,11 @@ def _numba_threads_here():
     return numba.get_num_threads()
 
 
-def test_worker_processes_take_numba_threads_from_the_spawn_environment_and_joblib():
-    """What the user guide says for in-memory fits inside workers: dask's pre-spawn environment fixes numba's
-    threads of its worker processes, and joblib's ``inner_max_num_threads`` those of loky's workers."""
-    import dask
+def test_joblib_inner_max_num_threads_reaches_numba_in_loky_workers():
+    """What the user guide says for fits in joblib's process workers: ``inner_max_num_threads`` sets numba's
+    threads there (joblib passes NUMBA_NUM_THREADS to loky's workers)."""
     from joblib import Parallel, delayed, parallel_config
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1}):
-            with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster, \
-                    distributed.Client(cluster) as client:
-                assert set(client.run(_numba_threads_here).values()) == {1}
     with parallel_config("loky", inner_max_num_threads=1):
         assert Parallel(n_jobs=2)(delayed(_numba_threads_here)() for _ in range(2)) == [1, 1]
 
