@@ -129,6 +129,16 @@ def test_class_weight_is_applied_on_the_workers(client, class_weight):
     np.testing.assert_allclose(fitted.coef_, expected.coef_, atol=1e-6)
 
 
+def test_in_memory_targets_and_weights_are_split_into_the_blocks_of_X(client):
+    data = _data()
+    X, y, w = data["X"], data["regression"], data["weights"]
+    expected = memory.LinearRegressor("huber", tol=1e-10).fit(X, y, sample_weight=w)
+    fitted = LinearRegressor("huber", tol=1e-10).fit(_dask(X), y, sample_weight=w)
+    np.testing.assert_allclose(fitted.coef_, expected.coef_, atol=1e-6)
+    mixed = LinearRegressor("huber", tol=1e-10).fit(_dask(X), _dask(y), sample_weight=list(w))
+    np.testing.assert_allclose(mixed.coef_, expected.coef_, atol=1e-6)
+
+
 def test_string_labels_and_uneven_blocks(client):
     data = _data(n=2500)
     X, labels = data["X"], np.array(["ham", "spam"])[data["binary"]]
@@ -176,8 +186,8 @@ def test_bad_input_is_a_clear_error_and_keeps_the_model(client):
         LinearClassifier("soft_f1").fit(_dask(X), _dask(data["binary"][:1000]))
     with pytest.raises(ValueError, match="Poisson"):
         LinearRegressor("poisson").fit(_dask(X), _dask(y))  # negative targets, found on a worker
-    with pytest.raises(TypeError, match="y must be a Dask collection"):
-        model.fit(_dask(X), y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        model.fit(_dask(X), y[:-1])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         model.fit(_dask(X), _dask(y[:-1]))
     with pytest.raises(ValueError, match="at least 2 classes"):

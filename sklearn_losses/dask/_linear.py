@@ -47,24 +47,33 @@ def _as_array(x, name, lengths):
     return x
 
 
+def _along(values, Xa, name):
+    """``values`` (y or sample_weight) as a Dask array: a Dask collection as it is; an in-memory array (small next
+    to X: one number per row) split into X's row blocks."""
+    if is_dask_collection(values):
+        return _as_array(values, name, lengths=True)
+    values = np.asarray(values)
+    if values.ndim == 0 or values.shape[0] != Xa.shape[0]:
+        raise ValueError(f"X and {name} have inconsistent numbers of samples: {Xa.shape[0]} and "
+                         f"{values.shape[0] if values.ndim else 'a scalar'}.")
+    import dask.array as da
+
+    return da.from_array(values, chunks=(Xa.chunks[0],) + tuple((s,) for s in values.shape[1:]))
+
+
 def _blocks(X, y, sample_weight):
     """Aligned row blocks ``[(X_block, y_block, w_block), ...]`` (delayed) of Dask X, y and sample_weight."""
     Xa = _as_array(X, "X", lengths=True)
     if Xa.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features); got a Dask array of shape {Xa.shape}.")
     Xa = Xa.rechunk({1: -1})
-    ya = _as_array(y, "y", lengths=True) if is_dask_collection(y) else None
-    if ya is None:
-        raise TypeError("y must be a Dask collection when X is one (both partitioned by rows).")
+    ya = _along(y, Xa, "y")
     if ya.shape[0] != Xa.shape[0]:
         raise ValueError(f"X and y have inconsistent numbers of samples: {Xa.shape[0]} and {ya.shape[0]}.")
     ya = ya.rechunk((Xa.chunks[0],) + tuple((s,) for s in ya.shape[1:]))
     wa = None
     if sample_weight is not None:
-        wa = _as_array(sample_weight, "sample_weight", lengths=True) if is_dask_collection(sample_weight) \
-            else None
-        if wa is None:
-            raise TypeError("sample_weight must be a Dask collection when X is one.")
+        wa = _along(sample_weight, Xa, "sample_weight")
         if wa.shape != (Xa.shape[0],):
             raise ValueError(f"sample_weight must have shape ({Xa.shape[0]},); got {wa.shape}.")
         wa = wa.rechunk((Xa.chunks[0],))
@@ -198,7 +207,8 @@ class LinearRegressor(_DaskFitMixin, linear_model.LinearRegressor):
     __doc__ = (
         "Linear regression with any loss, fitted in memory or on Dask collections without gathering them.\n\n"
         "Parameters and attributes: those of :class:`sklearn_losses.linear_model.LinearRegressor`. On a Dask\n"
-        "array or dataframe ``X`` (with ``y`` and ``sample_weight`` Dask collections of the same rows), ``fit``\n"
+        "array or dataframe ``X`` (``y`` and ``sample_weight`` Dask collections of the same rows, or in-memory\n"
+        "arrays split into X's row blocks), ``fit``\n"
         "distributes every evaluation of the objective over the row blocks and runs ``solver`` (``'auto'``:\n"
         "``'lbfgs'``, or ``'newton-cg'``) on the client; the predictions and ``score`` are then lazy Dask arrays.\n"
     )
