@@ -59,11 +59,11 @@ def threads_per_task(client=None):
 @contextmanager
 def numba_threads(n):
     """Run the block with ``n`` numba threads (numba's setting is per calling thread), then restore it."""
-    import numba
-
-    if n is None:
+    if n is None:  # outside a worker: numba is not even imported here
         yield
         return
+    import numba
+
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     try:

@@ -128,6 +128,13 @@ class _DaskFitMixin:
                              f"(structure={loss.structure!r}), so its row blocks cannot be summed.")
         return info
 
+    @keeps_model_on_failure
+    def fit(self, X, y, sample_weight=None):
+        """Fit in memory, or on Dask collections by distributing each evaluation of the objective (see the class)."""
+        if is_dask_collection(X):
+            return self._fit_dask(X, y, sample_weight)
+        return super().fit(X, y, sample_weight)
+
     def _fit_dask(self, X, y, sample_weight):
         self._validate_params()
         loss = resolve_loss(self, self.loss)
@@ -137,12 +144,14 @@ class _DaskFitMixin:
         _set_feature_names(self, X)
         _check_n_features(self, Xa, reset=True)
         problems, fitted = self._dask_problems(ya, loss)
+        # one validating pass for every problem: they differ only in how the labels are encoded
+        n, total, y_raw, w_raw = block_statistics(blocks, problems[0][0])
+        if n == 0:
+            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
         results = []
         threads = threads_per_task()
         for prepare, n_outputs in problems:
-            n, total, y_sample, w_sample = block_statistics(blocks, prepare)
-            if n == 0:
-                raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+            y_sample, w_sample = prepare(y_raw, w_raw)
             objective = DaskObjective(loss, blocks, prepare, self.fit_intercept, n_outputs, Xa.shape[1], n,
                                       total, y_sample, w_sample, threads)
             theta0 = objective.start()
@@ -171,6 +180,10 @@ class _DaskFitMixin:
         return self
 
     # ------------------------------------------------------------ lazy predictions
+    def _memory_or_lazy(self, method, X):
+        """``method(X)`` for in-memory ``X``; for a Dask collection, ``method`` mapped over its row blocks."""
+        return self._map_rows(method, X) if is_dask_collection(X) else method(X)
+
     def _map_rows(self, method, X):
         """``method`` (an in-memory prediction) over the row blocks of Dask ``X``, lazily."""
         check_is_fitted(self)
@@ -196,11 +209,17 @@ def _call_on_block(block, method, names=None):
     return method(block)
 
 
-def _weighted_mean(values, sample_weight):
-    if sample_weight is None:
-        return values.mean()
-    w = _as_array(sample_weight, "sample_weight", lengths=True).rechunk(values.chunks[0])
-    return (values * w).sum() / w.sum()
+def _weighted_mean(values, w):
+    """The mean of a Dask array, weighted by ``w`` (a Dask array of its blocks, or None)."""
+    return values.mean() if w is None else (values * w).sum() / w.sum()
+
+
+def _score_inputs(prediction, y, sample_weight):
+    """``y`` and ``sample_weight`` (Dask or in-memory) as Dask arrays in the row blocks of ``prediction``."""
+    ya = _along(y, prediction, "y").rechunk(prediction.chunks[0])
+    w = None if sample_weight is None else _along(sample_weight, prediction, "sample_weight").rechunk(
+        prediction.chunks[0])
+    return ya, w
 
 
 class LinearRegressor(_DaskFitMixin, linear_model.LinearRegressor):
@@ -213,12 +232,6 @@ class LinearRegressor(_DaskFitMixin, linear_model.LinearRegressor):
         "``'lbfgs'``, or ``'newton-cg'``) on the client; the predictions and ``score`` are then lazy Dask arrays.\n"
     )
 
-    @keeps_model_on_failure
-    def fit(self, X, y, sample_weight=None):
-        if is_dask_collection(X):
-            return self._fit_dask(X, y, sample_weight)
-        return super().fit(X, y, sample_weight)
-
     def _dask_problems(self, y, loss):
         if y.ndim != 1:
             raise ValueError(f"{type(self).__name__} on Dask collections takes 1-D targets; got y of shape "
@@ -226,24 +239,21 @@ class LinearRegressor(_DaskFitMixin, linear_model.LinearRegressor):
         return [(Targets(validate=_RegressionTargets(type(self).__name__, loss)), 1)], {"multi": False}
 
     def predict(self, X):
-        if is_dask_collection(X):
-            return self._map_rows(super().predict, X)
-        return super().predict(X)
+        return self._memory_or_lazy(super().predict, X)
 
     def predict_raw(self, X):
-        if is_dask_collection(X):
-            return self._map_rows(super().predict_raw, X)
-        return super().predict_raw(X)
+        return self._memory_or_lazy(super().predict_raw, X)
 
     def score(self, X, y, sample_weight=None):
         """R^2 of the predictions; a lazy 0-d Dask array for Dask inputs."""
         if not is_dask_collection(X):
             return super().score(X, y, sample_weight)
         prediction = self.predict(X)
-        ya = _as_array(y, "y", lengths=True).rechunk(prediction.chunks[0]).astype(np.float64)
-        mean = _weighted_mean(ya, sample_weight)
-        residual = _weighted_mean((ya - prediction) ** 2, sample_weight)
-        spread = _weighted_mean((ya - mean) ** 2, sample_weight)
+        ya, w = _score_inputs(prediction, y, sample_weight)
+        ya = ya.astype(np.float64)
+        mean = _weighted_mean(ya, w)
+        residual = _weighted_mean((ya - prediction) ** 2, w)
+        spread = _weighted_mean((ya - mean) ** 2, w)
         return 1.0 - residual / spread
 
 
@@ -255,12 +265,6 @@ class LinearClassifier(_DaskFitMixin, linear_model.LinearClassifier):
         "the row blocks (``class_weight`` applied on the workers), and ``predict``, ``predict_proba``,\n"
         "``decision_function`` and ``score`` return lazy Dask arrays.\n"
     )
-
-    @keeps_model_on_failure
-    def fit(self, X, y, sample_weight=None):
-        if is_dask_collection(X):
-            return self._fit_dask(X, y, sample_weight)
-        return super().fit(X, y, sample_weight)
 
     def _dask_problems(self, y, loss):
         import dask
@@ -288,31 +292,23 @@ class LinearClassifier(_DaskFitMixin, linear_model.LinearClassifier):
         return [(Targets(classes=classes, positive=j, class_weights=weights), 1) for j in range(k)], fitted
 
     def decision_function(self, X):
-        if is_dask_collection(X):
-            return self._map_rows(super().decision_function, X)
-        return super().decision_function(X)
+        return self._memory_or_lazy(super().decision_function, X)
 
     def predict(self, X):
-        if is_dask_collection(X):
-            return self._map_rows(super().predict, X)
-        return super().predict(X)
+        return self._memory_or_lazy(super().predict, X)
 
     @available_if(probabilistic)
     def predict_proba(self, X):
-        if is_dask_collection(X):
-            return self._map_rows(super().predict_proba, X)
-        return super().predict_proba(X)
+        return self._memory_or_lazy(super().predict_proba, X)
 
     @available_if(probabilistic)
     def predict_log_proba(self, X):
-        if is_dask_collection(X):
-            return self._map_rows(super().predict_log_proba, X)
-        return super().predict_log_proba(X)
+        return self._memory_or_lazy(super().predict_log_proba, X)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy; a lazy 0-d Dask array for Dask inputs."""
         if not is_dask_collection(X):
             return super().score(X, y, sample_weight)
         prediction = self.predict(X)
-        ya = _as_array(y, "y", lengths=True).rechunk(prediction.chunks[0])
-        return _weighted_mean((ya == prediction).astype(np.float64), sample_weight)
+        ya, w = _score_inputs(prediction, y, sample_weight)
+        return _weighted_mean((ya == prediction).astype(np.float64), w)

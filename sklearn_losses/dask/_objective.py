@@ -94,7 +94,8 @@ def tree_sum(parts):
 
 
 def _block_statistics(X, y, w, prepare, per_block):
-    """Validate one block; return its rows, total weight and an evenly spaced sample of its targets and weights."""
+    """Validate one block (``prepare`` checks its targets); return its rows, total weight after ``prepare`` and an
+    evenly spaced sample of its raw targets and weights."""
     X = np.asarray(X)
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must be numeric; got dtype {X.dtype}.")
@@ -105,15 +106,16 @@ def _block_statistics(X, y, w, prepare, per_block):
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise ValueError("sample_weight contains negative, NaN or infinite values; weights must be finite and "
                              "non-negative.")
-    y, w = prepare(y, w)
+    _, weights = prepare(y, w)
     n = X.shape[0]
     rows = slice(None, None, max(1, math.ceil(n / max(per_block, 1))))
-    return n, float(n if w is None else np.sum(w)), y[rows], None if w is None else w[rows]
+    return n, float(n if weights is None else np.sum(weights)), np.asarray(y)[rows], None if w is None else w[rows]
 
 
 def block_statistics(blocks, prepare):
-    """One pass over the blocks: validated, their number of rows, total weight, and a sample of the targets
-    (about :data:`START_SAMPLES` rows, for the start point)."""
+    """One pass over the blocks: validated, their number of rows, total weight (after ``prepare``'s class
+    weights, which every problem of a fit shares), and a sample of the raw targets and weights (about
+    :data:`START_SAMPLES` rows; each problem encodes it with its own ``prepare`` for its start point)."""
     import dask
 
     per_block = math.ceil(START_SAMPLES / max(len(blocks), 1))

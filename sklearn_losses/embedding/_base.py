@@ -106,7 +106,7 @@ class _Embedding(NamedLossParamsMixin, ClassNamePrefixFeaturesOutMixin, Transfor
 
     @property
     def _n_features_out(self):
-        return self._model.shape[0] if hasattr(self._model, "shape") else self._model.network.n_outputs
+        return self._model.n_outputs
 
     # ------------------------------------------------------------------- fit
     @keeps_model_on_failure

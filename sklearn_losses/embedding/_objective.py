@@ -25,6 +25,7 @@ class LinearMap:
 
     def __init__(self, n_components, n_features):
         self.shape = (int(n_components), int(n_features))
+        self.n_outputs = self.shape[0]
         self.n_params = self.n_penalised = self.shape[0] * self.shape[1]
 
     def embed(self, theta, X):
@@ -44,6 +45,7 @@ class NetworkMap:
 
     def __init__(self, units, activation):
         self.network = Network(units, activation, np.float64, vector_output=True)
+        self.n_outputs = self.network.n_outputs
         self.n_params = self.network.n_params
         self.n_penalised = self.network.n_coef
 
