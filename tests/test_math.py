@@ -74,9 +74,14 @@ def test_softplus_and_sigmoid_at_extremes():
 
 def test_expm1_minus_x_against_exact_arithmetic():
     getcontext().prec = 50
-    for x in (1e-12, -3e-8, 1e-4, -0.05, 0.0999, 0.1, -0.5, 2.0, -30.0):
-        exact = Decimal(x).exp() - 1 - Decimal(x)
-        assert expm1_minus_x(x) == pytest.approx(float(exact), rel=4e-15)
+    # both sides of the switch between the series and exp(x) - 1 - x at |x| = 1/2, and a sweep across it
+    edges = (0.5, -0.5, np.nextafter(0.5, 0.0), np.nextafter(-0.5, 0.0), 0.50001, -0.50001)
+    for x in (1e-12, -3e-8, 1e-4, -0.05, 0.0999, 0.1, 2.0, -30.0, 49.0, 51.0, 700.0, *edges,
+              *np.linspace(-1.5, 1.5, 61)):
+        exact = Decimal(float(x)).exp() - 1 - Decimal(float(x))
+        assert expm1_minus_x(x) == pytest.approx(float(exact), rel=4e-15, abs=1e-300)
+    assert expm1_minus_x(0.0) == 0.0
+    assert np.isnan(expm1_minus_x(np.nan))
     assert expm1_minus_x(1e300) == np.inf
     assert expm1_minus_x(-1e300) == 1e300 - 1
 

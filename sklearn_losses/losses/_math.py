@@ -288,24 +288,40 @@ def expm1(x):
     return math.expm1(x) if x < 700.0 else exp(x)
 
 
+#: 1/k! for k = 15, 14, ..., 2: the series of exp(x) - 1 - x (Horner order).
+_EXPM1_MINUS_X_SERIES = tuple(1.0 / math.factorial(k) for k in range(15, 1, -1))
+_E15, _E14, _E13, _E12, _E11, _E10, _E9, _E8, _E7, _E6, _E5, _E4, _E3, _E2 = _EXPM1_MINUS_X_SERIES
+
+
 @njit(**SCALAR_OPTIONS)
 def expm1_minus_x(x):
-    """exp(x) - 1 - x without cancellation (a series for |x| < 0.1); +inf at x = +inf (not inf - inf)."""
-    if x > 700.0:  # x + 1 is below half an ulp of exp(x) there
-        return expm1(x)
-    if abs(x) < 0.1:
-        p = 1.0 / 39916800.0
-        p = p * x + 1.0 / 3628800.0
-        p = p * x + 1.0 / 362880.0
-        p = p * x + 1.0 / 40320.0
-        p = p * x + 1.0 / 5040.0
-        p = p * x + 1.0 / 720.0
-        p = p * x + 1.0 / 120.0
-        p = p * x + 1.0 / 24.0
-        p = p * x + 1.0 / 6.0
-        p = p * x + 0.5
-        return p * x * x
-    return expm1(x) - x
+    """exp(x) - 1 - x without cancellation, vectorisable; +inf at x = +inf (not inf - inf), NaN for NaN.
+
+    For |x| < 1/2 the Taylor series to x**15 (truncation below 1e-17
+    relative); elsewhere ``exp(x) - 1 - x``, whose value is at least 0.1:
+    within 2e-15 relative (10 ulp, just beyond 1/2; ``math.expm1`` would
+    give 2 ulp there). Both are computed and one is selected, with no call
+    to ``math.expm1``, so that loops over it vectorise (it was a tenth of
+    the speed of the loss's gradient in the Poisson deviance).
+    """
+    p = _E15
+    p = p * x + _E14
+    p = p * x + _E13
+    p = p * x + _E12
+    p = p * x + _E11
+    p = p * x + _E10
+    p = p * x + _E9
+    p = p * x + _E8
+    p = p * x + _E7
+    p = p * x + _E6
+    p = p * x + _E5
+    p = p * x + _E4
+    p = p * x + _E3
+    p = p * x + _E2
+    series = p * x * x
+    e = exp(x)
+    direct = e if x > 50.0 else e - 1.0 - x  # 1 + x is below half an ulp of exp(x) beyond 50 (and inf - inf)
+    return series if abs(x) < 0.5 else direct
 
 
 @njit(**SCALAR_OPTIONS)
