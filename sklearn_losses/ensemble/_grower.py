@@ -192,7 +192,8 @@ def grow_tree(binned, binner, gradient, hessian, count, rows, params, hessian_sc
     b.histogram(rows, root)
     root.sums = root.hist[0].sum(axis=0)
     if binned.shape[1] == 0:
-        root.sums = np.array([gradient[rows].sum(), hessian[rows].sum(), count[rows].sum()])
+        root.sums = np.array([gradient[rows].sum(dtype=np.float64), hessian[rows].sum(dtype=np.float64),
+                              count[rows].sum()])
     heap, leaves, counter = [], [], 0
     if b.splittable(root) and binned.shape[1] > 0:
         b.find_split(root)

@@ -41,9 +41,9 @@ def histograms(binned, rows, gradient, hessian, count, hessian_scale, unit_count
     """
     m = rows.shape[0]
     constant = hessian_scale > 0.0
-    g = np.empty(m)
-    c = np.empty(0 if unit_count else m)
-    h = np.empty(0 if constant else m)
+    g = np.empty(m, dtype=gradient.dtype)  # float32 gradients (see histogram_precision): half the bytes to read
+    c = np.empty(0 if unit_count else m, dtype=count.dtype)
+    h = np.empty(0 if constant else m, dtype=hessian.dtype)
     for k in range(m):  # gathered once, read by every feature
         g[k] = gradient[rows[k]]
     if not unit_count:
