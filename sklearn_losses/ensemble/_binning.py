@@ -3,14 +3,20 @@
 Each feature's non-missing values are mapped to at most ``max_bins`` bins:
 when the feature has at most ``max_bins`` distinct values, one bin per value
 (the thresholds are the midpoints between consecutive values), otherwise the
-bins are quantiles of a subsample of ``subsample`` rows. A value ``x`` falls
-in bin ``i`` exactly when ``thresholds[i - 1] < x <= thresholds[i]``, so a
-split "bin <= b" is the split "x <= thresholds[b]" on the raw values.
+bins are quantiles of a subsample of ``subsample`` rows. Where a few heavy
+values make quantiles coincide (a count of zeros, a common round value),
+the quantiles would leave bins unused: then each heavy value gets a bin of
+its own and the other values are cut at their own quantiles into all the
+bins left, as LightGBM's binning does (scikit-learn's bins stay fewer). A
+value ``x`` falls in bin ``i`` exactly when ``thresholds[i - 1] < x <=
+thresholds[i]``, so a split "bin <= b" is the split "x <= thresholds[b]" on
+the raw values.
 Missing values (NaN) go to bin ``max_bins``. A categorical feature's values
 are category codes, non-negative integers below ``max_bins``: each category
 seen in fit gets a bin of its own (in increasing order of the codes), and
 negative codes, unseen codes and NaN are missing. These are the conventions
-of scikit-learn's ``HistGradientBoosting*`` (its ``_BinMapper``).
+of scikit-learn's ``HistGradientBoosting*`` (its ``_BinMapper``), whose bins
+these are whenever no heavy value makes its quantiles coincide.
 """
 
 import os
@@ -37,8 +43,49 @@ def _thresholds(column, max_bins):
     if distinct.shape[0] <= max_bins:
         return 0.5 * (distinct[:-1] + distinct[1:])
     percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
-    thresholds = np.percentile(values, percentiles, method="averaged_inverted_cdf")
-    return np.unique(thresholds)
+    thresholds = np.unique(np.percentile(values, percentiles, method="averaged_inverted_cdf"))
+    if thresholds.shape[0] == max_bins - 1:
+        return thresholds
+    # heavy values made quantiles coincide: the bins they freed are spread over the other values
+    counts = np.diff(np.flatnonzero(np.append(new, True)))
+    spread = _heavy_value_thresholds(distinct, counts, max_bins)
+    return thresholds if spread is None or spread.shape[0] <= thresholds.shape[0] else spread
+
+
+def _heavy_value_thresholds(distinct, counts, max_bins):
+    """Thresholds that give each heavy value a bin of its own and share the other bins out equally.
+
+    A value is heavy when its count alone fills a bin, that is when it is at
+    least the other values' total count over the bins left for them (found
+    by repetition, as each heavy value found takes a bin and its count out).
+    The other ("light") values are cut at quantiles of their own counts into
+    the bins left, and a bin ends at every heavy value. The cuts next to
+    heavy values may use more bins than planned: the light values' share is
+    then lowered by the excess and the cut repeated, so at most ``max_bins``
+    bins are used (None when the heavy values' bins alone would need more).
+    Each threshold is the midpoint of two consecutive values.
+    """
+    heavy = np.zeros(distinct.shape[0], dtype=bool)
+    while True:
+        bins_left = max_bins - np.count_nonzero(heavy)
+        target = counts[~heavy].sum() / max(bins_left, 1)
+        found = ~heavy & (counts >= target)
+        if bins_left <= 1 or not found.any():
+            break
+        heavy |= found
+    light = np.where(heavy, 0, counts)
+    light_total = light.sum()
+    share = max_bins - np.count_nonzero(heavy)
+    while share >= 1:
+        # each light value's bin among `share`, by the middle of its count in the light values' cumulative count
+        middle = np.cumsum(light) - 0.5 * light
+        bin_of = np.minimum((middle * share / max(light_total, 1)).astype(np.intp), share - 1)
+        cut = heavy[:-1] | heavy[1:] | (bin_of[:-1] != bin_of[1:])
+        excess = np.count_nonzero(cut) - (max_bins - 1)
+        if excess <= 0:
+            return 0.5 * (distinct[:-1] + distinct[1:])[cut]
+        share -= excess
+    return None
 
 
 def _categories(column, max_bins, feature):
