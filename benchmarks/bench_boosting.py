@@ -23,10 +23,21 @@ learning rate (0.1) and minimum leaf size (20), without early stopping:
    and from the loss's best constant (``init_score`` / ``base_margin`` from
    :func:`~sklearn_losses.ensemble.as_lightgbm_objective`); for the quantile
    also their built-in quantile objectives, for context.
-3. **scikit-learn's exact GradientBoostingRegressor** on the quantile 0.9
+3. **Sensitivity** of the two closest cells (quantile 0.9 against HGB on the
+   synthetic rows, LINEX against the boosters on randhie): the same fits on
+   training targets perturbed by 1e-5 times standard normal noise (targets
+   of standard deviation 1), ``--draws`` times, which shows how far a change
+   that small moves each model's held-out loss, next to the gap between them.
+4. **scikit-learn's exact GradientBoostingRegressor** on the quantile 0.9
    loss at n = 100,000: held-out pinball and fit time.
 
-Run: ``python benchmarks/bench_boosting.py [--repeats 2] [--skip-exact] [--skip-boosters]``
+XGBoost bounds a leaf's hessian sum, not its sample count
+(``min_child_weight``); it is set to the minimum leaf size, which is that
+many samples for unit hessians and about that many for LINEX (whose hessian
+averages to 1 over a leaf at the leaf's minimiser). Its custom objective
+without any floor is printed too, for context.
+
+Run: ``python benchmarks/bench_boosting.py [--repeats 2] [--skip-exact] [--skip-boosters] [--draws 6]``
 (LightGBM, XGBoost and statsmodels come with the ``bench`` extra; a missing
 one is skipped and said so).
 """
@@ -59,6 +70,9 @@ REGRESSION = [  # (our loss, HistGradientBoostingRegressor's loss parameters)
     ("poisson", {}, {"loss": "poisson"}),
 ]
 SPLITS = {"diabetes": 10, "randhie": 5, "synthetic": 3}
+#: XGBoost's custom objective without a leaf floor (min_child_weight=0): context, not the equal-settings
+#: comparison (its leaves may hold single samples, ours and LightGBM's at least MIN_LEAF)
+NO_FLOOR = "XGBoost custom, best constant, no leaf floor"
 
 
 def linex(y, r, a=1.0):
@@ -193,24 +207,30 @@ def booster_models(loss, alpha):
                 return model.predict
             models["LightGBM built-in quantile"] = lgb_builtin
     if xgboost is not None:
+        # XGBoost has no minimum leaf size in samples: min_child_weight bounds a leaf's hessian sum. With unit
+        # hessians (the quantile, the late-delivery cost, the built-in quantile) that sum is the sample count;
+        # LINEX's hessian exp(a e) averages to 1 (a = 1) over a leaf at the leaf's minimiser (its first-order
+        # condition), so there too a floor of MIN_LEAF is about MIN_LEAF samples
         xgb_params = dict(n_estimators=TREES, max_leaves=LEAVES, max_depth=0, grow_policy="lossguide",
-                          tree_method="hist", learning_rate=RATE, min_child_weight=0.0, reg_lambda=0.0,
-                          max_bin=256, n_jobs=2)
+                          tree_method="hist", learning_rate=RATE, reg_lambda=0.0, max_bin=256, n_jobs=2)
 
-        def xgb_custom(from_constant):
+        def xgb_custom(from_constant, floor=MIN_LEAF):
             def fit(Xa, ya):
                 objective = as_xgboost_objective(loss)
                 init = objective.init_score(ya) if from_constant else np.zeros(ya.shape[0])
-                model = xgboost.XGBRegressor(objective=objective, base_score=0.0, **xgb_params)
+                model = xgboost.XGBRegressor(objective=objective, base_score=0.0, min_child_weight=floor,
+                                             **xgb_params)
                 model.fit(Xa, ya, base_margin=init)
                 return lambda Xb: model.predict(Xb, output_margin=True, base_margin=np.full(Xb.shape[0], init[0]))
             return fit
 
         models["XGBoost custom, from 0"] = xgb_custom(False)
         models["XGBoost custom, from best constant"] = xgb_custom(True)
+        models[NO_FLOOR] = xgb_custom(True, floor=0.0)
         if alpha is not None:
             def xgb_builtin(Xa, ya):
-                model = xgboost.XGBRegressor(objective="reg:quantileerror", quantile_alpha=alpha, **xgb_params)
+                model = xgboost.XGBRegressor(objective="reg:quantileerror", quantile_alpha=alpha,
+                                             min_child_weight=MIN_LEAF, **xgb_params)
                 return model.fit(Xa, ya).predict
             models["XGBoost built-in quantile"] = xgb_builtin
     if lightgbm is None or xgboost is None:
@@ -246,17 +266,69 @@ def booster_table():
                 for name, fit in models.items():
                     results[name].append(held_out(loss, yb, fit(Xa, ya)(Xb)))
             print(f"   {label} on {kind} ({SPLITS[kind]} split{'s' if SPLITS[kind] > 1 else ''}):")
-            custom = [np.mean(v) for n, v in results.items() if "custom" in n]
+            custom = [np.mean(v) for n, v in results.items() if "custom" in n and n != NO_FLOOR]
             for name, values in results.items():
                 mark = ""
                 if name.startswith("ours") and custom:
                     mark = ("  <- better than every custom objective" if np.mean(values) < min(custom)
                             else "  (NOT better than every custom objective)")
-                print(f"      {name:<38} {np.mean(values):>11.6g}{mark}", flush=True)
+                    if NO_FLOOR in results:
+                        mark += (", and than XGBoost's without a leaf floor"
+                                 if np.mean(values) < np.mean(results[NO_FLOOR]) else
+                                 ", not than XGBoost's without a leaf floor")
+                elif name == NO_FLOOR:
+                    mark = "  (context)"
+                print(f"      {name:<44} {np.mean(values):>11.6g}{mark}", flush=True)
+
+
+def sensitivity_table(draws, scale=1e-5):
+    """The closest cells again over targets perturbed by ``scale`` times standard normal noise (the targets'
+    standard deviation is 1; draw 0 is unperturbed): how far such a change moves each model's held-out loss,
+    against the gap between the models."""
+    print(f"\n3. Sensitivity of the closest cells: training targets + {scale:g} x N(0, 1), {draws} draws "
+          "(draw 0 unperturbed): mean and spread over the draws of the mean held-out loss")
+    linex_loss = make_loss(linex, name="linex", convex=True, growth="exponential", a=1.0)
+    quantile = get_loss("quantile", quantile=0.9)
+    cells = [("quantile(0.9) on synthetic", "synthetic", quantile,
+              {"HistGradientBoostingRegressor": lambda Xa, ya: HistGradientBoostingRegressor(
+                  loss="quantile", quantile=0.9, **SHARED).fit(Xa, ya).predict}),
+             ("custom LINEX on randhie", "randhie", linex_loss,
+              {n: f for n, f in booster_models(linex_loss, None).items() if "best constant" in n})]
+    for label, kind, loss, references in cells:
+        data = load(kind)
+        if data is None or not references:
+            print(f"   {label}: skipped (a package is missing)")
+            continue
+        X, y, _ = data
+        X = X[0] if kind == "synthetic" else X
+        means = {"ours (GradientBoostingRegressor)": []} | {name: [] for name in references}
+        for draw in range(draws):
+            values = {name: [] for name in means}
+            for seed in range(SPLITS[kind]):
+                Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=seed)
+                if loss is linex_loss:
+                    ya, yb = np.log1p(ya), np.log1p(yb)
+                    centre, spread = np.mean(ya), np.std(ya)
+                    ya, yb = (ya - centre) / spread, (yb - centre) / spread
+                if draw:
+                    ya = ya + scale * np.random.default_rng(draw).normal(size=ya.shape[0])
+                ours = GradientBoostingRegressor(loss, **SHARED).fit(Xa, ya)
+                values["ours (GradientBoostingRegressor)"].append(held_out(loss, yb, ours.predict(Xb)))
+                for name, fit in references.items():
+                    values[name].append(held_out(loss, yb, fit(Xa, ya)(Xb)))
+            for name, v in values.items():
+                means[name].append(np.mean(v))
+        print(f"   {label} ({SPLITS[kind]} splits each):")
+        mine = np.array(means["ours (GradientBoostingRegressor)"])
+        for name, v in means.items():
+            v = np.array(v)
+            won = "" if name.startswith("ours") else f"  ours better in {int(np.sum(mine < v))} of {draws} draws"
+            print(f"      {name:<44} {v.mean():>11.6g} +- {v.std():<9.2g} (range {v.min():.6g} to {v.max():.6g})"
+                  f"{won}", flush=True)
 
 
 def exact_table():
-    print("\n3. scikit-learn's exact GradientBoostingRegressor, quantile 0.9, n = 100,000")
+    print("\n4. scikit-learn's exact GradientBoostingRegressor, quantile 0.9, n = 100,000")
     (X, _), y, _ = load("synthetic")
     Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.25, random_state=0)
     loss = get_loss("quantile", quantile=0.9)
@@ -272,6 +344,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--skip-exact", action="store_true")
     parser.add_argument("--skip-boosters", action="store_true")
+    parser.add_argument("--draws", type=int, default=6, help="perturbed draws of section 4 (0 skips it)")
     args = parser.parse_args()
     X, y = load_diabetes(return_X_y=True)
     for name in ("squared_error", "absolute_error", "poisson"):  # compile the kernels once, outside the timings
@@ -280,6 +353,8 @@ def main():
     hgb_table(args.repeats)
     if not args.skip_boosters:
         booster_table()
+    if args.draws:
+        sensitivity_table(args.draws)
     if not args.skip_exact:
         exact_table()
 
