@@ -108,3 +108,14 @@ def test_thresholds_are_increasing_within_max_bins_and_never_fewer_than_the_quan
         assert thresholds.shape[0] >= quantiles.shape[0]
     else:
         assert thresholds.shape[0] == distinct.shape[0] - 1
+
+
+@pytest.mark.parametrize("heavy", [False, True])
+def test_values_near_the_largest_floats_keep_distinct_finite_thresholds(heavy):
+    top = np.finfo(np.float64).max
+    values = top * np.linspace(-1.0, 1.0, 300 if heavy else 50)
+    x = np.concatenate([values, np.full(400 if heavy else 0, values[10])])
+    thresholds = _thresholds(x, 255)
+    assert np.all(np.isfinite(thresholds)) and np.all(np.diff(thresholds) > 0)
+    assert np.all(bin_counts(x, thresholds) > 0)
+    assert thresholds.shape[0] == (254 if heavy else 49)

@@ -41,7 +41,7 @@ def _thresholds(column, max_bins):
     if distinct.shape[0] <= 1:
         return np.empty(0)
     if distinct.shape[0] <= max_bins:
-        return 0.5 * (distinct[:-1] + distinct[1:])
+        return _midpoints(distinct)
     percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
     thresholds = np.unique(np.percentile(values, percentiles, method="averaged_inverted_cdf"))
     if thresholds.shape[0] == max_bins - 1:
@@ -50,6 +50,12 @@ def _thresholds(column, max_bins):
     counts = np.diff(np.flatnonzero(np.append(new, True)))
     spread = _heavy_value_thresholds(distinct, counts, max_bins)
     return thresholds if spread is None or spread.shape[0] <= thresholds.shape[0] else spread
+
+
+def _midpoints(distinct):
+    """The midpoints of consecutive values, halved before they are added: no overflow near the largest
+    floats, and the same bits as ``(a + b) / 2`` elsewhere (halving is exact above the subnormals)."""
+    return 0.5 * distinct[:-1] + 0.5 * distinct[1:]
 
 
 def _heavy_value_thresholds(distinct, counts, max_bins):
@@ -83,7 +89,7 @@ def _heavy_value_thresholds(distinct, counts, max_bins):
         cut = heavy[:-1] | heavy[1:] | (bin_of[:-1] != bin_of[1:])
         excess = np.count_nonzero(cut) - (max_bins - 1)
         if excess <= 0:
-            return 0.5 * (distinct[:-1] + distinct[1:])[cut]
+            return _midpoints(distinct)[cut]
         share -= excess
     return None
 
