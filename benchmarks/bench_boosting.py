@@ -347,7 +347,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--skip-exact", action="store_true")
     parser.add_argument("--skip-boosters", action="store_true")
-    parser.add_argument("--draws", type=int, default=6, help="perturbed draws of section 4 (0 skips it)")
+    parser.add_argument("--draws", type=int, default=6, help="perturbed draws of section 3 (0 skips it)")
     args = parser.parse_args()
     X, y = load_diabetes(return_X_y=True)
     for name in ("squared_error", "absolute_error", "poisson"):  # compile the kernels once, outside the timings

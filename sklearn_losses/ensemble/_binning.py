@@ -82,9 +82,9 @@ def _heavy_value_thresholds(distinct, counts, max_bins):
     light = np.where(heavy, 0, counts)
     light_total = light.sum()
     share = max_bins - np.count_nonzero(heavy)
+    middle = np.cumsum(light) - 0.5 * light  # the middle of each light value's count among the light values'
     while share >= 1:
-        # each light value's bin among `share`, by the middle of its count in the light values' cumulative count
-        middle = np.cumsum(light) - 0.5 * light
+        # each light value's bin among `share`, by where the middle of its count falls
         bin_of = np.minimum((middle * share / max(light_total, 1)).astype(np.intp), share - 1)
         cut = heavy[:-1] | heavy[1:] | (bin_of[:-1] != bin_of[1:])
         excess = np.count_nonzero(cut) - (max_bins - 1)
